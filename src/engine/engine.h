@@ -1,0 +1,136 @@
+// tokki/engine/engine.h — the Engine interface: turns a chat (message list) into a
+// stream of reply tokens.
+//
+// Implementations: the embedded llama.cpp engine (llama_engine.h) and the
+// OpenAI-compatible remote client (remote_engine.h). Tests provide their own.
+//
+// Thread safety: every method may be called from any thread. Callbacks of one
+// generation are called one at a time, in order, from an engine-owned thread; they must
+// return quickly (post the work elsewhere) and must not call back into the engine
+// except Generation::Cancel().
+//
+// Start reading at Engine::Submit.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "core/status.h"
+
+namespace tokki::engine {
+
+struct ChatMessage {
+  std::string role;  // "system" | "user" | "assistant"
+  std::string content;
+};
+
+struct SamplingParams {
+  int max_tokens = 256;
+  float temperature = 0.8f;
+  float top_p = 0.95f;
+  float min_p = 0.05f;
+  int top_k = 40;
+  float repeat_penalty = 1.0f;    // 1.0 = off
+  int repeat_last_n = 64;
+  float dry_multiplier = 0.0f;    // 0 = DRY off
+  float dry_base = 1.75f;
+  int dry_allowed_length = 2;
+  uint32_t seed = 0xFFFFFFFF;     // 0xFFFFFFFF = random
+  bool ignore_eos = false;        // for benchmarks: always produce max_tokens
+  std::vector<std::string> stop;  // stop strings (not included in the output)
+};
+
+struct GenerateRequest {
+  // Identity of the conversation, used to keep its KV cache between turns ("" = none).
+  std::string conversation_key;
+  // Identity of the static persona block (e.g. "character:12:rev:3"); messages
+  // [0, n_static_messages) are that block, byte-identical for every user of the
+  // character, so the engine can prefill it once and share it.
+  std::string prefix_key;
+  size_t n_static_messages = 0;
+  std::vector<ChatMessage> messages;
+  // When true the last message is an assistant message to be continued (no new turn).
+  bool continue_last = false;
+  SamplingParams sampling;
+};
+
+struct Usage {
+  int prompt_tokens = 0;      // tokens in the rendered prompt
+  int cached_tokens = 0;      // of those, reused from cache (not prefilled)
+  int completion_tokens = 0;  // tokens generated
+};
+
+struct GenerateResult {
+  std::string finish_reason;  // "stop" | "length" | "cancelled"
+  Usage usage;
+  double ttft_ms = 0;   // submit -> first token
+  double total_ms = 0;  // submit -> done
+};
+
+// Streaming callbacks. `on_token` gets each decoded piece of text (valid UTF-8 boundaries
+// are the engine's job). `on_done` is called exactly once, last.
+struct GenerateCallbacks {
+  std::function<void(std::string_view text)> on_token;
+  std::function<void(Result<GenerateResult> result)> on_done;
+};
+
+// A submitted generation. Dropping the handle does not cancel it.
+class Generation {
+ public:
+  virtual ~Generation() = default;
+  // Stops the generation as soon as possible; on_done then reports "cancelled".
+  // Idempotent; safe after completion.
+  virtual void Cancel() = 0;
+};
+
+struct ModelInfo {
+  std::string name;            // model or backend name
+  std::string backend;         // "llama.cpp" | "openai" | ...
+  int n_ctx = 0;               // context window in tokens (0 = unknown)
+  bool is_generated = false;   // a random-weight model made by `tokki model gen`
+};
+
+// Counters for /metrics.
+struct EngineStats {
+  int64_t queue_depth = 0;
+  int64_t active_sequences = 0;
+  int64_t resident_sequences = 0;
+  int64_t host_sequences = 0;
+  int64_t disk_sequences = 0;
+  int64_t prompt_tokens_total = 0;
+  int64_t cached_tokens_total = 0;
+  int64_t prefill_tokens_total = 0;
+  int64_t decode_tokens_total = 0;
+  double prefill_tokens_per_s = 0;
+  double decode_tokens_per_s = 0;
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+
+  // Queues a generation. Returns kUnavailable at once when the queue is full (the API
+  // answers 503 with Retry-After), kInvalidArgument for a bad request.
+  virtual Result<std::shared_ptr<Generation>> Submit(GenerateRequest request,
+                                                      GenerateCallbacks callbacks) = 0;
+
+  // Number of tokens `text` takes with this engine's tokenizer (an estimate when the
+  // engine has none).
+  virtual int CountTokens(std::string_view text) const = 0;
+
+  virtual ModelInfo Info() const = 0;
+  virtual EngineStats Stats() const = 0;
+
+  // Forgets any cached state of a conversation (it was deleted or edited).
+  virtual void Forget(std::string_view conversation_key) {}
+
+  // Stops accepting work, cancels what is running, joins threads. Idempotent.
+  virtual void Shutdown() {}
+};
+
+}  // namespace tokki::engine
