@@ -9,6 +9,8 @@ for pkg in $(cat "$here"/apt/*.txt | sed 's/#.*//' | tr -s ' \t' '\n' | sort -u)
     missing+=("$pkg")
   fi
 done
+# Node.js and npm: any install will do (Debian's, or one the machine came with).
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "[deps] installing: ${missing[*]}" >&2
 SUDO=""
