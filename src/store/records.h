@@ -35,6 +35,7 @@ enum class Visibility { kPrivate, kUnlisted, kPublic };
 struct Character {
   Id id = kNoId;
   Id owner_id = kNoId;  // kNoId = the shipped catalog
+  std::string slug;     // stable id of a catalog character ("" for user-made ones)
   Visibility visibility = Visibility::kPrivate;
 
   // Card fields (V1/V2/V3).

@@ -1,0 +1,901 @@
+// SqliteStore: the default Store. One writer connection behind a mutex, a pool of reader
+// connections (WAL lets readers run beside the writer).
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/text.h"
+#include "store/sqlite/connection.h"
+#include "store/sqlite/schema.h"
+#include "store/store.h"
+
+namespace tokki::store {
+namespace {
+
+using sqlite::Connection;
+using sqlite::Stmt;
+using sqlite::Transaction;
+
+std::string EncodeList(const std::vector<std::string>& v) { return nlohmann::json(v).dump(); }
+
+std::vector<std::string> DecodeList(const std::string& s) {
+  std::vector<std::string> out;
+  auto j = nlohmann::json::parse(s, nullptr, false);
+  if (!j.is_array()) return out;
+  for (auto& e : j)
+    if (e.is_string()) out.push_back(e.get<std::string>());
+  return out;
+}
+
+constexpr const char* kCharacterColumns =
+    "id, owner_id, slug, visibility, name, nickname, description, personality, scenario, "
+    "first_mes, mes_example, creator_notes, system_prompt, post_history_instructions, "
+    "alternate_greetings, group_only_greetings, tags, creator, character_version, source, "
+    "creator_notes_multilingual, extensions, character_book, assets, creation_date, "
+    "modification_date, tagline, language, real_person, has_avatar, revision, created_at, "
+    "updated_at";
+
+Character ReadCharacter(const Stmt& s) {
+  Character c;
+  int i = 0;
+  c.id = s.Int(i++);
+  c.owner_id = s.Int(i++);
+  c.slug = s.Text(i++);
+  c.visibility = static_cast<Visibility>(s.Int(i++));
+  c.name = s.Text(i++);
+  c.nickname = s.Text(i++);
+  c.description = s.Text(i++);
+  c.personality = s.Text(i++);
+  c.scenario = s.Text(i++);
+  c.first_mes = s.Text(i++);
+  c.mes_example = s.Text(i++);
+  c.creator_notes = s.Text(i++);
+  c.system_prompt = s.Text(i++);
+  c.post_history_instructions = s.Text(i++);
+  c.alternate_greetings = DecodeList(s.Text(i++));
+  c.group_only_greetings = DecodeList(s.Text(i++));
+  c.tags = DecodeList(s.Text(i++));
+  c.creator = s.Text(i++);
+  c.character_version = s.Text(i++);
+  c.source = DecodeList(s.Text(i++));
+  c.creator_notes_multilingual_json = s.Text(i++);
+  c.extensions_json = s.Text(i++);
+  c.character_book_json = s.Text(i++);
+  c.assets_json = s.Text(i++);
+  c.creation_date = s.Int(i++);
+  c.modification_date = s.Int(i++);
+  c.tagline = s.Text(i++);
+  c.language = s.Text(i++);
+  c.real_person = s.Int(i++) != 0;
+  c.has_avatar = s.Int(i++) != 0;
+  c.revision = s.Int(i++);
+  c.created_at_ms = s.Int(i++);
+  c.updated_at_ms = s.Int(i++);
+  return c;
+}
+
+// Binds the editable card fields at parameters 1..28 (shared by INSERT and UPDATE).
+void BindCharacterFields(Stmt& s, const Character& c) {
+  int i = 1;
+  s.Bind(i++, static_cast<int>(c.visibility));
+  s.Bind(i++, c.name);
+  s.Bind(i++, c.nickname);
+  s.Bind(i++, c.description);
+  s.Bind(i++, c.personality);
+  s.Bind(i++, c.scenario);
+  s.Bind(i++, c.first_mes);
+  s.Bind(i++, c.mes_example);
+  s.Bind(i++, c.creator_notes);
+  s.Bind(i++, c.system_prompt);
+  s.Bind(i++, c.post_history_instructions);
+  s.Bind(i++, EncodeList(c.alternate_greetings));
+  s.Bind(i++, EncodeList(c.group_only_greetings));
+  s.Bind(i++, EncodeList(c.tags));
+  s.Bind(i++, c.creator);
+  s.Bind(i++, c.character_version);
+  s.Bind(i++, EncodeList(c.source));
+  s.Bind(i++, c.creator_notes_multilingual_json);
+  s.Bind(i++, c.extensions_json.empty() ? std::string("{}") : c.extensions_json);
+  s.Bind(i++, c.character_book_json);
+  s.Bind(i++, c.assets_json);
+  s.Bind(i++, c.creation_date);
+  s.Bind(i++, c.modification_date);
+  s.Bind(i++, c.tagline);
+  s.Bind(i++, c.language);
+  s.Bind(i++, c.real_person);
+  s.Bind(i++, c.updated_at_ms);
+  s.Bind(i++, c.has_avatar);
+}
+
+constexpr const char* kMessageColumns =
+    "id, conversation_id, parent_id, role, content, status, selected, alternative_index, "
+    "client_id, prompt_tokens, cached_tokens, completion_tokens, rating, finish_reason, pinned, "
+    "created_at, updated_at";
+
+Message ReadMessage(const Stmt& s) {
+  Message m;
+  int i = 0;
+  m.id = s.Int(i++);
+  m.conversation_id = s.Int(i++);
+  m.parent_id = s.Int(i++);
+  m.role = s.Text(i++);
+  m.content = s.Text(i++);
+  m.status = static_cast<MessageStatus>(s.Int(i++));
+  m.selected = s.Int(i++) != 0;
+  m.alternative_index = static_cast<int>(s.Int(i++));
+  m.client_id = s.Text(i++);
+  m.prompt_tokens = static_cast<int>(s.Int(i++));
+  m.cached_tokens = static_cast<int>(s.Int(i++));
+  m.completion_tokens = static_cast<int>(s.Int(i++));
+  m.rating = static_cast<int>(s.Int(i++));
+  m.finish_reason = s.Text(i++);
+  m.pinned = s.Int(i++) != 0;
+  m.created_at_ms = s.Int(i++);
+  m.updated_at_ms = s.Int(i++);
+  return m;
+}
+
+constexpr const char* kConversationColumns =
+    "id, user_id, character_id, title, created_at, updated_at, last_message_id";
+
+Conversation ReadConversation(const Stmt& s) {
+  Conversation c;
+  c.id = s.Int(0);
+  c.user_id = s.Int(1);
+  c.character_id = s.Int(2);
+  c.title = s.Text(3);
+  c.created_at_ms = s.Int(4);
+  c.updated_at_ms = s.Int(5);
+  c.last_message_id = s.Int(6);
+  return c;
+}
+
+Swipe ReadSwipe(const Stmt& s) {
+  Swipe w;
+  w.id = s.Int(0);
+  w.user_id = s.Int(1);
+  w.character_id = s.Int(2);
+  w.action = static_cast<SwipeAction>(s.Int(3));
+  w.undone = s.Int(4) != 0;
+  w.created_at_ms = s.Int(5);
+  return w;
+}
+
+std::string FtsPhrase(std::string_view term) {
+  std::string out = "\"";
+  for (char c : term) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(std::string path) : path_(std::move(path)) {}
+  ~SqliteStore() override { Close(); }
+
+  Status Init() {
+    auto w = Connection::Open(path_, false);
+    if (!w.ok()) return w.status();
+    writer_ = std::move(w).value();
+    TOKKI_RETURN_IF_ERROR(writer_->Exec("PRAGMA journal_mode=WAL;"));
+    TOKKI_RETURN_IF_ERROR(Migrate());
+    return Status::Ok();
+  }
+
+  // ---- users and sessions
+  Result<User> CreateUser(User u) override {
+    Timer t(this);
+    auto w = Writer();
+    u.created_at_ms = NowUnixMs();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
+        "INSERT INTO users(username, password_hash, display_name, persona, created_at) "
+        "VALUES(?,?,?,?,?)"));
+    s.Bind(1, u.username).Bind(2, u.password_hash).Bind(3, u.display_name).Bind(4, u.persona)
+        .Bind(5, u.created_at_ms);
+    Status st = s.Run();
+    if (st.code() == Status::Code::kAlreadyExists)
+      return Status::AlreadyExists("username is taken");
+    TOKKI_RETURN_IF_ERROR(st);
+    u.id = w.conn->LastInsertId();
+    return u;
+  }
+
+  Result<User> GetUser(Id id) override {
+    return QueryUser("SELECT id, username, password_hash, display_name, persona, created_at "
+                     "FROM users WHERE id = ?", [&](Stmt& s) { s.Bind(1, id); });
+  }
+
+  Result<User> GetUserByName(std::string_view name) override {
+    return QueryUser("SELECT id, username, password_hash, display_name, persona, created_at "
+                     "FROM users WHERE username = ?", [&](Stmt& s) { s.Bind(1, name); });
+  }
+
+  Status UpdateUser(const User& u) override {
+    Timer t(this);
+    auto w = Writer();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
+        "UPDATE users SET display_name = ?, persona = ? WHERE id = ?"));
+    s.Bind(1, u.display_name).Bind(2, u.persona).Bind(3, u.id);
+    TOKKI_RETURN_IF_ERROR(s.Run());
+    return w.conn->Changes() ? Status::Ok() : Status::NotFound("user not found");
+  }
+
+  Status CreateSession(const Session& se) override {
+    Timer t(this);
+    auto w = Writer();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
+        "INSERT INTO sessions(token_hash, user_id, created_at, expires_at) VALUES(?,?,?,?)"));
+    s.Bind(1, se.token_hash).Bind(2, se.user_id).Bind(3, se.created_at_ms).Bind(4, se.expires_at_ms);
+    return s.Run();
+  }
+
+  Result<Session> GetSession(std::string_view token_hash) override {
+    Timer t(this);
+    auto r = Reader();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, r.conn->Prepare(
+        "SELECT token_hash, user_id, created_at, expires_at FROM sessions WHERE token_hash = ?"));
+    s.Bind(1, token_hash);
+    TOKKI_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Status::NotFound("session not found");
+    return Session{s.Text(0), s.Int(1), s.Int(2), s.Int(3)};
+  }
+
+  Status DeleteSession(std::string_view token_hash) override {
+    Timer t(this);
+    auto w = Writer();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare("DELETE FROM sessions WHERE token_hash = ?"));
+    s.Bind(1, token_hash);
+    return s.Run();
+  }
+
+  // ---- characters
+  Result<Character> CreateCharacter(Character c) override {
+    Timer t(this);
+    auto w = Writer();
+    Transaction tx(w.conn);
+    TOKKI_RETURN_IF_ERROR(tx.status());
+    c.created_at_ms = c.updated_at_ms = NowUnixMs();
+    c.revision = 1;
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
+        "INSERT INTO characters(visibility, name, nickname, description, personality, scenario, "
+        "first_mes, mes_example, creator_notes, system_prompt, post_history_instructions, "
+        "alternate_greetings, group_only_greetings, tags, creator, character_version, source, "
+        "creator_notes_multilingual, extensions, character_book, assets, creation_date, "
+        "modification_date, tagline, language, real_person, updated_at, has_avatar, owner_id, slug, "
+        "revision, created_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,?)"));
+    BindCharacterFields(s, c);
+    s.BindId(29, c.owner_id);
+    if (c.slug.empty()) s.BindNull(30); else s.Bind(30, c.slug);
+    s.Bind(31, c.created_at_ms);
+    Status st = s.Run();
+    if (st.code() == Status::Code::kAlreadyExists)
+      return Status::AlreadyExists("a character with slug '" + c.slug + "' exists");
+    TOKKI_RETURN_IF_ERROR(st);
+    c.id = w.conn->LastInsertId();
+    TOKKI_RETURN_IF_ERROR(IndexCharacter(w.conn, c, false));
+    TOKKI_RETURN_IF_ERROR(tx.Commit());
+    return c;
+  }
+
+  Result<Character> GetCharacter(Id id) override {
+    return QueryCharacter(std::string("SELECT ") + kCharacterColumns + " FROM characters WHERE id = ?",
+                          [&](Stmt& s) { s.Bind(1, id); });
+  }
+
+  Result<Character> GetCharacterBySlug(std::string_view slug) override {
+    return QueryCharacter(std::string("SELECT ") + kCharacterColumns + " FROM characters WHERE slug = ?",
+                          [&](Stmt& s) { s.Bind(1, slug); });
+  }
+
+  Result<Character> UpdateCharacter(const Character& in) override {
+    Timer t(this);
+    auto w = Writer();
+    Transaction tx(w.conn);
+    TOKKI_RETURN_IF_ERROR(tx.status());
+    Character c = in;
+    c.updated_at_ms = NowUnixMs();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
+        "UPDATE characters SET visibility=?, name=?, nickname=?, description=?, personality=?, "
+        "scenario=?, first_mes=?, mes_example=?, creator_notes=?, system_prompt=?, "
+        "post_history_instructions=?, alternate_greetings=?, group_only_greetings=?, tags=?, "
+        "creator=?, character_version=?, source=?, creator_notes_multilingual=?, extensions=?, "
+        "character_book=?, assets=?, creation_date=?, modification_date=?, tagline=?, language=?, "
+        "real_person=?, updated_at=?, has_avatar=?, revision = revision + 1 WHERE id = ?"));
+    BindCharacterFields(s, c);
+    s.Bind(29, c.id);
+    TOKKI_RETURN_IF_ERROR(s.Run());
+    if (w.conn->Changes() == 0) return Status::NotFound("character not found");
+    TOKKI_RETURN_IF_ERROR(IndexCharacter(w.conn, c, true));
+    TOKKI_RETURN_IF_ERROR(tx.Commit());
+    return GetCharacterOn(w.conn, c.id);
+  }
+
+  Status DeleteCharacter(Id id) override {
+    Timer t(this);
+    auto w = Writer();
+    Transaction tx(w.conn);
+    TOKKI_RETURN_IF_ERROR(tx.status());
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare("DELETE FROM characters WHERE id = ?"));
+    s.Bind(1, id);
+    TOKKI_RETURN_IF_ERROR(s.Run());
+    if (w.conn->Changes() == 0) return Status::NotFound("character not found");
+    TOKKI_ASSIGN_OR_RETURN(Stmt f, w.conn->Prepare("DELETE FROM characters_fts WHERE rowid = ?"));
+    f.Bind(1, id);
+    TOKKI_RETURN_IF_ERROR(f.Run());
+    return tx.Commit();
+  }
+
+  Result<CharacterPage> ListCharacters(const CharacterQuery& q) override {
+    Timer t(this);
+    int limit = std::clamp(q.limit, 1, 100);
+    Id cursor = 0;
+    if (!q.cursor.empty()) {
+      try {
+        cursor = std::stoll(q.cursor);
+      } catch (...) {
+        return Status::InvalidArgument("bad cursor");
+      }
+    }
+    std::string sql = std::string("SELECT ") + kCharacterColumns + " FROM characters c WHERE ";
+    sql += q.only_owned ? "c.owner_id = ?1" : "(c.visibility = 2 OR c.owner_id = ?1)";
+    if (!q.language.empty()) sql += " AND c.language = ?2";
+    if (!q.tag.empty()) sql += " AND EXISTS (SELECT 1 FROM json_each(c.tags) WHERE value = ?3)";
+    if (cursor) sql += " AND c.id < ?4";
+    std::vector<std::string> long_terms, short_terms;
+    for (auto& term : SplitTrimmed(q.text, ' ')) {
+      (Utf8Length(term) >= 3 ? long_terms : short_terms).push_back(term);
+    }
+    std::string match;
+    for (auto& term : long_terms) match += (match.empty() ? "" : " ") + FtsPhrase(term);
+    if (!match.empty())
+      sql += " AND c.id IN (SELECT rowid FROM characters_fts WHERE characters_fts MATCH ?5)";
+    for (size_t i = 0; i < short_terms.size(); ++i) {
+      std::string p = "?" + std::to_string(10 + i);
+      sql += " AND (c.name LIKE " + p + " OR c.tagline LIKE " + p + " OR c.description LIKE " + p +
+             " OR c.tags LIKE " + p + ")";
+    }
+    sql += " ORDER BY c.id DESC LIMIT ?6";
+    auto r = Reader();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, r.conn->Prepare(sql));
+    s.BindId(1, q.viewer_id);
+    if (q.viewer_id == kNoId) s.Bind(1, int64_t{-1});
+    if (!q.language.empty()) s.Bind(2, q.language);
+    if (!q.tag.empty()) s.Bind(3, q.tag);
+    if (cursor) s.Bind(4, cursor);
+    if (!match.empty()) s.Bind(5, match);
+    s.Bind(6, limit + 1);
+    for (size_t i = 0; i < short_terms.size(); ++i)
+      s.Bind(static_cast<int>(10 + i), "%" + short_terms[i] + "%");
+    CharacterPage page;
+    for (;;) {
+      TOKKI_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      page.items.push_back(ReadCharacter(s));
+    }
+    if (static_cast<int>(page.items.size()) > limit) {
+      page.items.pop_back();
+      page.next_cursor = std::to_string(page.items.back().id);
+    }
+    return page;
+  }
+
+  Result<std::vector<Character>> AllCharacters() override {
+    Timer t(this);
+    auto r = Reader();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, r.conn->Prepare(std::string("SELECT ") + kCharacterColumns +
+                                                   " FROM characters ORDER BY id"));
+    std::vector<Character> out;
+    for (;;) {
+      TOKKI_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back(ReadCharacter(s));
+    }
+    return out;
+  }
+
+  Status SetAvatar(Id id, const Avatar& a) override {
+    Timer t(this);
+    auto w = Writer();
+    Transaction tx(w.conn);
+    TOKKI_RETURN_IF_ERROR(tx.status());
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
+        "INSERT INTO avatars(character_id, mime, bytes) VALUES(?,?,?) "
+        "ON CONFLICT(character_id) DO UPDATE SET mime = excluded.mime, bytes = excluded.bytes"));
+    s.Bind(1, id).Bind(2, a.mime).BindBlob(3, a.bytes);
+    TOKKI_RETURN_IF_ERROR(s.Run());
+    TOKKI_ASSIGN_OR_RETURN(Stmt u, w.conn->Prepare(
+        "UPDATE characters SET has_avatar = 1, updated_at = ? WHERE id = ?"));
+    u.Bind(1, NowUnixMs()).Bind(2, id);
+    TOKKI_RETURN_IF_ERROR(u.Run());
+    return tx.Commit();
+  }
+
+  Result<Avatar> GetAvatar(Id id) override {
+    Timer t(this);
+    auto r = Reader();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, r.conn->Prepare(
+        "SELECT mime, bytes FROM avatars WHERE character_id = ?"));
+    s.Bind(1, id);
+    TOKKI_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Status::NotFound("no avatar");
+    return Avatar{s.Text(0), s.Blob(1)};
+  }
+
+  Result<CharacterStats> GetCharacterStats(Id id) override {
+    Timer t(this);
+    auto r = Reader();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, r.conn->Prepare(
+        "SELECT (SELECT count(*) FROM swipes WHERE character_id = ?1 AND undone = 0 AND action = 1),"
+        " (SELECT count(*) FROM swipes WHERE character_id = ?1 AND undone = 0 AND action = 2),"
+        " (SELECT count(*) FROM swipes WHERE character_id = ?1 AND undone = 0 AND action = 0),"
+        " (SELECT count(*) FROM conversations WHERE character_id = ?1),"
+        " (SELECT count(*) FROM messages m JOIN conversations c ON m.conversation_id = c.id"
+        "   WHERE c.character_id = ?1)"));
+    s.Bind(1, id);
+    TOKKI_ASSIGN_OR_RETURN(bool row, s.Step());
+    CharacterStats st;
+    if (row) {
+      st.likes = s.Int(0);
+      st.superlikes = s.Int(1);
+      st.passes = s.Int(2);
+      st.conversations = s.Int(3);
+      st.messages = s.Int(4);
+    }
+    return st;
+  }
+
+  // ---- conversations
+  Result<Conversation> CreateConversation(Conversation c) override {
+    Timer t(this);
+    auto w = Writer();
+    c.created_at_ms = c.updated_at_ms = NowUnixMs();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
+        "INSERT INTO conversations(user_id, character_id, title, created_at, updated_at) "
+        "VALUES(?,?,?,?,?)"));
+    s.Bind(1, c.user_id).Bind(2, c.character_id).Bind(3, c.title).Bind(4, c.created_at_ms)
+        .Bind(5, c.updated_at_ms);
+    TOKKI_RETURN_IF_ERROR(s.Run());
+    c.id = w.conn->LastInsertId();
+    return c;
+  }
+
+  Result<Conversation> GetConversation(Id id) override {
+    Timer t(this);
+    auto r = Reader();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, r.conn->Prepare(std::string("SELECT ") + kConversationColumns +
+                                                   " FROM conversations WHERE id = ?"));
+    s.Bind(1, id);
+    TOKKI_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Status::NotFound("conversation not found");
+    return ReadConversation(s);
+  }
+
+  Result<std::optional<Conversation>> FindConversation(Id user_id, Id character_id) override {
+    Timer t(this);
+    auto r = Reader();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, r.conn->Prepare(
+        std::string("SELECT ") + kConversationColumns +
+        " FROM conversations WHERE user_id = ? AND character_id = ? ORDER BY id DESC LIMIT 1"));
+    s.Bind(1, user_id).Bind(2, character_id);
+    TOKKI_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return std::optional<Conversation>();
+    return std::optional<Conversation>(ReadConversation(s));
+  }
+
+  Result<std::vector<Conversation>> ListConversations(Id user_id) override {
+    Timer t(this);
+    auto r = Reader();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, r.conn->Prepare(
+        std::string("SELECT ") + kConversationColumns +
+        " FROM conversations WHERE user_id = ? ORDER BY updated_at DESC, id DESC"));
+    s.Bind(1, user_id);
+    std::vector<Conversation> out;
+    for (;;) {
+      TOKKI_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back(ReadConversation(s));
+    }
+    return out;
+  }
+
+  Status DeleteConversation(Id id) override {
+    Timer t(this);
+    auto w = Writer();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare("DELETE FROM conversations WHERE id = ?"));
+    s.Bind(1, id);
+    TOKKI_RETURN_IF_ERROR(s.Run());
+    return w.conn->Changes() ? Status::Ok() : Status::NotFound("conversation not found");
+  }
+
+  // ---- messages
+  Result<Message> AppendMessage(Message m) override {
+    Timer t(this);
+    auto w = Writer();
+    Transaction tx(w.conn);
+    TOKKI_RETURN_IF_ERROR(tx.status());
+    m.created_at_ms = m.updated_at_ms = NowUnixMs();
+    {
+      TOKKI_ASSIGN_OR_RETURN(Stmt c, w.conn->Prepare(
+          "SELECT count(*) FROM messages WHERE conversation_id = ? AND parent_id = ?"));
+      c.Bind(1, m.conversation_id).Bind(2, m.parent_id);
+      TOKKI_ASSIGN_OR_RETURN(bool row, c.Step());
+      m.alternative_index = row ? static_cast<int>(c.Int(0)) : 0;
+    }
+    if (m.selected) {
+      TOKKI_ASSIGN_OR_RETURN(Stmt d, w.conn->Prepare(
+          "UPDATE messages SET selected = 0 WHERE conversation_id = ? AND parent_id = ?"));
+      d.Bind(1, m.conversation_id).Bind(2, m.parent_id);
+      TOKKI_RETURN_IF_ERROR(d.Run());
+    }
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
+        "INSERT INTO messages(conversation_id, parent_id, role, content, status, selected, "
+        "alternative_index, client_id, prompt_tokens, cached_tokens, completion_tokens, rating, "
+        "finish_reason, pinned, created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    s.Bind(1, m.conversation_id).Bind(2, m.parent_id).Bind(3, m.role).Bind(4, m.content)
+        .Bind(5, static_cast<int>(m.status)).Bind(6, m.selected).Bind(7, m.alternative_index)
+        .Bind(8, m.client_id).Bind(9, m.prompt_tokens).Bind(10, m.cached_tokens)
+        .Bind(11, m.completion_tokens).Bind(12, m.rating).Bind(13, m.finish_reason)
+        .Bind(14, m.pinned).Bind(15, m.created_at_ms).Bind(16, m.updated_at_ms);
+    Status st = s.Run();
+    if (st.code() == Status::Code::kAlreadyExists)
+      return Status::AlreadyExists("client_id already used in this conversation");
+    TOKKI_RETURN_IF_ERROR(st);
+    m.id = w.conn->LastInsertId();
+    TOKKI_ASSIGN_OR_RETURN(Stmt u, w.conn->Prepare(
+        "UPDATE conversations SET updated_at = ?, last_message_id = ? WHERE id = ?"));
+    u.Bind(1, m.created_at_ms).Bind(2, m.id).Bind(3, m.conversation_id);
+    TOKKI_RETURN_IF_ERROR(u.Run());
+    TOKKI_RETURN_IF_ERROR(tx.Commit());
+    return m;
+  }
+
+  Result<Message> GetMessage(Id id) override {
+    Timer t(this);
+    auto r = Reader();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, r.conn->Prepare(std::string("SELECT ") + kMessageColumns +
+                                                   " FROM messages WHERE id = ?"));
+    s.Bind(1, id);
+    TOKKI_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Status::NotFound("message not found");
+    return ReadMessage(s);
+  }
+
+  Result<std::vector<Message>> ListMessages(Id conversation_id) override {
+    Timer t(this);
+    auto r = Reader();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, r.conn->Prepare(
+        std::string("SELECT ") + kMessageColumns +
+        " FROM messages WHERE conversation_id = ? ORDER BY id"));
+    s.Bind(1, conversation_id);
+    std::vector<Message> out;
+    for (;;) {
+      TOKKI_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back(ReadMessage(s));
+    }
+    return out;
+  }
+
+  Result<std::optional<Message>> FindMessageByClientId(Id conversation_id,
+                                                        std::string_view client_id) override {
+    Timer t(this);
+    auto r = Reader();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, r.conn->Prepare(
+        std::string("SELECT ") + kMessageColumns +
+        " FROM messages WHERE conversation_id = ? AND client_id = ?"));
+    s.Bind(1, conversation_id).Bind(2, client_id);
+    TOKKI_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return std::optional<Message>();
+    return std::optional<Message>(ReadMessage(s));
+  }
+
+  Status UpdateMessage(const Message& m) override {
+    Timer t(this);
+    auto w = Writer();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
+        "UPDATE messages SET content = ?, status = ?, prompt_tokens = ?, cached_tokens = ?, "
+        "completion_tokens = ?, rating = ?, finish_reason = ?, pinned = ?, updated_at = ? "
+        "WHERE id = ?"));
+    s.Bind(1, m.content).Bind(2, static_cast<int>(m.status)).Bind(3, m.prompt_tokens)
+        .Bind(4, m.cached_tokens).Bind(5, m.completion_tokens).Bind(6, m.rating)
+        .Bind(7, m.finish_reason).Bind(8, m.pinned).Bind(9, NowUnixMs()).Bind(10, m.id);
+    TOKKI_RETURN_IF_ERROR(s.Run());
+    return w.conn->Changes() ? Status::Ok() : Status::NotFound("message not found");
+  }
+
+  Status SelectMessage(Id id) override {
+    Timer t(this);
+    auto w = Writer();
+    Transaction tx(w.conn);
+    TOKKI_RETURN_IF_ERROR(tx.status());
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
+        "UPDATE messages SET selected = (id = ?1) WHERE (conversation_id, parent_id) = "
+        "(SELECT conversation_id, parent_id FROM messages WHERE id = ?1)"));
+    s.Bind(1, id);
+    TOKKI_RETURN_IF_ERROR(s.Run());
+    if (w.conn->Changes() == 0) return Status::NotFound("message not found");
+    return tx.Commit();
+  }
+
+  Status DeleteMessage(Id id) override {
+    Timer t(this);
+    auto w = Writer();
+    Transaction tx(w.conn);
+    TOKKI_RETURN_IF_ERROR(tx.status());
+    Id conv = 0, parent = 0;
+    bool was_selected = false;
+    {
+      TOKKI_ASSIGN_OR_RETURN(Stmt g, w.conn->Prepare(
+          "SELECT conversation_id, parent_id, selected FROM messages WHERE id = ?"));
+      g.Bind(1, id);
+      TOKKI_ASSIGN_OR_RETURN(bool row, g.Step());
+      if (!row) return Status::NotFound("message not found");
+      conv = g.Int(0);
+      parent = g.Int(1);
+      was_selected = g.Int(2) != 0;
+    }
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
+        "WITH RECURSIVE sub(id) AS (SELECT ?1 UNION ALL SELECT m.id FROM messages m JOIN sub "
+        "ON m.parent_id = sub.id WHERE m.conversation_id = ?2) "
+        "DELETE FROM messages WHERE id IN (SELECT id FROM sub)"));
+    s.Bind(1, id).Bind(2, conv);
+    TOKKI_RETURN_IF_ERROR(s.Run());
+    // Renumber the remaining siblings and keep one selected.
+    TOKKI_ASSIGN_OR_RETURN(Stmt r, w.conn->Prepare(
+        "UPDATE messages SET alternative_index = (SELECT count(*) FROM messages o WHERE "
+        "o.conversation_id = messages.conversation_id AND o.parent_id = messages.parent_id AND "
+        "o.id < messages.id) WHERE conversation_id = ? AND parent_id = ?"));
+    r.Bind(1, conv).Bind(2, parent);
+    TOKKI_RETURN_IF_ERROR(r.Run());
+    if (was_selected) {
+      TOKKI_ASSIGN_OR_RETURN(Stmt sel, w.conn->Prepare(
+          "UPDATE messages SET selected = 1 WHERE id = (SELECT max(id) FROM messages WHERE "
+          "conversation_id = ? AND parent_id = ?)"));
+      sel.Bind(1, conv).Bind(2, parent);
+      TOKKI_RETURN_IF_ERROR(sel.Run());
+    }
+    return tx.Commit();
+  }
+
+  Result<int> StopInterruptedMessages() override {
+    Timer t(this);
+    auto w = Writer();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
+        "UPDATE messages SET status = 2, finish_reason = 'interrupted' WHERE status = 0"));
+    TOKKI_RETURN_IF_ERROR(s.Run());
+    return w.conn->Changes();
+  }
+
+  // ---- swipes
+  Result<Swipe> RecordSwipe(Swipe sw) override {
+    Timer t(this);
+    auto w = Writer();
+    sw.created_at_ms = NowUnixMs();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
+        "INSERT INTO swipes(user_id, character_id, action, created_at) VALUES(?,?,?,?)"));
+    s.Bind(1, sw.user_id).Bind(2, sw.character_id).Bind(3, static_cast<int>(sw.action))
+        .Bind(4, sw.created_at_ms);
+    Status st = s.Run();
+    if (st.code() == Status::Code::kAlreadyExists)
+      return Status::AlreadyExists("this character was already swiped");
+    TOKKI_RETURN_IF_ERROR(st);
+    sw.id = w.conn->LastInsertId();
+    return sw;
+  }
+
+  Result<std::optional<Swipe>> LastSwipe(Id user_id) override {
+    Timer t(this);
+    auto r = Reader();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, r.conn->Prepare(
+        "SELECT id, user_id, character_id, action, undone, created_at FROM swipes "
+        "WHERE user_id = ? AND undone = 0 ORDER BY id DESC LIMIT 1"));
+    s.Bind(1, user_id);
+    TOKKI_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return std::optional<Swipe>();
+    return std::optional<Swipe>(ReadSwipe(s));
+  }
+
+  Status UndoSwipe(Id swipe_id) override {
+    Timer t(this);
+    auto w = Writer();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
+        "UPDATE swipes SET undone = 1 WHERE id = ? AND undone = 0"));
+    s.Bind(1, swipe_id);
+    TOKKI_RETURN_IF_ERROR(s.Run());
+    return w.conn->Changes() ? Status::Ok() : Status::NotFound("swipe not found");
+  }
+
+  Result<std::vector<Swipe>> AllSwipes() override { return QuerySwipes("undone = 0", kNoId); }
+  Result<std::vector<Swipe>> UserSwipes(Id user_id) override {
+    return QuerySwipes("undone = 0 AND user_id = ?", user_id);
+  }
+
+  // ---- maintenance
+  Result<std::string> IntegrityCheck() override {
+    auto w = Writer();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare("PRAGMA integrity_check"));
+    std::string out;
+    for (;;) {
+      TOKKI_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      if (!out.empty()) out += "\n";
+      out += s.Text(0);
+    }
+    return out;
+  }
+
+  TimingStats Timings() const override {
+    return TimingStats{n_queries_.load(), total_us_.load()};
+  }
+
+  void Close() override {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    std::lock_guard<std::mutex> lock2(pool_mu_);
+    if (writer_) {
+      writer_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      writer_.reset();
+    }
+    readers_.clear();
+    closed_ = true;
+  }
+
+ private:
+  struct Timer {
+    explicit Timer(SqliteStore* s) : store(s), start_us(NowSteadyUs()) {}
+    ~Timer() {
+      store->n_queries_.fetch_add(1, std::memory_order_relaxed);
+      store->total_us_.fetch_add(NowSteadyUs() - start_us, std::memory_order_relaxed);
+    }
+    SqliteStore* store;
+    int64_t start_us;
+  };
+
+  struct WriterLease {
+    std::unique_lock<std::mutex> lock;
+    Connection* conn;
+  };
+  WriterLease Writer() {
+    std::unique_lock<std::mutex> lock(write_mu_);
+    return WriterLease{std::move(lock), writer_.get()};
+  }
+
+  // A reader connection on loan; returned to the pool on destruction.
+  struct ReaderLease {
+    SqliteStore* store;
+    std::unique_ptr<Connection> owned;
+    Connection* conn;
+    std::unique_lock<std::mutex> writer_lock;  // held only when borrowing the writer
+    ~ReaderLease() {
+      if (owned) {
+        std::lock_guard<std::mutex> lock(store->pool_mu_);
+        if (!store->closed_) store->readers_.push_back(std::move(owned));
+      }
+    }
+  };
+  ReaderLease Reader() {
+    {
+      std::lock_guard<std::mutex> lock(pool_mu_);
+      if (!readers_.empty()) {
+        auto c = std::move(readers_.back());
+        readers_.pop_back();
+        Connection* raw = c.get();
+        return ReaderLease{this, std::move(c), raw, {}};
+      }
+    }
+    auto c = Connection::Open(path_, false);
+    if (!c.ok()) {
+      // Fall back to the writer connection (serialised) rather than failing the read.
+      std::unique_lock<std::mutex> lock(write_mu_);
+      return ReaderLease{this, nullptr, writer_.get(), std::move(lock)};
+    }
+    Connection* raw = c->get();
+    return ReaderLease{this, std::move(c).value(), raw, {}};
+  }
+
+  Status Migrate() {
+    TOKKI_ASSIGN_OR_RETURN(Stmt v, writer_->Prepare("PRAGMA user_version"));
+    TOKKI_ASSIGN_OR_RETURN(bool row, v.Step());
+    int64_t version = row ? v.Int(0) : 0;
+    constexpr int64_t kLatest = std::size(sqlite::kMigrations);
+    if (version > kLatest)
+      return Status::Corruption("database schema version " + std::to_string(version) +
+                                " is newer than this build supports (" +
+                                std::to_string(kLatest) + ")");
+    for (int64_t n = version; n < kLatest; ++n) {
+      Transaction tx(writer_.get());
+      TOKKI_RETURN_IF_ERROR(tx.status());
+      TOKKI_RETURN_IF_ERROR(writer_->Exec(sqlite::kMigrations[n]).WithContext(
+          "migration " + std::to_string(n + 1)));
+      TOKKI_RETURN_IF_ERROR(writer_->Exec("PRAGMA user_version = " + std::to_string(n + 1)));
+      TOKKI_RETURN_IF_ERROR(tx.Commit());
+    }
+    return Status::Ok();
+  }
+
+  Status IndexCharacter(Connection* conn, const Character& c, bool replace) {
+    if (replace) {
+      TOKKI_ASSIGN_OR_RETURN(Stmt d, conn->Prepare("DELETE FROM characters_fts WHERE rowid = ?"));
+      d.Bind(1, c.id);
+      TOKKI_RETURN_IF_ERROR(d.Run());
+    }
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, conn->Prepare(
+        "INSERT INTO characters_fts(rowid, name, tagline, description, tags) VALUES(?,?,?,?,?)"));
+    std::string tags;
+    for (auto& t : c.tags) tags += t + " ";
+    s.Bind(1, c.id).Bind(2, c.name).Bind(3, c.tagline).Bind(4, c.description).Bind(5, tags);
+    return s.Run();
+  }
+
+  Result<Character> GetCharacterOn(Connection* conn, Id id) {
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, conn->Prepare(std::string("SELECT ") + kCharacterColumns +
+                                                 " FROM characters WHERE id = ?"));
+    s.Bind(1, id);
+    TOKKI_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Status::NotFound("character not found");
+    return ReadCharacter(s);
+  }
+
+  template <typename BindFn>
+  Result<Character> QueryCharacter(const std::string& sql, BindFn bind) {
+    Timer t(this);
+    auto r = Reader();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, r.conn->Prepare(sql));
+    bind(s);
+    TOKKI_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Status::NotFound("character not found");
+    return ReadCharacter(s);
+  }
+
+  template <typename BindFn>
+  Result<User> QueryUser(const char* sql, BindFn bind) {
+    Timer t(this);
+    auto r = Reader();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, r.conn->Prepare(sql));
+    bind(s);
+    TOKKI_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Status::NotFound("user not found");
+    return User{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Int(5)};
+  }
+
+  Result<std::vector<Swipe>> QuerySwipes(const char* where, Id user_id) {
+    Timer t(this);
+    auto r = Reader();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, r.conn->Prepare(
+        std::string("SELECT id, user_id, character_id, action, undone, created_at FROM swipes "
+                    "WHERE ") + where + " ORDER BY id"));
+    if (user_id) s.Bind(1, user_id);
+    std::vector<Swipe> out;
+    for (;;) {
+      TOKKI_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back(ReadSwipe(s));
+    }
+    return out;
+  }
+
+  const std::string path_;
+  std::mutex write_mu_;
+  std::unique_ptr<Connection> writer_;  // GUARDED_BY(write_mu_)
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<Connection>> readers_;  // GUARDED_BY(pool_mu_)
+  bool closed_ = false;                               // GUARDED_BY(pool_mu_)
+  std::atomic<int64_t> n_queries_{0};
+  std::atomic<int64_t> total_us_{0};
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+  auto store = std::make_unique<SqliteStore>(path);
+  TOKKI_RETURN_IF_ERROR(store->Init());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace tokki::store
