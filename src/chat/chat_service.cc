@@ -1,0 +1,547 @@
+#include "chat/chat_service.h"
+
+#include <algorithm>
+#include <map>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/text.h"
+
+namespace tokki::chat {
+
+using store::Message;
+using store::MessageStatus;
+
+struct ChatService::Active {
+  store::Conversation conversation;
+  std::shared_ptr<ReplyStream> stream;
+  std::shared_ptr<engine::Generation> generation;
+  std::mutex mu;
+  Message message;  // GUARDED_BY(mu): content grows as tokens arrive
+  bool dirty = false;  // GUARDED_BY(mu)
+};
+
+std::vector<PathMessage> SelectedPath(const std::vector<Message>& all) {
+  std::map<Id, std::vector<const Message*>> children;
+  for (auto& m : all) children[m.parent_id].push_back(&m);
+  std::vector<PathMessage> path;
+  Id parent = kNoId;
+  for (;;) {
+    auto it = children.find(parent);
+    if (it == children.end() || it->second.empty()) break;
+    const Message* chosen = it->second.back();
+    for (auto* m : it->second)
+      if (m->selected) chosen = m;
+    path.push_back(PathMessage{*chosen, static_cast<int>(it->second.size())});
+    parent = chosen->id;
+  }
+  return path;
+}
+
+namespace {
+
+std::string ExpandNames(std::string text, const std::string& char_name, const std::string& user_name) {
+  auto replace_all = [&](const std::string& from, const std::string& to) {
+    for (size_t pos = 0; (pos = text.find(from, pos)) != std::string::npos; pos += to.size())
+      text.replace(pos, from.size(), to);
+  };
+  replace_all("{{char}}", char_name);
+  replace_all("{{user}}", user_name);
+  replace_all("<BOT>", char_name);
+  replace_all("<USER>", user_name);
+  return text;
+}
+
+std::vector<Message> ToMessages(const std::vector<PathMessage>& path) {
+  std::vector<Message> out;
+  out.reserve(path.size());
+  for (auto& p : path) out.push_back(p.message);
+  return out;
+}
+
+}  // namespace
+
+ChatService::ChatService(store::Store* store, engine::Engine* engine, UserEvents* events,
+                         PromptBuilder prompt_builder, ChatOptions options)
+    : store_(store),
+      engine_(engine),
+      events_(events),
+      prompt_builder_(std::move(prompt_builder)),
+      options_(options) {
+  flusher_ = std::thread([this] { FlusherLoop(); });
+}
+
+ChatService::~ChatService() { Shutdown(); }
+
+Result<store::Conversation> ChatService::OwnedConversation(Id user_id, Id conversation_id) {
+  auto conv = store_->GetConversation(conversation_id);
+  if (!conv.ok()) return conv.status();
+  if (conv->user_id != user_id) return Status::NotFound("conversation not found");
+  return conv;
+}
+
+Result<Message> ChatService::OwnedMessage(Id user_id, Id conversation_id, Id message_id) {
+  TOKKI_RETURN_IF_ERROR(OwnedConversation(user_id, conversation_id).status());
+  auto m = store_->GetMessage(message_id);
+  if (!m.ok()) return m.status();
+  if (m->conversation_id != conversation_id) return Status::NotFound("message not found");
+  return m;
+}
+
+Result<store::Conversation> ChatService::StartConversation(Id user_id, Id character_id) {
+  TOKKI_ASSIGN_OR_RETURN(store::Character ch, store_->GetCharacter(character_id));
+  if (ch.visibility == store::Visibility::kPrivate && ch.owner_id != user_id)
+    return Status::NotFound("character not found");
+  TOKKI_ASSIGN_OR_RETURN(store::User user, store_->GetUser(user_id));
+  const std::string user_name = user.display_name.empty() ? user.username : user.display_name;
+  store::Conversation conv;
+  conv.user_id = user_id;
+  conv.character_id = character_id;
+  conv.title = ch.name;
+  TOKKI_ASSIGN_OR_RETURN(conv, store_->CreateConversation(conv));
+  std::vector<std::string> greetings;
+  if (!ch.first_mes.empty()) greetings.push_back(ch.first_mes);
+  for (auto& g : ch.alternate_greetings)
+    if (!g.empty()) greetings.push_back(g);
+  for (size_t i = 0; i < greetings.size(); ++i) {
+    Message m;
+    m.conversation_id = conv.id;
+    m.role = "assistant";
+    m.content = ExpandNames(greetings[i], ch.name, user_name);
+    m.selected = i == 0;
+    m.finish_reason = "greeting";
+    TOKKI_RETURN_IF_ERROR(store_->AppendMessage(m).status());
+  }
+  if (!greetings.empty()) {
+    // Keep the first greeting selected (appending later ones must not steal selection).
+    auto all = store_->ListMessages(conv.id);
+    if (all.ok() && !all->empty()) TOKKI_RETURN_IF_ERROR(store_->SelectMessage((*all)[0].id));
+  }
+  return store_->GetConversation(conv.id);
+}
+
+Result<store::Conversation> ChatService::FindOrStartConversation(Id user_id, Id character_id) {
+  TOKKI_ASSIGN_OR_RETURN(auto found, store_->FindConversation(user_id, character_id));
+  if (found) return *found;
+  return StartConversation(user_id, character_id);
+}
+
+Result<store::Conversation> ChatService::GetConversation(Id user_id, Id conversation_id) {
+  return OwnedConversation(user_id, conversation_id);
+}
+
+Status ChatService::DeleteConversation(Id user_id, Id conversation_id) {
+  TOKKI_RETURN_IF_ERROR(OwnedConversation(user_id, conversation_id).status());
+  Stop(user_id, conversation_id);
+  if (engine_) engine_->Forget("conv:" + std::to_string(conversation_id));
+  return store_->DeleteConversation(conversation_id);
+}
+
+Result<std::vector<PathMessage>> ChatService::Path(Id user_id, Id conversation_id) {
+  TOKKI_RETURN_IF_ERROR(OwnedConversation(user_id, conversation_id).status());
+  TOKKI_ASSIGN_OR_RETURN(auto all, store_->ListMessages(conversation_id));
+  return SelectedPath(all);
+}
+
+Result<int> ChatService::AlternativeCount(const Message& m) {
+  TOKKI_ASSIGN_OR_RETURN(auto all, store_->ListMessages(m.conversation_id));
+  return static_cast<int>(std::count_if(all.begin(), all.end(), [&](const Message& o) {
+    return o.parent_id == m.parent_id;
+  }));
+}
+
+Result<SendOutcome> ChatService::Send(Id user_id, Id conversation_id, std::string content,
+                                      std::string client_id, engine::SamplingParams sampling) {
+  TOKKI_ASSIGN_OR_RETURN(store::Conversation conv, OwnedConversation(user_id, conversation_id));
+  if (Trim(content).empty()) return Status::InvalidArgument("content must not be empty");
+  if (content.size() > options_.max_message_bytes)
+    return Status::TooLarge("content is over " + std::to_string(options_.max_message_bytes) +
+                            " bytes");
+  if (!IsValidUtf8(content)) return Status::InvalidArgument("content is not valid UTF-8");
+  if (client_id.size() > 128) return Status::InvalidArgument("client_id is over 128 bytes");
+
+  if (!client_id.empty()) {
+    TOKKI_ASSIGN_OR_RETURN(auto seen, store_->FindMessageByClientId(conversation_id, client_id));
+    if (seen) {
+      SendOutcome out;
+      out.duplicate = true;
+      out.user_message = *seen;
+      TOKKI_ASSIGN_OR_RETURN(auto all, store_->ListMessages(conversation_id));
+      for (auto& m : all)
+        if (m.parent_id == seen->id && m.role == "assistant") out.reply = m;  // newest wins
+      if (out.reply.id) {
+        auto s = Stream(user_id, conversation_id, out.reply.id);
+        if (s.ok()) out.stream = *s;
+      }
+      return out;
+    }
+  }
+  if (!engine_)
+    return Status::Unavailable(
+        "no model is configured: start tokki with --model FILE.gguf or --backend-url URL");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (active_by_conversation_.count(conversation_id))
+      return Status::Conflict("a reply is still being written in this conversation; stop it first");
+  }
+  TOKKI_ASSIGN_OR_RETURN(auto all, store_->ListMessages(conversation_id));
+  auto history = ToMessages(SelectedPath(all));
+
+  Message user_msg;
+  user_msg.conversation_id = conversation_id;
+  user_msg.role = "user";
+  user_msg.content = std::move(content);
+  user_msg.client_id = std::move(client_id);
+  user_msg.parent_id = history.empty() ? kNoId : history.back().id;
+  auto stored = store_->AppendMessage(user_msg);
+  if (stored.status().code() == Status::Code::kAlreadyExists) {
+    // Raced with the same client_id: answer as a duplicate.
+    return Send(user_id, conversation_id, user_msg.content, user_msg.client_id, sampling);
+  }
+  TOKKI_RETURN_IF_ERROR(stored.status());
+  history.push_back(*stored);
+
+  Message reply;
+  reply.conversation_id = conversation_id;
+  reply.role = "assistant";
+  reply.parent_id = stored->id;
+  reply.status = MessageStatus::kStreaming;
+  auto out = StartReply(conv, reply, std::move(history), false, sampling, *stored);
+  if (!out.ok()) {
+    // Nothing was acknowledged: remove the user message again (and its failed reply).
+    store_->DeleteMessage(stored->id);
+  }
+  return out;
+}
+
+Result<SendOutcome> ChatService::Regenerate(Id user_id, Id conversation_id, Id message_id,
+                                            engine::SamplingParams sampling) {
+  TOKKI_ASSIGN_OR_RETURN(Message target, OwnedMessage(user_id, conversation_id, message_id));
+  if (target.role != "assistant")
+    return Status::InvalidArgument("only an assistant message can be regenerated");
+  if (target.parent_id == kNoId)
+    return Status::InvalidArgument("a greeting cannot be regenerated; select an alternative");
+  if (!engine_)
+    return Status::Unavailable(
+        "no model is configured: start tokki with --model FILE.gguf or --backend-url URL");
+  TOKKI_ASSIGN_OR_RETURN(store::Conversation conv, OwnedConversation(user_id, conversation_id));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (active_by_conversation_.count(conversation_id))
+      return Status::Conflict("a reply is still being written in this conversation; stop it first");
+  }
+  TOKKI_ASSIGN_OR_RETURN(auto all, store_->ListMessages(conversation_id));
+  // History: the path up to and including the parent of the regenerated message.
+  std::vector<Message> history;
+  std::map<Id, const Message*> by_id;
+  for (auto& m : all) by_id[m.id] = &m;
+  for (Id id = target.parent_id; id != kNoId;) {
+    auto it = by_id.find(id);
+    if (it == by_id.end()) break;
+    history.push_back(*it->second);
+    id = it->second->parent_id;
+  }
+  std::reverse(history.begin(), history.end());
+  Message reply;
+  reply.conversation_id = conversation_id;
+  reply.role = "assistant";
+  reply.parent_id = target.parent_id;
+  reply.status = MessageStatus::kStreaming;
+  return StartReply(conv, reply, std::move(history), false, sampling, Message{});
+}
+
+Result<SendOutcome> ChatService::Continue(Id user_id, Id conversation_id, Id message_id,
+                                          engine::SamplingParams sampling) {
+  TOKKI_ASSIGN_OR_RETURN(Message target, OwnedMessage(user_id, conversation_id, message_id));
+  if (target.role != "assistant")
+    return Status::InvalidArgument("only an assistant message can be continued");
+  if (!engine_)
+    return Status::Unavailable(
+        "no model is configured: start tokki with --model FILE.gguf or --backend-url URL");
+  TOKKI_ASSIGN_OR_RETURN(store::Conversation conv, OwnedConversation(user_id, conversation_id));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (active_by_conversation_.count(conversation_id))
+      return Status::Conflict("a reply is still being written in this conversation; stop it first");
+  }
+  TOKKI_ASSIGN_OR_RETURN(auto all, store_->ListMessages(conversation_id));
+  auto history = ToMessages(SelectedPath(all));
+  if (history.empty() || history.back().id != message_id)
+    return Status::InvalidArgument("only the last message of the conversation can be continued");
+  target.status = MessageStatus::kStreaming;
+  TOKKI_RETURN_IF_ERROR(store_->UpdateMessage(target));
+  return StartReply(conv, target, std::move(history), true, sampling, Message{});
+}
+
+Result<SendOutcome> ChatService::StartReply(const store::Conversation& conv, Message reply_row,
+                                            std::vector<Message> history, bool continue_last,
+                                            engine::SamplingParams sampling, Message user_message) {
+  TOKKI_ASSIGN_OR_RETURN(store::Character ch, store_->GetCharacter(conv.character_id));
+  TOKKI_ASSIGN_OR_RETURN(store::User user, store_->GetUser(conv.user_id));
+  TOKKI_ASSIGN_OR_RETURN(engine::GenerateRequest request,
+                         prompt_builder_(ch, user, history, continue_last));
+  request.conversation_key = "conv:" + std::to_string(conv.id);
+  request.continue_last = continue_last;
+  request.sampling = sampling;
+
+  if (reply_row.id == kNoId) {
+    TOKKI_ASSIGN_OR_RETURN(reply_row, store_->AppendMessage(reply_row));
+  }
+  auto active = std::make_shared<Active>();
+  active->conversation = conv;
+  active->message = reply_row;
+  active->stream = std::make_shared<ReplyStream>(conv.id, reply_row.id);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return Status::Unavailable("the server is shutting down");
+    if (active_by_conversation_.count(conv.id))
+      return Status::Conflict("a reply is still being written in this conversation; stop it first");
+    active_by_conversation_[conv.id] = active;
+    streams_[reply_row.id] = active->stream;
+  }
+  engine::GenerateCallbacks callbacks;
+  std::weak_ptr<Active> weak = active;
+  callbacks.on_token = [weak](std::string_view text) {
+    auto a = weak.lock();
+    if (!a) return;
+    {
+      std::lock_guard<std::mutex> lock(a->mu);
+      a->message.content += text;
+      a->dirty = true;
+    }
+    a->stream->PushToken(std::string(text));
+  };
+  callbacks.on_done = [this, active](Result<engine::GenerateResult> result) {
+    std::lock_guard<std::mutex> lock(mu_);
+    finished_.emplace_back(active, std::move(result));
+    cv_.notify_all();
+  };
+  auto gen = engine_->Submit(std::move(request), std::move(callbacks));
+  if (!gen.ok()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      active_by_conversation_.erase(conv.id);
+      streams_.erase(reply_row.id);
+    }
+    if (continue_last) {
+      reply_row.status = MessageStatus::kComplete;
+      store_->UpdateMessage(reply_row);
+    } else {
+      store_->DeleteMessage(reply_row.id);
+    }
+    return gen.status();
+  }
+  {
+    std::lock_guard<std::mutex> lock(active->mu);
+    active->generation = *gen;
+  }
+  replies_total_.fetch_add(1);
+  SendOutcome out;
+  out.user_message = std::move(user_message);
+  out.reply = reply_row;
+  out.stream = active->stream;
+  return out;
+}
+
+void ChatService::FlusherLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    cv_.wait_for(lock, std::chrono::milliseconds(options_.flush_interval_ms),
+                 [&] { return !finished_.empty() || stopping_; });
+    // Finalize finished replies first (their final state supersedes partial writes).
+    while (!finished_.empty()) {
+      auto item = std::move(finished_.front());
+      finished_.pop_front();
+      lock.unlock();
+      Finalize(item.first, std::move(item.second));
+      lock.lock();
+    }
+    std::vector<std::shared_ptr<Active>> actives;
+    for (auto& [id, a] : active_by_conversation_) actives.push_back(a);
+    // Drop kept streams that finished long ago.
+    int64_t now = NowUnixMs();
+    for (auto it = streams_.begin(); it != streams_.end();) {
+      int64_t at = it->second->finished_at_ms();
+      if (at && now - at > options_.stream_keep_ms) it = streams_.erase(it);
+      else ++it;
+    }
+    if (stopping_ && stop_deadline_ms_ == 0) stop_deadline_ms_ = now + 6000;
+    bool stop = stopping_ && ((active_by_conversation_.empty() && finished_.empty()) ||
+                              now > stop_deadline_ms_);
+    lock.unlock();
+    for (auto& a : actives) {
+      Message snapshot;
+      {
+        std::lock_guard<std::mutex> alock(a->mu);
+        if (!a->dirty) continue;
+        a->dirty = false;
+        snapshot = a->message;
+      }
+      Status st = store_->UpdateMessage(snapshot);
+      if (!st.ok()) TOKKI_LOG(warn, "flush failed", "message", snapshot.id, "error", st.ToString());
+    }
+    lock.lock();
+    if (stop) {
+      // Replies whose engine never answered: keep what was written, marked stopped.
+      for (auto& [id, a] : active_by_conversation_) {
+        std::lock_guard<std::mutex> alock(a->mu);
+        a->message.status = MessageStatus::kStopped;
+        a->message.finish_reason = "shutdown";
+        store_->UpdateMessage(a->message);
+      }
+      return;
+    }
+  }
+}
+
+void ChatService::Finalize(const std::shared_ptr<Active>& a, Result<engine::GenerateResult> result) {
+  Message final_row;
+  {
+    std::lock_guard<std::mutex> lock(a->mu);
+    if (result.ok()) {
+      a->message.status = result->finish_reason == "cancelled" ? MessageStatus::kStopped
+                                                               : MessageStatus::kComplete;
+      a->message.finish_reason = result->finish_reason;
+      a->message.prompt_tokens = result->usage.prompt_tokens;
+      a->message.cached_tokens = result->usage.cached_tokens;
+      a->message.completion_tokens += result->usage.completion_tokens;
+    } else {
+      a->message.status = MessageStatus::kFailed;
+      a->message.finish_reason = "error";
+    }
+    a->dirty = false;
+    final_row = a->message;
+  }
+  Status st = store_->UpdateMessage(final_row);
+  if (!st.ok()) TOKKI_LOG(error, "final write failed", "message", final_row.id, "error", st.ToString());
+  ReplyEvent ev;
+  if (result.ok()) {
+    ev.kind = ReplyEvent::Kind::kDone;
+    ev.finish_reason = result->finish_reason;
+    ev.usage = {result->usage.prompt_tokens, result->usage.cached_tokens,
+                result->usage.completion_tokens};
+    ev.ttft_ms = result->ttft_ms;
+    ev.total_ms = result->total_ms;
+  } else {
+    ev.kind = ReplyEvent::Kind::kError;
+    ev.code = std::string(CodeName(result.status().code()));
+    ev.text = result.status().message();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = active_by_conversation_.find(a->conversation.id);
+    if (it != active_by_conversation_.end() && it->second == a) active_by_conversation_.erase(it);
+  }
+  a->stream->Finish(std::move(ev));
+  if (events_) events_->Publish(a->conversation.user_id, "message", a->conversation.id, final_row.id);
+  cv_.notify_all();
+}
+
+Result<std::shared_ptr<ReplyStream>> ChatService::Stream(Id user_id, Id conversation_id,
+                                                         Id message_id) {
+  TOKKI_ASSIGN_OR_RETURN(Message m, OwnedMessage(user_id, conversation_id, message_id));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = streams_.find(message_id);
+    if (it != streams_.end()) return it->second;
+  }
+  // Not live any more: rebuild a finished stream from what is stored.
+  auto s = std::make_shared<ReplyStream>(conversation_id, message_id);
+  if (!m.content.empty()) s->PushToken(m.content);
+  ReplyEvent done;
+  done.kind = ReplyEvent::Kind::kDone;
+  done.finish_reason = m.finish_reason.empty() ? "stop" : m.finish_reason;
+  done.usage = {m.prompt_tokens, m.cached_tokens, m.completion_tokens};
+  s->Finish(done);
+  return s;
+}
+
+Result<Message> ChatService::Select(Id user_id, Id conversation_id, Id message_id, int alternative) {
+  TOKKI_ASSIGN_OR_RETURN(Message m, OwnedMessage(user_id, conversation_id, message_id));
+  TOKKI_ASSIGN_OR_RETURN(auto all, store_->ListMessages(conversation_id));
+  std::vector<const Message*> siblings;
+  for (auto& o : all)
+    if (o.parent_id == m.parent_id) siblings.push_back(&o);
+  if (alternative < 0 || alternative >= static_cast<int>(siblings.size()))
+    return Status::InvalidArgument("alternative must be between 0 and " +
+                                   std::to_string(siblings.size() - 1));
+  Id chosen = siblings[alternative]->id;
+  TOKKI_RETURN_IF_ERROR(store_->SelectMessage(chosen));
+  return store_->GetMessage(chosen);
+}
+
+Result<Message> ChatService::Rate(Id user_id, Id conversation_id, Id message_id, int stars) {
+  TOKKI_ASSIGN_OR_RETURN(Message m, OwnedMessage(user_id, conversation_id, message_id));
+  if (stars < 0 || stars > 5) return Status::InvalidArgument("stars must be 0..5");
+  if (m.role != "assistant") return Status::InvalidArgument("only replies can be rated");
+  m.rating = stars;
+  TOKKI_RETURN_IF_ERROR(store_->UpdateMessage(m));
+  return m;
+}
+
+Result<Message> ChatService::Edit(Id user_id, Id conversation_id, Id message_id, std::string content) {
+  TOKKI_ASSIGN_OR_RETURN(Message m, OwnedMessage(user_id, conversation_id, message_id));
+  if (content.size() > options_.max_message_bytes)
+    return Status::TooLarge("content is over " + std::to_string(options_.max_message_bytes) + " bytes");
+  if (!IsValidUtf8(content)) return Status::InvalidArgument("content is not valid UTF-8");
+  if (m.status == MessageStatus::kStreaming)
+    return Status::Conflict("the message is still being written");
+  m.content = std::move(content);
+  TOKKI_RETURN_IF_ERROR(store_->UpdateMessage(m));
+  return m;
+}
+
+Status ChatService::Delete(Id user_id, Id conversation_id, Id message_id) {
+  TOKKI_ASSIGN_OR_RETURN(Message m, OwnedMessage(user_id, conversation_id, message_id));
+  if (m.status == MessageStatus::kStreaming)
+    return Status::Conflict("the message is still being written; stop it first");
+  return store_->DeleteMessage(message_id);
+}
+
+Result<bool> ChatService::Stop(Id user_id, Id conversation_id) {
+  TOKKI_RETURN_IF_ERROR(OwnedConversation(user_id, conversation_id).status());
+  std::shared_ptr<Active> a;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = active_by_conversation_.find(conversation_id);
+    if (it == active_by_conversation_.end()) return false;
+    a = it->second;
+  }
+  std::shared_ptr<engine::Generation> gen;
+  {
+    std::lock_guard<std::mutex> lock(a->mu);
+    gen = a->generation;
+  }
+  if (gen) gen->Cancel();
+  a->stream->WaitFinished(5000);
+  return true;
+}
+
+void ChatService::Shutdown() {
+  std::vector<std::shared_ptr<Active>> actives;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ && !flusher_.joinable()) return;
+    stopping_ = true;
+    for (auto& [id, a] : active_by_conversation_) actives.push_back(a);
+  }
+  for (auto& a : actives) {
+    std::shared_ptr<engine::Generation> gen;
+    {
+      std::lock_guard<std::mutex> lock(a->mu);
+      gen = a->generation;
+    }
+    if (gen) gen->Cancel();
+  }
+  for (auto& a : actives) a->stream->WaitFinished(5000);
+  cv_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
+}
+
+ChatStats ChatService::Stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ChatStats{static_cast<int64_t>(active_by_conversation_.size()),
+                   static_cast<int64_t>(streams_.size()), replies_total_.load()};
+}
+
+}  // namespace tokki::chat

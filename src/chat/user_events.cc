@@ -1,0 +1,40 @@
+#include "chat/user_events.h"
+
+namespace tokki::chat {
+
+void UserEvents::Publish(Id user_id, std::string type, Id conversation_id, Id message_id) {
+  std::vector<std::function<void()>> wakes;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Channel& ch = channels_[user_id];
+    ch.events.push_back(UserEvent{ch.next_seq++, std::move(type), conversation_id, message_id});
+    while (ch.events.size() > kKeep) ch.events.pop_front();
+    for (auto& [id, w] : ch.subscribers) wakes.push_back(w);
+  }
+  for (auto& w : wakes) w();
+}
+
+std::vector<UserEvent> UserEvents::Since(Id user_id, int64_t after_seq) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<UserEvent> out;
+  auto it = channels_.find(user_id);
+  if (it == channels_.end()) return out;
+  for (auto& e : it->second.events)
+    if (e.seq > after_seq) out.push_back(e);
+  return out;
+}
+
+int UserEvents::Subscribe(Id user_id, std::function<void()> wake) {
+  std::lock_guard<std::mutex> lock(mu_);
+  int id = next_sub_++;
+  channels_[user_id].subscribers.emplace(id, std::move(wake));
+  return id;
+}
+
+void UserEvents::Unsubscribe(Id user_id, int id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = channels_.find(user_id);
+  if (it != channels_.end()) it->second.subscribers.erase(id);
+}
+
+}  // namespace tokki::chat
