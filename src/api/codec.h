@@ -1,0 +1,27 @@
+// tokki/api/codec.h — records <-> JSON, the API's wire shapes (see docs/api.md).
+#pragma once
+
+#include <optional>
+
+#include "api/http.h"
+#include "chat/chat_service.h"
+#include "store/records.h"
+
+namespace tokki::api {
+
+std::string_view VisibilityName(store::Visibility v);
+Result<store::Visibility> ParseVisibility(std::string_view s);
+std::string_view MessageStatusName(store::MessageStatus s);
+
+// Full character as its viewer sees it; stats only for the owner.
+Json CharacterJson(const store::Character& c, Id viewer_id,
+                   const std::optional<store::CharacterStats>& stats = std::nullopt);
+// The short form used inside conversations and lists of friends.
+Json CharacterSummaryJson(const store::Character& c);
+Json MessageJson(const store::Message& m, int alternatives);
+Json UserJson(const store::User& u);
+
+// Applies the fields present in `j` onto `c` (create and PATCH). Type errors are 400.
+Status ApplyCharacterFields(const Json& j, store::Character* c);
+
+}  // namespace tokki::api

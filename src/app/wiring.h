@@ -1,0 +1,54 @@
+// tokki/app/wiring.h — builds the concrete objects from a ServeConfig and owns them.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/auth.h"
+#include "api/server.h"
+#include "chat/chat_service.h"
+#include "chat/user_events.h"
+#include "core/result.h"
+#include "engine/engine.h"
+#include "store/store.h"
+
+namespace tokki::app {
+
+struct ServeConfig {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;
+  std::string data_dir = "./var";
+  std::string model;
+  std::vector<std::string> backend_urls;
+  std::string backend_model;
+  std::string backend_key;
+  int n_ctx = 16384;
+  int n_parallel = 16;
+  int n_engine_threads = 0;
+  std::string web_dir;
+  std::string catalog_dir;
+  int n_threads = 2;
+  size_t max_body_bytes = 1024 * 1024;
+  int max_connections = 4096;
+  int heartbeat_ms = 15000;
+  std::string log_level = "info";
+};
+
+struct Wiring {
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<engine::Engine> engine;
+  std::unique_ptr<chat::UserEvents> events;
+  std::unique_ptr<chat::ChatService> chat;
+  std::unique_ptr<api::Auth> auth;
+  std::shared_ptr<void> deck;  // discover::Deck when built with it
+  api::Services services;
+
+  // Stops the engine and flushes the store. Idempotent.
+  void Close();
+  ~Wiring() { Close(); }
+};
+
+Result<std::unique_ptr<Wiring>> Wire(const ServeConfig& cfg);
+
+}  // namespace tokki::app
