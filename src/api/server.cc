@@ -217,6 +217,7 @@ class Server::Impl {
                                                                : "the request headers are too large");
         res.keep_alive(false);
         co_await http::async_write(conn->stream, res, kTuple);
+        co_await Drain(conn);
         co_return;
       }
       if (ec) {
@@ -259,6 +260,21 @@ class Server::Impl {
       }
       metrics_->StreamClosed();
       co_return;  // streams end the connection
+    }
+  }
+
+  // After an early error answer: read and drop what the client still sends (bounded), so
+  // that closing the socket does not reset the connection before the answer is read.
+  awaitable<void> Drain(std::shared_ptr<Conn> conn) {
+    beast::error_code ec;
+    conn->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    conn->stream.expires_after(std::chrono::seconds(2));
+    std::vector<char> sink(64 * 1024);
+    size_t total = 0;
+    while (total < 4 * options_.max_upload_bytes) {
+      auto [rec, n] = co_await conn->stream.async_read_some(asio::buffer(sink), kTuple);
+      if (rec) break;
+      total += n;
     }
   }
 

@@ -13,7 +13,8 @@ void Wiring::Close() {
   if (store) store->Close();
 }
 
-Result<std::unique_ptr<Wiring>> Wire(const ServeConfig& cfg) {
+Result<std::unique_ptr<Wiring>> Wire(const ServeConfig& cfg,
+                                     std::unique_ptr<engine::Engine> engine_override) {
   namespace fs = std::filesystem;
   auto w = std::make_unique<Wiring>();
   std::error_code ec;
@@ -27,11 +28,14 @@ Result<std::unique_ptr<Wiring>> Wire(const ServeConfig& cfg) {
   if (stopped.ok() && *stopped > 0)
     TOKKI_LOG(warn, "replies interrupted by the last shutdown marked stopped", "count", *stopped);
 
-  if (!cfg.model.empty() || !cfg.backend_urls.empty()) {
+  if (engine_override) {
+    w->engine = std::move(engine_override);
+  } else if (!cfg.model.empty() || !cfg.backend_urls.empty()) {
     return Status::InvalidArgument("this build has no engine for --model/--backend-url yet");
+  } else {
+    TOKKI_LOG(warn, "no model configured: chat replies are disabled; start with --model "
+                    "FILE.gguf or --backend-url URL");
   }
-  TOKKI_LOG(warn, "no model configured: chat replies are disabled; start with --model FILE.gguf "
-                  "or --backend-url URL");
 
   w->events = std::make_unique<chat::UserEvents>();
   w->chat = std::make_unique<chat::ChatService>(w->store.get(), w->engine.get(), w->events.get(),

@@ -49,6 +49,8 @@ struct Wiring {
   ~Wiring() { Close(); }
 };
 
-Result<std::unique_ptr<Wiring>> Wire(const ServeConfig& cfg);
+// `engine_override` (tests) replaces the engine the config would open.
+Result<std::unique_ptr<Wiring>> Wire(const ServeConfig& cfg,
+                                     std::unique_ptr<engine::Engine> engine_override = nullptr);
 
 }  // namespace tokki::app

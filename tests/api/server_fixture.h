@@ -1,0 +1,69 @@
+// Starts a real Tokki HTTP server in-process on 127.0.0.1 (any free port) with the SQLite
+// store in a temporary folder and the test engine.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "app/wiring.h"
+#include "support/fake_engine.h"
+#include "support/http_client.h"
+
+namespace tokki::testing {
+
+class ServerFixture : public ::testing::Test {
+ protected:
+  void SetUp() override { StartServer(); }
+  void TearDown() override { StopServer(); std::filesystem::remove_all(dir_); }
+
+  void StartServer(int token_delay_ms = 2) {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("tokki-api-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+    app::ServeConfig cfg;
+    cfg.data_dir = dir_.string();
+    cfg.log_level = "warn";
+    auto engine = std::make_unique<FakeEngine>(token_delay_ms);
+    engine_ = engine.get();
+    auto w = app::Wire(cfg, std::move(engine));
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    wiring_ = std::move(w).value();
+    api::ServerOptions so;
+    so.port = 0;
+    so.heartbeat_ms = 200;
+    so.max_body_bytes = 64 * 1024;
+    server_ = std::make_unique<api::Server>(so, wiring_->services);
+    auto port = server_->Start();
+    ASSERT_TRUE(port.ok()) << port.status().ToString();
+    port_ = *port;
+  }
+
+  void StopServer() {
+    if (!server_) return;
+    server_->StopAccepting();
+    wiring_->chat->Shutdown();
+    server_->Stop(3000);
+    server_.reset();
+    wiring_.reset();
+  }
+
+  HttpClient Client() { return HttpClient(port_); }
+
+  // A signed-up client.
+  HttpClient User(const std::string& name) {
+    HttpClient c(port_);
+    auto j = c.SignUp(name);
+    EXPECT_TRUE(j.contains("token")) << j.dump();
+    return c;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<app::Wiring> wiring_;
+  std::unique_ptr<api::Server> server_;
+  FakeEngine* engine_ = nullptr;
+  uint16_t port_ = 0;
+};
+
+}  // namespace tokki::testing
