@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "api/codec.h"
+#include "api/response_cache.h"
 #include "api/server.h"
 #include "core/log.h"
 #include "core/text.h"
@@ -244,7 +245,21 @@ std::vector<Route> MakeRoutes(const Services& s, const ServerOptions& options, M
                }});
 
   // ---- characters
-  r.push_back({V::get, "/api/characters", false, false, false, [store](RequestContext& ctx) -> HandlerResult {
+  // Character writes bump the list cache's version (see Invalidate calls below).
+  auto list_cache = std::make_shared<ResponseCache>();
+  r.push_back({V::get, "/api/characters", false, false, false, [store, list_cache](RequestContext& ctx) -> HandlerResult {
+                 const uint64_t version = list_cache->version();
+                 const std::string key = std::to_string(ctx.user_id) + " " + std::string(ctx.req.target());
+                 if (auto hit = list_cache->Get(key, version)) {
+                   Response res{http::status::ok, ctx.req.version()};
+                   res.keep_alive(ctx.req.keep_alive());
+                   res.set(http::field::server, "tokki");
+                   res.set(http::field::content_type, "application/json; charset=utf-8");
+                   res.set(http::field::cache_control, "no-store");
+                   res.body() = std::move(*hit);
+                   res.prepare_payload();
+                   return res;
+                 }
                  store::CharacterQuery q;
                  q.viewer_id = ctx.user_id;
                  q.text = ctx.Query("q");
@@ -264,12 +279,14 @@ std::vector<Route> MakeRoutes(const Services& s, const ServerOptions& options, M
                  if (!page.ok()) return ErrorResponse(ctx, page.status());
                  Json items = Json::array();
                  for (auto& c : page->items) items.push_back(CharacterJson(c, ctx.user_id));
-                 return JsonResponse(ctx, http::status::ok,
-                                     Json{{"items", std::move(items)},
-                                          {"next_cursor", page->next_cursor.empty() ? Json(nullptr)
-                                                                                    : Json(page->next_cursor)}});
+                 auto res = JsonResponse(ctx, http::status::ok,
+                                         Json{{"items", std::move(items)},
+                                              {"next_cursor", page->next_cursor.empty() ? Json(nullptr)
+                                                                                        : Json(page->next_cursor)}});
+                 list_cache->Put(key, version, res.body());
+                 return res;
                }});
-  r.push_back({V::post, "/api/characters", true, false, false, [s, store](RequestContext& ctx) -> HandlerResult {
+  r.push_back({V::post, "/api/characters", true, false, false, [s, store, list_cache](RequestContext& ctx) -> HandlerResult {
                  auto body = ParseJsonBody(ctx);
                  if (!body.ok()) return ErrorResponse(ctx, body.status());
                  Character c;
@@ -280,6 +297,7 @@ std::vector<Route> MakeRoutes(const Services& s, const ServerOptions& options, M
                  if (!st.ok()) return ErrorResponse(ctx, st);
                  auto made = store->CreateCharacter(c);
                  if (!made.ok()) return ErrorResponse(ctx, made.status());
+                 list_cache->Invalidate();
                  if (s.deck_upsert) s.deck_upsert(*made);
                  return JsonResponse(ctx, http::status::created, CharacterJson(*made, ctx.user_id));
                }});
@@ -295,7 +313,7 @@ std::vector<Route> MakeRoutes(const Services& s, const ServerOptions& options, M
                  }
                  return JsonResponse(ctx, http::status::ok, CharacterJson(*c, ctx.user_id, stats));
                }});
-  r.push_back({V::patch, "/api/characters/{id}", true, false, false, [s, store](RequestContext& ctx) -> HandlerResult {
+  r.push_back({V::patch, "/api/characters/{id}", true, false, false, [s, store, list_cache](RequestContext& ctx) -> HandlerResult {
                  auto id = ParseId(ctx.params["id"]);
                  if (!id.ok()) return ErrorResponse(ctx, id.status());
                  auto c = OwnedCharacter(store, *id, ctx.user_id);
@@ -307,20 +325,22 @@ std::vector<Route> MakeRoutes(const Services& s, const ServerOptions& options, M
                  if (!st.ok()) return ErrorResponse(ctx, st);
                  auto updated = store->UpdateCharacter(*c);
                  if (!updated.ok()) return ErrorResponse(ctx, updated.status());
+                 list_cache->Invalidate();
                  if (s.deck_upsert) s.deck_upsert(*updated);
                  return JsonResponse(ctx, http::status::ok, CharacterJson(*updated, ctx.user_id));
                }});
-  r.push_back({V::delete_, "/api/characters/{id}", true, false, false, [s, store](RequestContext& ctx) -> HandlerResult {
+  r.push_back({V::delete_, "/api/characters/{id}", true, false, false, [s, store, list_cache](RequestContext& ctx) -> HandlerResult {
                  auto id = ParseId(ctx.params["id"]);
                  if (!id.ok()) return ErrorResponse(ctx, id.status());
                  auto c = OwnedCharacter(store, *id, ctx.user_id);
                  if (!c.ok()) return ErrorResponse(ctx, c.status());
                  Status st = store->DeleteCharacter(*id);
                  if (!st.ok()) return ErrorResponse(ctx, st);
+                 list_cache->Invalidate();
                  if (s.deck_remove) s.deck_remove(*id);
                  return EmptyResponse(ctx, http::status::no_content);
                }});
-  r.push_back({V::put, "/api/characters/{id}/avatar", true, false, true, [store, options](RequestContext& ctx) -> HandlerResult {
+  r.push_back({V::put, "/api/characters/{id}/avatar", true, false, true, [store, list_cache](RequestContext& ctx) -> HandlerResult {
                  auto id = ParseId(ctx.params["id"]);
                  if (!id.ok()) return ErrorResponse(ctx, id.status());
                  auto c = OwnedCharacter(store, *id, ctx.user_id);
@@ -337,6 +357,7 @@ std::vector<Route> MakeRoutes(const Services& s, const ServerOptions& options, M
                    return ErrorResponse(ctx, Status::InvalidArgument("an avatar must be a PNG, JPEG or WebP image"));
                  Status st = store->SetAvatar(*id, store::Avatar{mime, body});
                  if (!st.ok()) return ErrorResponse(ctx, st);
+                 list_cache->Invalidate();
                  auto updated = store->GetCharacter(*id);
                  return JsonResponse(ctx, http::status::ok, CharacterJson(*updated, ctx.user_id));
                }});

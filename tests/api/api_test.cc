@@ -107,6 +107,13 @@ TEST_F(ApiTest, CharacterCrudSearchAndPaging) {
   auto page2 = c.Get("/api/characters?limit=20&cursor=" + cursor);
   EXPECT_EQ(page2.json()["items"].size(), 11u);
   EXPECT_TRUE(page2.json()["next_cursor"].is_null());
+  // The list cache never serves a stale page after an edit.
+  auto before = c.Get("/api/characters?limit=100&q=Friend");
+  ASSERT_EQ(before.json()["items"].size(), 30u);
+  auto fid = before.json()["items"][0]["id"].get<int64_t>();
+  c.Patch("/api/characters/" + std::to_string(fid), {{"name", "Renamed Pal"}});
+  auto after = c.Get("/api/characters?limit=100&q=Friend");
+  EXPECT_EQ(after.json()["items"].size(), 29u);
   auto lang = c.Get("/api/characters?lang=ko");
   EXPECT_EQ(lang.json()["items"].size(), 1u);
   EXPECT_EQ(c.Delete("/api/characters/" + std::to_string(id)).status, 204);
