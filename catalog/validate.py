@@ -78,7 +78,7 @@ def check_book(problems, where, book):
 
 
 def check_card(path, lang_dir, problems):
-    where = os.path.relpath(path)
+    where = os.path.join(lang_dir, os.path.basename(path))
     try:
         with open(path, "rb") as f:
             raw = f.read()
@@ -196,7 +196,7 @@ def main():
         for fn in sorted(os.listdir(sub)):
             p = os.path.join(sub, fn)
             if not fn.endswith(".json"):
-                problems.append(f"{os.path.relpath(p)}: unexpected file")
+                problems.append(f"{name}/{fn}: unexpected file")
                 continue
             info = check_card(p, name, problems)
             if info:
