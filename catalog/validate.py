@@ -41,6 +41,10 @@ HANGUL_RE = re.compile(r"[\uac00-\ud7a3]")
 # counts Han characters (roughly 1.7 per English word).
 DESC_BOUNDS = {"en": (120, 300), "ko": (80, 230), "zh": (200, 560)}
 GREET_BOUNDS = {"en": (40, 120), "ko": (25, 90), "zh": (60, 220)}
+# A real person's card must say, in its description, that it is a portrayal and
+# not the person. One of these phrases per language is required.
+PORTRAYAL_LABELS = {"en": "not the real person", "ko": "실제 인물 본인이 아니",
+                    "zh": "并非历史人物"}
 MIN_TOTAL, MIN_REAL, MIN_ORIGINAL, MIN_PER_LANG, MIN_BOOKS = 100, 40, 60, 20, 5
 
 
@@ -163,6 +167,10 @@ def check_card(path, lang_dir, problems):
         problems.append(f"{where}: tagline must be one non-empty line")
     if not isinstance(t.get("real_person"), bool):
         problems.append(f"{where}: real_person must be true or false")
+    elif t["real_person"] and lang in PORTRAYAL_LABELS and \
+            PORTRAYAL_LABELS[lang] not in d["description"]:
+        problems.append(f"{where}: real-person description must contain "
+                        f"'{PORTRAYAL_LABELS[lang]}'")
     av = t.get("avatar")
     if not isinstance(av, dict) or not av.get("emoji") or av.get("motif") not in MOTIFS \
             or not isinstance(av.get("palette"), list) or len(av["palette"]) != 2 \
