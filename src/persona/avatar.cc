@@ -66,10 +66,12 @@ std::vector<Pt> StarPolygon(int points, double r_outer, double r_inner) {
   return poly;
 }
 
-Pt Rotate(double x, double y, double angle) {
-  double c = std::cos(angle), s = std::sin(angle);
-  return {c * x - s * y, s * x + c * y};
-}
+
+struct Rotation {
+  double c, s;
+  explicit Rotation(double angle) : c(std::cos(angle)), s(std::sin(angle)) {}
+  Pt operator()(double x, double y) const { return {c * x - s * y, s * x + c * y}; }
+};
 
 // Motif shapes in local coordinates: x right, y down, the shape fits in [-1, 1].
 bool InMotif(int motif, double x, double y) {
@@ -82,9 +84,14 @@ bool InMotif(int motif, double x, double y) {
   static const std::vector<Pt> kBookLeft = {{-0.9, -0.45}, {-0.06, -0.3}, {-0.06, 0.65}, {-0.9, 0.5}};
   static const std::vector<Pt> kBookRight = {{0.9, -0.45}, {0.06, -0.3}, {0.06, 0.65}, {0.9, 0.5}};
   static const std::vector<Pt> kFlameTop = {{0, -0.95}, {-0.5, 0.15}, {0.5, 0.15}};
+  static const std::vector<Pt> kNoteFlag = {{0.04, -0.8}, {0.55, -0.45}, {0.55, -0.2}, {0.04, -0.5}};
+  static const std::vector<Pt> kBrushTip = {{-0.25, 0.45}, {0.25, 0.45}, {0, 0.98}};
   static const std::vector<Pt> kSwordTip = {{-0.1, -0.6}, {0.1, -0.6}, {0, -0.95}};
-  double r = std::hypot(x, y);
-  double a = std::atan2(y, x);
+  static const Rotation kQuarter(kPi / 4), kMinusQuarter(-kPi / 4), kFifth(kPi / 5);
+  static const Rotation kThirds[3] = {Rotation(0), Rotation(kPi / 3), Rotation(2 * kPi / 3)};
+  const double r = std::sqrt(x * x + y * y);
+  // Only the radial motifs need the angle.
+  const double a = (motif == 7 || motif == 10) ? std::atan2(y, x) : 0.0;
   switch (motif) {
     case 0:  // crown
       return InPolygon(x, y, kCrown) || InCircle(x, y, 0, -0.78, 0.1) ||
@@ -97,7 +104,7 @@ bool InMotif(int motif, double x, double y) {
     case 2:  // star
       return InPolygon(x, y, kStar);
     case 3: {  // leaf
-      Pt p = Rotate(x, y, kPi / 4);
+      Pt p = kQuarter(x, y);
       bool blade = InCircle(p.x, p.y, 0, -0.55, 0.95) && InCircle(p.x, p.y, 0, 0.55, 0.95);
       bool vein = std::abs(p.x) < 0.03 && std::abs(p.y) < 0.35;
       bool stem = std::abs(p.x) < 0.05 && p.y > 0.3 && p.y < 0.95;
@@ -106,8 +113,7 @@ bool InMotif(int motif, double x, double y) {
     case 4:  // book
       return InPolygon(x, y, kBookLeft) || InPolygon(x, y, kBookRight);
     case 5:  // flame
-      return (InCircle(x, y, 0, 0.35, 0.5) || InPolygon(x, y, kFlameTop)) &&
-             !(InCircle(x, y, 0, 0.5, 0.22) && y > 0.2);
+      return InCircle(x, y, 0, 0.35, 0.5) || InPolygon(x, y, kFlameTop);
     case 6:  // moon
       return InCircle(x, y, 0, 0, 0.85) && !InCircle(x, y, 0.38, -0.22, 0.7);
     case 7:  // sun
@@ -126,12 +132,12 @@ bool InMotif(int motif, double x, double y) {
       return r > 0.22 && (r < 0.62 || (r < 0.88 && std::cos(8 * a) > 0.3));
     case 11:  // note
       return InCircle(x, y, -0.3, 0.5, 0.28) || InRect(x, y, -0.08, -0.8, 0.04, 0.5) ||
-             InPolygon(x, y, {{0.04, -0.8}, {0.55, -0.45}, {0.55, -0.2}, {0.04, -0.5}});
+             InPolygon(x, y, kNoteFlag);
     case 12: {  // brush
-      Pt p = Rotate(x, y, -kPi / 4);
+      Pt p = kMinusQuarter(x, y);
       return InRect(p.x, p.y, -0.08, -0.95, 0.08, 0.2) ||
              (InCircle(p.x, p.y, 0, 0.45, 0.25) && p.y > 0.2) ||
-             InPolygon(p.x, p.y, {{-0.25, 0.45}, {0.25, 0.45}, {0, 0.98}});
+             InPolygon(p.x, p.y, kBrushTip);
     }
     case 13:  // sword
       return InRect(x, y, -0.09, -0.6, 0.09, 0.4) || InPolygon(x, y, kSwordTip) ||
@@ -143,12 +149,12 @@ bool InMotif(int motif, double x, double y) {
       return t * t * t - hx * hx * hy * hy * hy <= 0;
     }
     case 15:  // cloud
-      return InCircle(x, y, -0.45, 0.15, 0.33) || InCircle(x, y, 0, -0.1, 0.45) ||
-             InCircle(x, y, 0.45, 0.12, 0.35) || InRect(x, y, -0.45, 0.15, 0.45, 0.47);
+      return InCircle(x, y, -0.55, 0.2, 0.4) || InCircle(x, y, 0, -0.15, 0.55) ||
+             InCircle(x, y, 0.55, 0.15, 0.42) || InRect(x, y, -0.55, 0.2, 0.55, 0.6);
     case 16:  // compass
       return (r > 0.78 && r < 0.9) || InPolygon(x, y, kCompassStar);
     case 17: {  // feather
-      Pt p = Rotate(x, y, kPi / 5);
+      Pt p = kFifth(x, y);
       bool vane = (p.x / 0.32) * (p.x / 0.32) + (p.y / 0.85) * (p.y / 0.85) < 1 && p.y < 0.6;
       bool notch = p.x > 0 && std::abs(p.y + 0.1 - p.x * 0.6) < 0.04;
       bool shaft = std::abs(p.x) < 0.03 && p.y > -0.7 && p.y < 0.98;
@@ -157,7 +163,7 @@ bool InMotif(int motif, double x, double y) {
     case 18: {  // atom
       if (r < 0.16) return true;
       for (int i = 0; i < 3; ++i) {
-        Pt p = Rotate(x, y, i * kPi / 3);
+        Pt p = kThirds[i](x, y);
         double e = (p.x / 0.9) * (p.x / 0.9) + (p.y / 0.32) * (p.y / 0.32);
         if (e > 0.78 && e < 1.0) return true;
       }
@@ -239,11 +245,30 @@ std::string RenderAvatarPng(std::string_view seed, const Palette& palette, std::
   const double motif_rot = rng.Uniform(-0.3, 0.3);
   const double motif_scale = rng.Uniform(0.5, 0.6);
   const double motif_dx = rng.Uniform(-0.06, 0.06), motif_dy = rng.Uniform(-0.06, 0.06);
+  const Rotation rot(motif_rot);
+  const Rotation stripe_rot(stripe_angle);
   const Rgb ink = Mix(Mix(c0, c1, 0.5), Rgb{255, 255, 255}, 0.9);
   const Rgb shadow = Mix(c1, Rgb{0, 0, 0}, 0.55);
 
   std::vector<uint8_t> pixels(static_cast<size_t>(n) * n * 3);
   constexpr int kSamples = 3;
+  constexpr double kShadowDx = 0.035, kShadowDy = 0.05;
+  // Pixel position (in pixels) -> motif coordinates, optionally offset for the shadow.
+  auto to_local = [&](double fx, double fy, double ox, double oy) {
+    double ux = fx / n * 2 - 1 - motif_dx - ox;
+    double uy = fy / n * 2 - 1 - motif_dy - oy;
+    return rot(ux / motif_scale, uy / motif_scale);
+  };
+  std::vector<uint8_t> motif_corners(static_cast<size_t>(n + 1) * (n + 1));
+  std::vector<uint8_t> shadow_corners(motif_corners.size());
+  for (int cy = 0; cy <= n; ++cy)
+    for (int cx = 0; cx <= n; ++cx) {
+      size_t k = static_cast<size_t>(cy) * (n + 1) + cx;
+      Pt p = to_local(cx, cy, 0, 0);
+      motif_corners[k] = InMotif(motif_index, p.x, p.y);
+      Pt q = to_local(cx, cy, kShadowDx, kShadowDy);
+      shadow_corners[k] = InMotif(motif_index, q.x, q.y);
+    }
   for (int py = 0; py < n; ++py) {
     for (int px = 0; px < n; ++px) {
       double x = (px + 0.5) / n * 2 - 1, y = (py + 0.5) / n * 2 - 1;
@@ -256,40 +281,44 @@ std::string RenderAvatarPng(std::string_view seed, const Palette& palette, std::
             if (InCircle(x, y, b.x, b.y, b.r)) light += b.strength;
           break;
         case 1: {
-          Pt p = Rotate(x, y, stripe_angle);
+          Pt p = stripe_rot(x, y);
           light += std::sin(p.x * stripe_freq * kPi) > 0.55 ? 0.1 : 0;
           break;
         }
         default: {
           double gx = std::fmod(x + 2, dot_step) - dot_step / 2;
           double gy = std::fmod(y + 2, dot_step) - dot_step / 2;
-          light += std::hypot(gx, gy) < dot_step * 0.18 ? 0.13 : 0;
+          light += std::sqrt(gx * gx + gy * gy) < dot_step * 0.18 ? 0.13 : 0;
           break;
         }
       }
       // Soft glow behind the motif.
-      light += 0.18 * std::max(0.0, 1 - std::hypot(x, y) / 0.9);
+      light += 0.18 * std::max(0.0, 1 - std::sqrt(x * x + y * y) / 0.9);
       c = Mix(c, Rgb{255, 255, 255}, std::min(light, 0.5));
-      // Supersampled motif and its shadow.
-      int n_in = 0, n_shadow = 0;
-      for (int sy = 0; sy < kSamples; ++sy) {
-        for (int sx = 0; sx < kSamples; ++sx) {
-          double ux = (px + (sx + 0.5) / kSamples) / n * 2 - 1 - motif_dx;
-          double uy = (py + (sy + 0.5) / kSamples) / n * 2 - 1 - motif_dy;
-          Pt p = Rotate(ux / motif_scale, uy / motif_scale, motif_rot);
-          if (InMotif(motif_index, p.x, p.y)) ++n_in;
-          Pt s = Rotate((ux - 0.035) / motif_scale, (uy - 0.05) / motif_scale, motif_rot);
-          if (InMotif(motif_index, s.x, s.y)) ++n_shadow;
-        }
-      }
+      // Coverage of the motif and its shadow: exact 0/1 where all four pixel corners
+      // agree, supersampled only on edges.
+      const size_t c00 = static_cast<size_t>(py) * (n + 1) + px, c10 = c00 + 1;
+      const size_t c01 = c00 + (n + 1), c11 = c01 + 1;
+      auto coverage = [&](const std::vector<uint8_t>& corners, double ox, double oy) {
+        int sum = corners[c00] + corners[c10] + corners[c01] + corners[c11];
+        if (sum == 0) return 0;
+        if (sum == 4) return kSamples * kSamples;
+        int hits = 0;
+        for (int sy = 0; sy < kSamples; ++sy)
+          for (int sx = 0; sx < kSamples; ++sx) {
+            Pt p = to_local(px + (sx + 0.5) / kSamples, py + (sy + 0.5) / kSamples, ox, oy);
+            hits += InMotif(motif_index, p.x, p.y);
+          }
+        return hits;
+      };
+      const int n_in = coverage(motif_corners, 0, 0);
+      const int n_shadow = coverage(shadow_corners, kShadowDx, kShadowDy);
       constexpr double kAll = kSamples * kSamples;
       c = Mix(c, shadow, 0.3 * n_shadow / kAll);
       c = Mix(c, ink, 0.95 * n_in / kAll);
-      // Fine deterministic grain.
-      uint64_t h = Fnv1a(std::string_view(reinterpret_cast<const char*>(&seed_hash), 8)) ^
-                   (static_cast<uint64_t>(py) * 73856093u) ^ (static_cast<uint64_t>(px) * 19349663u);
-      h = Rng(h).Next();
-      double grain = static_cast<double>(h % 7) - 3;
+      // 4x4 ordered dither against gradient banding (repeats, so it compresses well).
+      static constexpr int kBayer[4][4] = {{0, 8, 2, 10}, {12, 4, 14, 6}, {3, 11, 1, 9}, {15, 7, 13, 5}};
+      double grain = (kBayer[py & 3][px & 3] - 7.5) / 8.0;
       uint8_t* out = &pixels[(static_cast<size_t>(py) * n + px) * 3];
       out[0] = Clamp8(c.r + grain);
       out[1] = Clamp8(c.g + grain);
