@@ -120,6 +120,14 @@ TEST(CardImport, PngChunksAndAvatar) {
   EXPECT_TRUE(info->texts.empty());  // card text is not kept in the avatar
   EXPECT_TRUE(boris.character.has_avatar);
 
+  // APNG: the animation chunks stay in the avatar.
+  ImportedCard anim = MustImport(Fixture("boris_v2_apng.png"));
+  EXPECT_EQ(anim.character.name, "Boris");
+  ASSERT_TRUE(anim.avatar.has_value());
+  EXPECT_NE(anim.avatar->bytes.find("acTL"), std::string::npos);
+  EXPECT_NE(anim.avatar->bytes.find("fdAT"), std::string::npos);
+  EXPECT_EQ(anim.avatar->bytes.find("tEXt"), std::string::npos);
+
   ImportedCard cleo = MustImport(Fixture("cleo_v1_ztxt.png"));
   EXPECT_EQ(cleo.format, "v1_png");
   EXPECT_EQ(cleo.character.name, "Cleo");
@@ -173,7 +181,7 @@ TEST_P(RoundTrip, EveryFieldSurvives) {
 INSTANTIATE_TEST_SUITE_P(
     Fixtures, RoundTrip,
     ::testing::Combine(::testing::Values("aria_v3.json", "boris_v2.json", "cleo_v1.json",
-                                         "boris_v2.png", "cleo_v1_ztxt.png", "aria_v3_dual.png",
+                                         "boris_v2.png", "boris_v2_apng.png", "cleo_v1_ztxt.png", "aria_v3_dual.png",
                                          "aria_v3.charx"),
                        ::testing::Values(CardFormat::kPng, CardFormat::kJson, CardFormat::kCharx)));
 
