@@ -116,6 +116,14 @@ uint32_t ReadBe32(const unsigned char* p) {
 
 Result<PngInfo> ReadPng(std::string_view bytes) {
   if (!LooksLikePng(bytes)) return Status::InvalidArgument("not a PNG file");
+  // libpng reports over-limit dimensions only as "Invalid IHDR data"; check them first.
+  if (bytes.size() >= 24 && bytes.substr(12, 4) == "IHDR") {
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+    uint64_t w = ReadBe32(p + 16), h = ReadBe32(p + 20);
+    if (w > kMaxSidePx || h > kMaxSidePx || w * h > kMaxPixels)
+      return Status::TooLarge("PNG is " + std::to_string(w) + "x" + std::to_string(h) +
+                              " px; the limit is " + std::to_string(kMaxSidePx) + " px per side");
+  }
   ErrorSink sink{};
   ReadGuard g;
   g.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &sink, OnError, OnWarning);
@@ -128,7 +136,13 @@ Result<PngInfo> ReadPng(std::string_view bytes) {
   unsigned char* volatile row = nullptr;
   bool ok = ReadPngInner(&g, &src, &sink, &out, &row);
   std::free(row);
-  if (!ok) return Status::InvalidArgument(std::string("broken PNG: ") + sink.message);
+  if (!ok) {
+    std::string msg = sink.message;
+    if (msg.find("limit") != std::string::npos || msg.find("too many") != std::string::npos ||
+        msg.find("too large") != std::string::npos)
+      return Status::TooLarge("PNG is too large: " + msg);
+    return Status::InvalidArgument("broken PNG: " + msg);
+  }
   size_t n_seen = 0;
   CollectText(g.png, g.info, &n_seen, &out);
   n_seen = 0;

@@ -12,6 +12,8 @@
 #include "persona/charx.h"
 #include "persona/png_io.h"
 
+#include <zlib.h>
+
 namespace tokki::persona {
 namespace {
 
@@ -358,6 +360,28 @@ TEST(ValidateCharacter, Rules) {
   c.character_book_json.clear();
   c.language = "English";
   EXPECT_FALSE(ValidateCharacter(c).ok());
+}
+
+}  // namespace
+}  // namespace tokki::persona
+
+namespace tokki::persona {
+namespace {
+
+TEST(CardReject, HugePngDimensions) {
+  // A valid 1x1 image whose IHDR claims 20000 px width is refused before decoding.
+  std::vector<uint8_t> px(3, 0);
+  std::string png = *internal::EncodePng(1, 1, 3, px.data(), {{"chara", "e30="}});
+  // Patch IHDR width (bytes 16..19) and fix its CRC.
+  std::string patched = png;
+  patched[16] = 0;
+  patched[17] = 0;
+  patched[18] = 0x4E;
+  patched[19] = 0x20;
+  uLong crc = crc32(0, reinterpret_cast<const Bytef*>(patched.data() + 12), 17);
+  for (int i = 0; i < 4; ++i) patched[29 + i] = static_cast<char>((crc >> (24 - 8 * i)) & 0xFF);
+  Status st = ImportCard(patched).status();
+  EXPECT_EQ(st.code(), Status::Code::kTooLarge) << st.ToString();
 }
 
 }  // namespace
