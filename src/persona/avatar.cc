@@ -28,7 +28,9 @@ class Rng {
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
   }
-  double Uniform(double lo, double hi) { return lo + (hi - lo) * (Next() >> 11) * (1.0 / 9007199254740992.0); }
+  double Uniform(double lo, double hi) {
+    return lo + (hi - lo) * (Next() >> 11) * (1.0 / 9007199254740992.0);
+  }
 
  private:
   uint64_t state_;
@@ -66,7 +68,6 @@ std::vector<Pt> StarPolygon(int points, double r_outer, double r_inner) {
   return poly;
 }
 
-
 struct Rotation {
   double c, s;
   explicit Rotation(double angle) : c(std::cos(angle)), s(std::sin(angle)) {}
@@ -77,14 +78,16 @@ struct Rotation {
 bool InMotif(int motif, double x, double y) {
   static const std::vector<Pt> kStar = StarPolygon(5, 0.95, 0.4);
   static const std::vector<Pt> kCompassStar = StarPolygon(4, 0.95, 0.22);
-  static const std::vector<Pt> kMountain = {{-0.95, 0.7}, {-0.35, -0.35}, {-0.05, 0.05},
-                                            {0.35, -0.75}, {0.95, 0.7}};
+  static const std::vector<Pt> kMountain = {
+      {-0.95, 0.7}, {-0.35, -0.35}, {-0.05, 0.05}, {0.35, -0.75}, {0.95, 0.7}};
   static const std::vector<Pt> kCrown = {{-0.8, 0.55}, {-0.8, -0.45}, {-0.4, 0.05}, {0, -0.7},
                                          {0.4, 0.05},  {0.8, -0.45},  {0.8, 0.55}};
-  static const std::vector<Pt> kBookLeft = {{-0.9, -0.45}, {-0.06, -0.3}, {-0.06, 0.65}, {-0.9, 0.5}};
+  static const std::vector<Pt> kBookLeft = {
+      {-0.9, -0.45}, {-0.06, -0.3}, {-0.06, 0.65}, {-0.9, 0.5}};
   static const std::vector<Pt> kBookRight = {{0.9, -0.45}, {0.06, -0.3}, {0.06, 0.65}, {0.9, 0.5}};
   static const std::vector<Pt> kFlameTop = {{0, -0.95}, {-0.5, 0.15}, {0.5, 0.15}};
-  static const std::vector<Pt> kNoteFlag = {{0.04, -0.8}, {0.55, -0.45}, {0.55, -0.2}, {0.04, -0.5}};
+  static const std::vector<Pt> kNoteFlag = {
+      {0.04, -0.8}, {0.55, -0.45}, {0.55, -0.2}, {0.04, -0.5}};
   static const std::vector<Pt> kBrushTip = {{-0.25, 0.45}, {0.25, 0.45}, {0, 0.98}};
   static const std::vector<Pt> kSwordTip = {{-0.1, -0.6}, {0.1, -0.6}, {0, -0.95}};
   static const Rotation kQuarter(kPi / 4), kMinusQuarter(-kPi / 4), kFifth(kPi / 5);
@@ -136,8 +139,7 @@ bool InMotif(int motif, double x, double y) {
     case 12: {  // brush
       Pt p = kMinusQuarter(x, y);
       return InRect(p.x, p.y, -0.08, -0.95, 0.08, 0.2) ||
-             (InCircle(p.x, p.y, 0, 0.45, 0.25) && p.y > 0.2) ||
-             InPolygon(p.x, p.y, kBrushTip);
+             (InCircle(p.x, p.y, 0, 0.45, 0.25) && p.y > 0.2) || InPolygon(p.x, p.y, kBrushTip);
     }
     case 13:  // sword
       return InRect(x, y, -0.09, -0.6, 0.09, 0.4) || InPolygon(x, y, kSwordTip) ||
@@ -196,8 +198,9 @@ uint8_t Clamp8(double v) { return static_cast<uint8_t>(std::clamp(std::lround(v)
 
 const std::vector<std::string_view>& KnownMotifs() {
   static const std::vector<std::string_view> kMotifs = {
-      "crown",  "wave",  "star",  "leaf",   "book",  "flame",   "moon",    "sun",  "mountain", "flower",
-      "gear",   "note",  "brush", "sword",  "heart", "cloud",   "compass", "feather", "atom", "scroll"};
+      "crown", "wave",     "star",    "leaf",    "book", "flame", "moon",
+      "sun",   "mountain", "flower",  "gear",    "note", "brush", "sword",
+      "heart", "cloud",    "compass", "feather", "atom", "scroll"};
   return kMotifs;
 }
 
@@ -207,10 +210,14 @@ std::optional<uint32_t> ParseHexColor(std::string_view text) {
   uint32_t v = 0;
   for (char c : text) {
     int d;
-    if (c >= '0' && c <= '9') d = c - '0';
-    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-    else return std::nullopt;
+    if (c >= '0' && c <= '9')
+      d = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      d = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      d = c - 'A' + 10;
+    else
+      return std::nullopt;
     v = (v << 4) | static_cast<uint32_t>(d);
     if (text.size() == 3) v = (v << 4) | static_cast<uint32_t>(d);
   }
@@ -237,8 +244,8 @@ std::string RenderAvatarPng(std::string_view seed, const Palette& palette, std::
   };
   std::vector<Bubble> bubbles;
   for (int i = 0; i < 14; ++i)
-    bubbles.push_back({rng.Uniform(-1, 1), rng.Uniform(-1, 1), rng.Uniform(0.06, 0.3),
-                       rng.Uniform(0.05, 0.14)});
+    bubbles.push_back(
+        {rng.Uniform(-1, 1), rng.Uniform(-1, 1), rng.Uniform(0.06, 0.3), rng.Uniform(0.05, 0.14)});
   const double stripe_angle = rng.Uniform(0, kPi);
   const double stripe_freq = rng.Uniform(5, 11);
   const double dot_step = rng.Uniform(0.14, 0.24);
@@ -317,7 +324,8 @@ std::string RenderAvatarPng(std::string_view seed, const Palette& palette, std::
       c = Mix(c, shadow, 0.3 * n_shadow / kAll);
       c = Mix(c, ink, 0.95 * n_in / kAll);
       // 4x4 ordered dither against gradient banding (repeats, so it compresses well).
-      static constexpr int kBayer[4][4] = {{0, 8, 2, 10}, {12, 4, 14, 6}, {3, 11, 1, 9}, {15, 7, 13, 5}};
+      static constexpr int kBayer[4][4] = {
+          {0, 8, 2, 10}, {12, 4, 14, 6}, {3, 11, 1, 9}, {15, 7, 13, 5}};
       double grain = (kBayer[py & 3][px & 3] - 7.5) / 8.0;
       uint8_t* out = &pixels[(static_cast<size_t>(py) * n + px) * 3];
       out[0] = Clamp8(c.r + grain);

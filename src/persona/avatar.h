@@ -29,7 +29,7 @@ const std::vector<std::string_view>& KnownMotifs();
 
 // Renders a `size_px` x `size_px` RGB PNG. `seed` (e.g. the slug) varies the gradient
 // angle, pattern and motif placement. size_px is clamped to [16, 1024].
-std::string RenderAvatarPng(std::string_view seed, const Palette& palette,
-                            std::string_view motif, int size_px = 256);
+std::string RenderAvatarPng(std::string_view seed, const Palette& palette, std::string_view motif,
+                            int size_px = 256);
 
 }  // namespace tokki::persona

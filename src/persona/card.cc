@@ -14,9 +14,9 @@
 namespace tokki::persona {
 namespace {
 
-using nlohmann::json;
 using internal::CardFromJson;
 using internal::ParseJsonLimited;
+using nlohmann::json;
 
 constexpr std::string_view kCharxIconPath = "assets/icon/images/main";
 
@@ -229,8 +229,8 @@ json AssetsForExport(const store::Character& c, const std::string& icon_uri,
     out.push_back(std::move(a));
   }
   if (!have_icon && !icon_uri.empty()) {
-    out.insert(out.begin(), json{{"type", "icon"}, {"uri", icon_uri}, {"name", "main"},
-                                 {"ext", icon_ext}});
+    out.insert(out.begin(),
+               json{{"type", "icon"}, {"uri", icon_uri}, {"name", "main"}, {"ext", icon_ext}});
   }
   return out;
 }

@@ -37,22 +37,22 @@
 namespace tokki::persona {
 
 // ---- Limits (bytes unless stated) ----
-inline constexpr size_t kMaxCardFileBytes = 8u << 20;        // whole file, any format
-inline constexpr size_t kMaxTextFieldBytes = 64u << 10;      // each text field / list item
-inline constexpr size_t kMaxLongFieldBytes = 256u << 10;     // description, mes_example,
-                                                             // character_book (as JSON)
-inline constexpr size_t kMaxNameChars = 128;                 // code points, required
-inline constexpr size_t kMaxTags = 32;                       // tags per character
-inline constexpr size_t kMaxTagBytes = 64;                   // each tag
-inline constexpr size_t kMaxGreetings = 64;                  // alternate / group-only
-inline constexpr size_t kMaxExtensionsBytes = 1u << 20;      // extensions as JSON
-inline constexpr size_t kMaxAssetsBytes = 64u << 10;         // assets array as JSON
-inline constexpr int kMaxJsonDepth = 64;                     // nesting in card JSON
+inline constexpr size_t kMaxCardFileBytes = 8u << 20;     // whole file, any format
+inline constexpr size_t kMaxTextFieldBytes = 64u << 10;   // each text field / list item
+inline constexpr size_t kMaxLongFieldBytes = 256u << 10;  // description, mes_example,
+                                                          // character_book (as JSON)
+inline constexpr size_t kMaxNameChars = 128;              // code points, required
+inline constexpr size_t kMaxTags = 32;                    // tags per character
+inline constexpr size_t kMaxTagBytes = 64;                // each tag
+inline constexpr size_t kMaxGreetings = 64;               // alternate / group-only
+inline constexpr size_t kMaxExtensionsBytes = 1u << 20;   // extensions as JSON
+inline constexpr size_t kMaxAssetsBytes = 64u << 10;      // assets array as JSON
+inline constexpr int kMaxJsonDepth = 64;                  // nesting in card JSON
 // CHARX (zip) limits.
 inline constexpr size_t kMaxZipEntries = 256;
-inline constexpr size_t kMaxZipEntryBytes = 8u << 20;        // uncompressed, per entry
-inline constexpr size_t kMaxZipTotalBytes = 32u << 20;       // uncompressed, all entries read
-inline constexpr size_t kMaxZipRatio = 200;                  // uncompressed / compressed
+inline constexpr size_t kMaxZipEntryBytes = 8u << 20;   // uncompressed, per entry
+inline constexpr size_t kMaxZipTotalBytes = 32u << 20;  // uncompressed, all entries read
+inline constexpr size_t kMaxZipRatio = 200;             // uncompressed / compressed
 
 struct ImportedCard {
   store::Character character;

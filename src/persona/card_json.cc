@@ -17,14 +17,20 @@ int JsonDepth(std::string_view text) {
   bool in_string = false, escaped = false;
   for (char c : text) {
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
-    if (c == '"') in_string = true;
-    else if (c == '{' || c == '[') max_depth = std::max(max_depth, ++depth);
-    else if (c == '}' || c == ']') --depth;
+    if (c == '"')
+      in_string = true;
+    else if (c == '{' || c == '[')
+      max_depth = std::max(max_depth, ++depth);
+    else if (c == '}' || c == ']')
+      --depth;
   }
   return max_depth;
 }
@@ -68,8 +74,8 @@ class Mapper {
       return Status::Ok();
     }
     if (!v->is_array())
-      return Status::InvalidArgument("field '" + prefix_ + key + "' must be a list of strings, not " +
-                                     v->type_name());
+      return Status::InvalidArgument("field '" + prefix_ + key +
+                                     "' must be a list of strings, not " + v->type_name());
     out->clear();
     for (const auto& x : *v) {
       if (!x.is_string())
@@ -123,8 +129,7 @@ Status CheckLorebook(const json& book) {
   if (!book.is_object()) return Status::InvalidArgument("character_book must be an object");
   auto entries = book.find("entries");
   if (entries == book.end() || entries->is_null()) return Status::Ok();
-  if (!entries->is_array())
-    return Status::InvalidArgument("character_book.entries must be a list");
+  if (!entries->is_array()) return Status::InvalidArgument("character_book.entries must be a list");
   size_t i = 0;
   for (const auto& e : *entries) {
     std::string where = "character_book.entries[" + std::to_string(i++) + "]";
@@ -157,7 +162,8 @@ Status ReadTokki(json* extensions, store::Character* c, std::vector<std::string>
   if (!it->is_object()) return Status::InvalidArgument("extensions.tokki must be an object");
   json& t = *it;
   if (auto v = t.find("tagline"); v != t.end()) {
-    if (!v->is_string()) return Status::InvalidArgument("extensions.tokki.tagline must be a string");
+    if (!v->is_string())
+      return Status::InvalidArgument("extensions.tokki.tagline must be a string");
     c->tagline = v->get<std::string>();
     t.erase(v);
   }
@@ -248,8 +254,8 @@ Status CheckCharacterLimits(const store::Character& c) {
   TOKKI_RETURN_IF_ERROR(CheckField("assets", c.assets_json, kMaxAssetsBytes));
   TOKKI_RETURN_IF_ERROR(
       CheckList("alternate_greetings", c.alternate_greetings, kMaxGreetings, kMaxTextFieldBytes));
-  TOKKI_RETURN_IF_ERROR(CheckList("group_only_greetings", c.group_only_greetings, kMaxGreetings,
-                                  kMaxTextFieldBytes));
+  TOKKI_RETURN_IF_ERROR(
+      CheckList("group_only_greetings", c.group_only_greetings, kMaxGreetings, kMaxTextFieldBytes));
   TOKKI_RETURN_IF_ERROR(CheckList("source", c.source, kMaxGreetings, kMaxTextFieldBytes));
   TOKKI_RETURN_IF_ERROR(CheckList("tags", c.tags, kMaxTags, kMaxTagBytes));
   if (!IsLanguageTag(c.language))
@@ -263,8 +269,8 @@ Status CheckJsonFields(const store::Character& c) {
     return ParseJsonLimited(text, what);
   };
   {
-    TOKKI_ASSIGN_OR_RETURN(json ext, parse(c.extensions_json.empty() ? "{}" : c.extensions_json,
-                                          "extensions"));
+    TOKKI_ASSIGN_OR_RETURN(
+        json ext, parse(c.extensions_json.empty() ? "{}" : c.extensions_json, "extensions"));
     if (!ext.is_object()) return Status::InvalidArgument("extensions must be a JSON object");
   }
   if (!c.character_book_json.empty()) {
@@ -294,9 +300,12 @@ Result<ParsedCard> CardFromJson(const json& doc) {
   if (spec != doc.end()) {
     if (!spec->is_string()) return Status::InvalidArgument("field 'spec' must be a string");
     std::string s = spec->get<std::string>();
-    if (s == "chara_card_v2") out.spec_version = 2;
-    else if (s == "chara_card_v3") out.spec_version = 3;
-    else return Status::InvalidArgument("unsupported card spec '" + s + "'");
+    if (s == "chara_card_v2")
+      out.spec_version = 2;
+    else if (s == "chara_card_v3")
+      out.spec_version = 3;
+    else
+      return Status::InvalidArgument("unsupported card spec '" + s + "'");
     auto d = doc.find("data");
     if (d == doc.end() || !d->is_object())
       return Status::InvalidArgument("card spec '" + s + "' without a 'data' object");
@@ -319,7 +328,8 @@ Result<ParsedCard> CardFromJson(const json& doc) {
   Mapper m(*data, prefix, &out.warnings);
   TOKKI_RETURN_IF_ERROR(m.String("name", &c.name));
   if (Trim(c.name).empty())
-    return Status::InvalidArgument("the card has no name ('" + prefix + "name' is missing or empty)");
+    return Status::InvalidArgument("the card has no name ('" + prefix +
+                                   "name' is missing or empty)");
   TOKKI_RETURN_IF_ERROR(m.String("description", &c.description));
   TOKKI_RETURN_IF_ERROR(m.String("personality", &c.personality));
   TOKKI_RETURN_IF_ERROR(m.String("scenario", &c.scenario));
@@ -345,7 +355,8 @@ Result<ParsedCard> CardFromJson(const json& doc) {
 
   if (const json* v = m.Find("creator_notes_multilingual", nullptr); v && !v->is_null()) {
     if (!v->is_object())
-      return Status::InvalidArgument("field '" + prefix + "creator_notes_multilingual' must be an object");
+      return Status::InvalidArgument("field '" + prefix +
+                                     "creator_notes_multilingual' must be an object");
     for (const auto& [lang, note] : v->items())
       if (!note.is_string())
         return Status::InvalidArgument("field '" + prefix + "creator_notes_multilingual." + lang +
@@ -366,7 +377,8 @@ Result<ParsedCard> CardFromJson(const json& doc) {
     c.character_book_json = DumpJson(*v);
   }
   if (const json* v = m.Find("assets", nullptr); v && !v->is_null()) {
-    if (!v->is_array()) return Status::InvalidArgument("field '" + prefix + "assets' must be a list");
+    if (!v->is_array())
+      return Status::InvalidArgument("field '" + prefix + "assets' must be a list");
     for (const auto& a : *v) {
       if (!a.is_object() || !a.contains("uri") || !a["uri"].is_string())
         return Status::InvalidArgument("field '" + prefix +
@@ -412,7 +424,8 @@ json CardToJson(const store::Character& c, int version, const std::optional<json
   data["creator"] = c.creator;
   data["character_version"] = c.character_version;
 
-  json extensions = json::parse(c.extensions_json.empty() ? "{}" : c.extensions_json, nullptr, false);
+  json extensions =
+      json::parse(c.extensions_json.empty() ? "{}" : c.extensions_json, nullptr, false);
   if (extensions.is_discarded() || !extensions.is_object()) extensions = json::object();
   json& tokki = extensions["tokki"];
   if (!tokki.is_object()) tokki = json::object();

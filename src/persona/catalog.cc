@@ -43,8 +43,7 @@ Result<CatalogEntry> LoadOne(const fs::path& path, const std::string& folder_lan
   json ext = json::parse(card.character.extensions_json, nullptr, false);
   const json* tokki = nullptr;
   if (ext.is_object() && ext.contains("tokki") && ext["tokki"].is_object()) tokki = &ext["tokki"];
-  if (tokki == nullptr)
-    return Status::InvalidArgument(path.string() + ": no extensions.tokki");
+  if (tokki == nullptr) return Status::InvalidArgument(path.string() + ": no extensions.tokki");
   CatalogEntry entry;
   entry.slug = tokki->value("id", "");
   if (!IsSlug(entry.slug))
@@ -84,7 +83,8 @@ Result<CatalogEntry> LoadOne(const fs::path& path, const std::string& folder_lan
 
 Result<std::vector<CatalogEntry>> LoadCatalog(const fs::path& dir) {
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return Status::NotFound("catalog folder " + dir.string() + " does not exist");
+  if (!fs::is_directory(dir, ec))
+    return Status::NotFound("catalog folder " + dir.string() + " does not exist");
   std::vector<fs::path> lang_dirs;
   for (const auto& d : fs::directory_iterator(dir, ec))
     if (d.is_directory()) lang_dirs.push_back(d.path());

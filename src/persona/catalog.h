@@ -18,7 +18,7 @@
 namespace tokki::persona {
 
 struct CatalogEntry {
-  std::string slug;  // extensions.tokki.id, e.g. "aria-vale"
+  std::string slug;            // extensions.tokki.id, e.g. "aria-vale"
   store::Character character;  // owner kNoId, public, has_avatar
   store::Avatar avatar;        // image/png, 256 px
 };

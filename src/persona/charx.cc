@@ -73,9 +73,8 @@ Result<std::unique_ptr<CharxReader>> CharxReader::Open(std::string_view bytes) {
       return Status::InvalidArgument("CHARX entry '" + name + "' is encrypted");
     if (st.valid & ZIP_STAT_SIZE) {
       if (st.size > kMaxZipEntryBytes)
-        return Status::TooLarge("CHARX entry '" + name + "' unpacks to " +
-                                std::to_string(st.size) + " bytes; the limit is " +
-                                std::to_string(kMaxZipEntryBytes));
+        return Status::TooLarge("CHARX entry '" + name + "' unpacks to " + std::to_string(st.size) +
+                                " bytes; the limit is " + std::to_string(kMaxZipEntryBytes));
       declared_total += st.size;
       if ((st.valid & ZIP_STAT_COMP_SIZE) && st.size > (64u << 10) &&
           st.size / std::max<zip_uint64_t>(st.comp_size, 1) > kMaxZipRatio)
@@ -105,16 +104,16 @@ Result<std::string> CharxReader::Read(std::string_view name) {
     return Status::InvalidArgument("CHARX entry '" + key + "' is unreadable");
   zip_file_t* f = zip_fopen_index(impl_->archive, static_cast<zip_uint64_t>(idx), 0);
   if (f == nullptr)
-    return Status::InvalidArgument("CHARX entry '" + key + "' cannot be opened: " +
-                                   zip_strerror(impl_->archive));
+    return Status::InvalidArgument("CHARX entry '" + key +
+                                   "' cannot be opened: " + zip_strerror(impl_->archive));
   std::string out;
   char buf[64 * 1024];
   Status status;
   while (true) {
     zip_int64_t got = zip_fread(f, buf, sizeof(buf));
     if (got < 0) {
-      status = Status::InvalidArgument("CHARX entry '" + key + "' is corrupt: " +
-                                       zip_file_strerror(f));
+      status =
+          Status::InvalidArgument("CHARX entry '" + key + "' is corrupt: " + zip_file_strerror(f));
       break;
     }
     if (got == 0) break;
@@ -125,8 +124,8 @@ Result<std::string> CharxReader::Read(std::string_view name) {
       break;
     }
     if (n_bytes_read_ > kMaxZipTotalBytes) {
-      status = Status::TooLarge("CHARX unpacks to more than " +
-                                std::to_string(kMaxZipTotalBytes) + " bytes");
+      status = Status::TooLarge("CHARX unpacks to more than " + std::to_string(kMaxZipTotalBytes) +
+                                " bytes");
       break;
     }
   }

@@ -63,15 +63,22 @@ void ParseDecorators(LoreEntry* e, std::string_view content) {
     size_t sp = line.find_first_of(" \t");
     std::string name = AsciiLower(line.substr(0, sp));
     std::string_view value = sp == std::string_view::npos ? "" : Trim(line.substr(sp));
-    if (name == "depth") e->depth = ParseInt(value);
-    else if (name == "activate_only_after") e->activate_only_after = ParseInt(value);
-    else if (name == "activate_only_every") e->activate_only_every = ParseInt(value);
-    else if (name == "scan_depth") e->scan_depth = ParseInt(value);
-    else if (name == "dont_activate") e->dont_activate = true;
+    if (name == "depth")
+      e->depth = ParseInt(value);
+    else if (name == "activate_only_after")
+      e->activate_only_after = ParseInt(value);
+    else if (name == "activate_only_every")
+      e->activate_only_every = ParseInt(value);
+    else if (name == "scan_depth")
+      e->scan_depth = ParseInt(value);
+    else if (name == "dont_activate")
+      e->dont_activate = true;
     else if (name == "position") {
       std::string v = AsciiLower(value);
-      if (v.rfind("before", 0) == 0) e->position = LorePosition::kBeforeChar;
-      else if (v.rfind("after", 0) == 0) e->position = LorePosition::kAfterChar;
+      if (v.rfind("before", 0) == 0)
+        e->position = LorePosition::kBeforeChar;
+      else if (v.rfind("after", 0) == 0)
+        e->position = LorePosition::kAfterChar;
     }
   }
   e->content = std::string(content);
@@ -209,8 +216,7 @@ std::vector<ActivatedEntry> ActivateEntries(const LoreScanInput& input) {
       text += input.messages[i];
     }
     std::string lower = AsciiLower(text);
-    return windows.emplace(depth, std::make_pair(std::move(text), std::move(lower)))
-        .first->second;
+    return windows.emplace(depth, std::make_pair(std::move(text), std::move(lower))).first->second;
   };
 
   std::vector<bool> active(book.entries.size(), false);
@@ -261,7 +267,8 @@ std::vector<ActivatedEntry> ActivateEntries(const LoreScanInput& input) {
 
   // Budget: highest priority first (ties: lower insertion_order, then book order).
   int budget = book.token_budget;
-  if (input.token_budget > 0) budget = budget > 0 ? std::min(budget, input.token_budget) : input.token_budget;
+  if (input.token_budget > 0)
+    budget = budget > 0 ? std::min(budget, input.token_budget) : input.token_budget;
   std::vector<size_t> ranked = order;
   std::stable_sort(ranked.begin(), ranked.end(), [&](size_t a, size_t b) {
     const LoreEntry& x = book.entries[a];

@@ -116,8 +116,10 @@ std::string ExpandMacros(std::string_view text, const MacroContext& ctx, uint64_
           out += options[seed % options.size()];
         } else if (lower.rfind("roll:", 0) == 0 || lower.rfind("roll ", 0) == 0) {
           int64_t v = Roll(name.substr(5), MixSeed(MixSeed(ctx.random_seed, salt), pos));
-          if (v < 0) handled = false;
-          else out += std::to_string(v);
+          if (v < 0)
+            handled = false;
+          else
+            out += std::to_string(v);
         } else {
           handled = false;
         }

@@ -67,7 +67,9 @@ struct ReadGuard {
   png_structp png = nullptr;
   png_infop info = nullptr;
   png_infop end_info = nullptr;
-  ~ReadGuard() { png_destroy_read_struct(&png, info ? &info : nullptr, end_info ? &end_info : nullptr); }
+  ~ReadGuard() {
+    png_destroy_read_struct(&png, info ? &info : nullptr, end_info ? &end_info : nullptr);
+  }
 };
 
 // The setjmp region: no object with a destructor is created inside it.
@@ -219,8 +221,8 @@ bool EncodeInner(WriteGuard* g, WriteSink* sink, uint32_t width, uint32_t height
 }
 }  // namespace
 
-Result<std::string> EncodePng(uint32_t width, uint32_t height, int channels,
-                              const uint8_t* pixels, const std::vector<PngText>& texts) {
+Result<std::string> EncodePng(uint32_t width, uint32_t height, int channels, const uint8_t* pixels,
+                              const std::vector<PngText>& texts) {
   if (channels != 3 && channels != 4) return Status::Internal("EncodePng: bad channel count");
   if (width == 0 || height == 0) return Status::InvalidArgument("EncodePng: empty image");
   ErrorSink err{};

@@ -47,7 +47,7 @@ struct RgbaImage {
 Result<RgbaImage> DecodePngRgba(std::string_view bytes);
 
 // Encodes 8-bit pixels (`channels` 3 = RGB, 4 = RGBA) with optional tEXt chunks.
-Result<std::string> EncodePng(uint32_t width, uint32_t height, int channels,
-                              const uint8_t* pixels, const std::vector<PngText>& texts);
+Result<std::string> EncodePng(uint32_t width, uint32_t height, int channels, const uint8_t* pixels,
+                              const std::vector<PngText>& texts);
 
 }  // namespace tokki::persona::internal

@@ -59,8 +59,8 @@ std::string BuildStatic(const store::Character& c, bool with_examples) {
   ctx.original = original;
   ctx.pick_seed = ctx.random_seed =
       MixSeed(static_cast<uint64_t>(c.id), static_cast<uint64_t>(c.revision));
-  std::string system = ExpandMacros(c.system_prompt.empty() ? "{{original}}" : c.system_prompt,
-                                    ctx, HashText("system_prompt"));
+  std::string system = ExpandMacros(c.system_prompt.empty() ? "{{original}}" : c.system_prompt, ctx,
+                                    HashText("system_prompt"));
   if (c.real_person) {
     // The AI-portrayal notice cannot be removed by a card's own system prompt.
     std::string notice = ExpandMacros(kRealPersonNotice, ctx);
@@ -70,14 +70,15 @@ std::string BuildStatic(const store::Character& c, bool with_examples) {
   AppendParagraph(&out, system);
   AppendParagraph(&out, ExpandMacros(c.description, ctx, HashText("description")));
   std::string personality = ExpandMacros(c.personality, ctx, HashText("personality"));
-  if (!Trim(personality).empty()) AppendParagraph(&out, c.name + "'s personality: " + std::string(Trim(personality)));
+  if (!Trim(personality).empty())
+    AppendParagraph(&out, c.name + "'s personality: " + std::string(Trim(personality)));
   std::string scenario = ExpandMacros(c.scenario, ctx, HashText("scenario"));
   if (!Trim(scenario).empty()) AppendParagraph(&out, "Scenario: " + std::string(Trim(scenario)));
   if (with_examples) {
     auto examples = SplitExamples(ExpandMacros(c.mes_example, ctx, HashText("mes_example")));
     if (!examples.empty()) {
       std::string block = "Example dialogues (\"" + std::string(kNeutralUserName) +
-                           "\" stands for the person " + c.name + " is talking to):";
+                          "\" stands for the person " + c.name + " is talking to):";
       for (const auto& e : examples) block += "\n\n" + e;
       AppendParagraph(&out, block);
     }
@@ -149,8 +150,9 @@ Result<Prompt> BuildPrompt(const PromptInput& in) {
              user_name + ".";
     AppendParagraph(&out, who);
     if (!Trim(in.user_persona).empty())
-      AppendParagraph(&out, "About " + user_name + ": " +
-                                std::string(Trim(ExpandMacros(in.user_persona, ctx, HashText("persona")))));
+      AppendParagraph(
+          &out, "About " + user_name + ": " +
+                    std::string(Trim(ExpandMacros(in.user_persona, ctx, HashText("persona")))));
     if (!memories.empty()) {
       std::string block = "What " + c.name + " remembers from this conversation:";
       for (const auto& m : memories) block += "\n- " + std::string(Trim(m));
@@ -174,8 +176,10 @@ Result<Prompt> BuildPrompt(const PromptInput& in) {
   std::string user_part = build_user_part();
   // Over budget: lorebook entries go first, then the oldest memories.
   while (fixed_tokens(user_part) > budget && (!lore.empty() || !memories.empty())) {
-    if (!lore.empty()) lore.clear();
-    else memories.erase(memories.begin());
+    if (!lore.empty())
+      lore.clear();
+    else
+      memories.erase(memories.begin());
     user_part = build_user_part();
   }
   const int n_fixed = fixed_tokens(user_part);
@@ -222,13 +226,15 @@ Result<Prompt> BuildPrompt(const PromptInput& in) {
   p.messages.push_back({"system", static_text});
   p.n_static_messages = 1;
   p.messages.push_back({"system", user_part});
-  std::vector<PromptMessage> history(in.history.begin() + static_cast<long>(first), in.history.end());
+  std::vector<PromptMessage> history(in.history.begin() + static_cast<long>(first),
+                                     in.history.end());
   // @@depth entries, deepest first so that positions stay right while inserting.
   std::vector<const ActivatedEntry*> depth_entries;
   for (const auto& e : lore)
     if (e.depth) depth_entries.push_back(&e);
-  std::stable_sort(depth_entries.begin(), depth_entries.end(),
-                   [](const ActivatedEntry* a, const ActivatedEntry* b) { return *a->depth > *b->depth; });
+  std::stable_sort(
+      depth_entries.begin(), depth_entries.end(),
+      [](const ActivatedEntry* a, const ActivatedEntry* b) { return *a->depth > *b->depth; });
   for (const ActivatedEntry* e : depth_entries) {
     size_t d = static_cast<size_t>(std::clamp(*e->depth, 0, static_cast<int>(history.size())));
     history.insert(history.end() - static_cast<long>(d),

@@ -72,12 +72,14 @@ TEST(CardImport, V3JsonMapsEveryField) {
   EXPECT_EQ(c.nickname, "Ari");
   EXPECT_EQ(c.system_prompt, "{{original}} Keep replies under 120 words.");
   EXPECT_EQ(c.alternate_greetings.size(), 2u);
-  EXPECT_EQ(c.group_only_greetings, std::vector<std::string>{"Everyone inside, the wind is picking up."});
+  EXPECT_EQ(c.group_only_greetings,
+            std::vector<std::string>{"Everyone inside, the wind is picking up."});
   EXPECT_EQ(c.tags, (std::vector<std::string>{"slice-of-life", "island", "original"}));
   EXPECT_EQ(c.source, std::vector<std::string>{"https://example.org/aria"});
   EXPECT_EQ(c.creation_date, 1700000000);
   EXPECT_EQ(c.modification_date, 1710000000);
-  EXPECT_EQ(json::parse(c.creator_notes_multilingual_json)["ko"], "느긋하고 분위기 있는 대화에 어울립니다.");
+  EXPECT_EQ(json::parse(c.creator_notes_multilingual_json)["ko"],
+            "느긋하고 분위기 있는 대화에 어울립니다.");
   // Tokki's fields move to the Character; the rest of extensions.tokki stays.
   EXPECT_EQ(c.tagline, "Keeps the light on for you");
   EXPECT_EQ(c.language, "en");
@@ -160,7 +162,7 @@ TEST_P(RoundTrip, EveryFieldSurvives) {
   auto bytes = ExportCard(first.character, first.avatar ? &*first.avatar : nullptr, format);
   ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
   ImportedCard second = MustImport(*bytes);
-  EXPECT_EQ(second.format, format == CardFormat::kPng   ? "v3_png"
+  EXPECT_EQ(second.format, format == CardFormat::kPng    ? "v3_png"
                            : format == CardFormat::kJson ? "v3_json"
                                                          : "v3_charx");
   // Assets are rewritten to point at the exported icon for PNG and CHARX.
@@ -183,8 +185,8 @@ TEST_P(RoundTrip, EveryFieldSurvives) {
 INSTANTIATE_TEST_SUITE_P(
     Fixtures, RoundTrip,
     ::testing::Combine(::testing::Values("aria_v3.json", "boris_v2.json", "cleo_v1.json",
-                                         "boris_v2.png", "boris_v2_apng.png", "cleo_v1_ztxt.png", "aria_v3_dual.png",
-                                         "aria_v3.charx"),
+                                         "boris_v2.png", "boris_v2_apng.png", "cleo_v1_ztxt.png",
+                                         "aria_v3_dual.png", "aria_v3.charx"),
                        ::testing::Values(CardFormat::kPng, CardFormat::kJson, CardFormat::kCharx)));
 
 TEST(CardExport, PngHasCcv3AndV2Backfill) {
@@ -195,11 +197,13 @@ TEST(CardExport, PngHasCcv3AndV2Backfill) {
   ASSERT_TRUE(info.ok());
   EXPECT_EQ(info->width, 256u);  // generated placeholder
   std::map<std::string, json> chunks;
-  for (const auto& t : info->texts) chunks[t.keyword] = json::parse(*internal::Base64Decode(t.text));
+  for (const auto& t : info->texts)
+    chunks[t.keyword] = json::parse(*internal::Base64Decode(t.text));
   ASSERT_EQ(chunks.size(), 2u);
   EXPECT_EQ(chunks["chara"]["spec"], "chara_card_v2");
   EXPECT_EQ(chunks["chara"]["name"], "Aria Vale");  // V1 mirror
-  EXPECT_EQ(chunks["chara"]["data"]["extensions"]["tokki"]["tagline"], "Keeps the light on for you");
+  EXPECT_EQ(chunks["chara"]["data"]["extensions"]["tokki"]["tagline"],
+            "Keeps the light on for you");
   EXPECT_EQ(chunks["ccv3"]["spec"], "chara_card_v3");
   EXPECT_EQ(chunks["ccv3"]["data"]["nickname"], "Ari");
   EXPECT_EQ(chunks["ccv3"]["data"]["assets"][0]["uri"], "ccdefault:");
@@ -290,10 +294,12 @@ TEST(CardReject, WrongTypesAndMissingName) {
                 .message()
                 .find("unsupported card spec"),
             std::string::npos);
-  EXPECT_NE(ImportStatus(R"({"spec":"chara_card_v2","data":{"name":"a","character_book":{"entries":[{"keys":"x"}]}}})")
-                .message()
-                .find("keys must be a list"),
-            std::string::npos);
+  EXPECT_NE(
+      ImportStatus(
+          R"({"spec":"chara_card_v2","data":{"name":"a","character_book":{"entries":[{"keys":"x"}]}}})")
+          .message()
+          .find("keys must be a list"),
+      std::string::npos);
   EXPECT_NE(ImportStatus(R"({"name":"a","extensions":{"tokki":{"real_person":"yes"}}})")
                 .message()
                 .find("real_person"),
@@ -321,11 +327,13 @@ TEST(CardReject, ZipBombsAndTraversal) {
   EXPECT_NE(t.message().find("unsafe path"), std::string::npos) << t.ToString();
   auto absolute = internal::WriteZip({{"card.json", card}, {"/abs.png", "x"}});
   EXPECT_NE(ImportStatus(*absolute).message().find("unsafe path"), std::string::npos);
-  auto bomb = internal::WriteZip({{"card.json", card}, {"assets/a.bin", std::string(4 << 20, '\0')}});
+  auto bomb =
+      internal::WriteZip({{"card.json", card}, {"assets/a.bin", std::string(4 << 20, '\0')}});
   ASSERT_TRUE(bomb.ok());
   Status b = ImportStatus(*bomb);
   EXPECT_NE(b.message().find("compression ratio"), std::string::npos) << b.ToString();
-  auto huge = internal::WriteZip({{"card.json", card}, {"assets/b.bin", std::string(9 << 20, 'a')}});
+  auto huge =
+      internal::WriteZip({{"card.json", card}, {"assets/b.bin", std::string(9 << 20, 'a')}});
   EXPECT_EQ(ImportStatus(*huge).code(), Status::Code::kTooLarge);
   std::vector<std::pair<std::string, std::string>> many = {{"card.json", card}};
   for (size_t i = 0; i < kMaxZipEntries; ++i) many.push_back({"f" + std::to_string(i), "x"});

@@ -66,7 +66,8 @@ std::string CatalogCard(const std::string& slug, const std::string& lang, bool r
             {"tagline", "tag " + slug},
             {"language", lang},
             {"real_person", real},
-            {"avatar", {{"emoji", "⭐"}, {"palette", {"#112233", "#ddeeff"}}, {"motif", "star"}}}}}}}}}};
+            {"avatar",
+             {{"emoji", "⭐"}, {"palette", {"#112233", "#ddeeff"}}, {"motif", "star"}}}}}}}}}};
   return doc.dump();
 }
 

@@ -20,7 +20,10 @@ int CountWords(std::string_view s) {
 }
 
 json Entry(std::vector<std::string> keys, std::string content, int order = 100) {
-  return {{"keys", keys}, {"content", content}, {"enabled", true}, {"insertion_order", order},
+  return {{"keys", keys},
+          {"content", content},
+          {"enabled", true},
+          {"insertion_order", order},
           {"extensions", json::object()}};
 }
 
@@ -40,8 +43,7 @@ std::vector<std::string> Activate(const json& book_json, std::vector<std::string
 }
 
 TEST(Lorebook, KeysCaseAndScanDepth) {
-  json book = {{"scan_depth", 2},
-               {"entries", {Entry({"Dragon"}, "D"), Entry({"castle"}, "C")}}};
+  json book = {{"scan_depth", 2}, {"entries", {Entry({"Dragon"}, "D"), Entry({"castle"}, "C")}}};
   book["entries"][1]["case_sensitive"] = true;
   EXPECT_EQ(Activate(book, {"a DRAGON appears"}), std::vector<std::string>{"D"});
   EXPECT_TRUE(Activate(book, {"the Castle"}).empty());  // case-sensitive
@@ -102,9 +104,10 @@ TEST(Lorebook, TokenBudgetKeepsHighPriority) {
 
 TEST(Lorebook, RecursiveScanning) {
   json book = {{"recursive_scanning", true},
-               {"entries", {Entry({"king"}, "The king lives in Castle Rock.", 1),
-                            Entry({"castle rock"}, "Castle Rock has a moat.", 2),
-                            Entry({"moat"}, "The moat is full of eels.", 3)}}};
+               {"entries",
+                {Entry({"king"}, "The king lives in Castle Rock.", 1),
+                 Entry({"castle rock"}, "Castle Rock has a moat.", 2),
+                 Entry({"moat"}, "The moat is full of eels.", 3)}}};
   EXPECT_EQ(Activate(book, {"tell me about the king"}).size(), 3u);
   book["entries"][1]["extensions"]["prevent_recursion"] = true;
   EXPECT_EQ(Activate(book, {"tell me about the king"}).size(), 2u);
@@ -139,8 +142,7 @@ TEST(Lorebook, Decorators) {
                 {Entry({"x"}, "@@depth 2\n@@position after_desc\nDeep text"),
                  Entry({"x"}, "@@activate_only_after 3\nLate"),
                  Entry({"x"}, "@@activate_only_every 2\nEven"),
-                 Entry({"x"}, "@@dont_activate\nNever"),
-                 Entry({"old"}, "@@scan_depth 5\nFar")}}};
+                 Entry({"x"}, "@@dont_activate\nNever"), Entry({"old"}, "@@scan_depth 5\nFar")}}};
   auto parsed = ParseLorebook(book.dump());
   ASSERT_TRUE(parsed.ok());
   EXPECT_EQ(parsed->entries[0].depth, 2);

@@ -48,7 +48,8 @@ TEST(Macros, RandomChangesWithTurnAndRollRanges) {
     seen.insert(ExpandMacros("{{random:a,b,c,d}}", Ctx(1, turn)));
   EXPECT_EQ(seen, (std::set<std::string>{"a", "b", "c", "d"}));
   // Same inputs, same output.
-  EXPECT_EQ(ExpandMacros("{{random:a,b,c,d}}", Ctx(1, 5)), ExpandMacros("{{random:a,b,c,d}}", Ctx(1, 5)));
+  EXPECT_EQ(ExpandMacros("{{random:a,b,c,d}}", Ctx(1, 5)),
+            ExpandMacros("{{random:a,b,c,d}}", Ctx(1, 5)));
   std::set<int> rolls;
   for (uint64_t turn = 0; turn < 200; ++turn) {
     int v = std::stoi(ExpandMacros("{{roll:6}}", Ctx(1, turn)));

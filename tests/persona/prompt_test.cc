@@ -25,17 +25,26 @@ store::Character Aria() {
   c.description = "{{char}} keeps the lighthouse. She waves at {{user}}.";
   c.personality = "dry humour";
   c.scenario = "{{user}} arrives before a storm.";
-  c.mes_example = "<START>\n{{user}}: Lonely?\n{{char}}: The gulls talk.\n<START>\n{{user}}: Tea?\n{{char}}: Always.";
+  c.mes_example =
+      "<START>\n{{user}}: Lonely?\n{{char}}: The gulls talk.\n<START>\n{{user}}: Tea?\n{{char}}: "
+      "Always.";
   c.post_history_instructions = "Mention the storm to {{user}}.";
-  c.character_book_json = nlohmann::json{
-      {"scan_depth", 4},
-      {"entries",
-       {{{"keys", {"lamp"}}, {"content", "The lamp is from 1902."}, {"name", "lamp"},
-         {"insertion_order", 1}},
-        {{"keys", {"ferry"}}, {"content", "@@depth 1\nThe ferry stops in storms."},
-         {"name", "ferry"}, {"insertion_order", 2}},
-        {{"keys", {"gull"}}, {"content", "{{user}} fed the gulls."}, {"name", "gulls"},
-         {"position", "after_char"}, {"insertion_order", 3}}}}}.dump();
+  c.character_book_json = nlohmann::json{{"scan_depth", 4},
+                                         {"entries",
+                                          {{{"keys", {"lamp"}},
+                                            {"content", "The lamp is from 1902."},
+                                            {"name", "lamp"},
+                                            {"insertion_order", 1}},
+                                           {{"keys", {"ferry"}},
+                                            {"content", "@@depth 1\nThe ferry stops in storms."},
+                                            {"name", "ferry"},
+                                            {"insertion_order", 2}},
+                                           {{"keys", {"gull"}},
+                                            {"content", "{{user}} fed the gulls."},
+                                            {"name", "gulls"},
+                                            {"position", "after_char"},
+                                            {"insertion_order", 3}}}}}
+                              .dump();
   return c;
 }
 
@@ -68,8 +77,10 @@ TEST(Prompt, ExactLayout) {
   PromptInput in = Input(&c, "Min");
   in.user_persona = "A student from {{user}}'s hometown, Busan.";
   in.pinned_memories = {"Min likes jasmine tea.", "Min is afraid of storms."};
-  in.history = {{"assistant", "Welcome."}, {"user", "Is the lamp old?"},
-                {"assistant", "Very."}, {"user", "And the ferry? I saw a gull."}};
+  in.history = {{"assistant", "Welcome."},
+                {"user", "Is the lamp old?"},
+                {"assistant", "Very."},
+                {"user", "And the ferry? I saw a gull."}};
   auto p = BuildPrompt(in);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   std::vector<PromptMessage> want = {
@@ -139,7 +150,8 @@ TEST(Prompt, RealPersonNoticeCannotBeRemoved) {
   auto p = BuildPrompt(Input(&c, "Min"));
   ASSERT_TRUE(p.ok());
   const std::string& s = p->messages[0].content;
-  EXPECT_EQ(s.rfind("Just be Aria.\n\nAria is a real person. You are an AI portrayal of Aria", 0), 0u)
+  EXPECT_EQ(s.rfind("Just be Aria.\n\nAria is a real person. You are an AI portrayal of Aria", 0),
+            0u)
       << s;
   // With {{original}} the notice appears exactly once.
   c.system_prompt = "{{original}}";
