@@ -1,0 +1,250 @@
+#include "persona/png_io.h"
+
+#include <png.h>
+#include <zlib.h>
+
+#include <csetjmp>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+namespace tokki::persona::internal {
+namespace {
+
+constexpr uint32_t kMaxSidePx = 8192;
+constexpr uint64_t kMaxPixels = 64ull << 20;
+constexpr size_t kMaxChunkBytes = 16u << 20;
+
+struct ReadSource {
+  const unsigned char* data;
+  size_t size;
+  size_t pos;
+};
+
+// Error messages are copied here before longjmp so no C++ object is live across it.
+struct ErrorSink {
+  char message[200];
+};
+
+void OnError(png_structp png, png_const_charp msg) {
+  auto* sink = static_cast<ErrorSink*>(png_get_error_ptr(png));
+  if (sink != nullptr) {
+    std::strncpy(sink->message, msg != nullptr ? msg : "unknown error", sizeof(sink->message) - 1);
+    sink->message[sizeof(sink->message) - 1] = '\0';
+  }
+  png_longjmp(png, 1);
+}
+
+void OnWarning(png_structp, png_const_charp) {}
+
+void ReadFromSource(png_structp png, png_bytep out, png_size_t n) {
+  auto* src = static_cast<ReadSource*>(png_get_io_ptr(png));
+  if (src->size - src->pos < n) png_error(png, "truncated PNG data");
+  std::memcpy(out, src->data + src->pos, n);
+  src->pos += n;
+}
+
+// Collects text chunks seen so far. Runs outside any C++ object's lifetime concerns:
+// it only appends to `out`, which outlives the setjmp region.
+void CollectText(png_structp png, png_infop info, size_t* n_seen, PngInfo* out) {
+  png_textp text = nullptr;
+  int n_text = 0;
+  png_get_text(png, info, &text, &n_text);
+  for (int i = static_cast<int>(*n_seen); i < n_text; ++i) {
+    PngText t;
+    t.keyword = text[i].key != nullptr ? text[i].key : "";
+    size_t len = text[i].compression == PNG_ITXT_COMPRESSION_NONE ||
+                         text[i].compression == PNG_ITXT_COMPRESSION_zTXt
+                     ? text[i].itxt_length
+                     : text[i].text_length;
+    if (text[i].text != nullptr) t.text.assign(text[i].text, len);
+    out->texts.push_back(std::move(t));
+  }
+  *n_seen = static_cast<size_t>(n_text);
+}
+
+struct ReadGuard {
+  png_structp png = nullptr;
+  png_infop info = nullptr;
+  png_infop end_info = nullptr;
+  ~ReadGuard() {
+    png_destroy_read_struct(&png, info ? &info : nullptr, end_info ? &end_info : nullptr);
+  }
+};
+
+// The setjmp region: no object with a destructor is created inside it.
+bool ReadPngInner(ReadGuard* g, ReadSource* src, ErrorSink* sink, PngInfo* out,
+                  unsigned char* volatile* row_buffer) {
+  if (setjmp(png_jmpbuf(g->png))) return false;
+  png_set_read_fn(g->png, src, ReadFromSource);
+  png_set_user_limits(g->png, kMaxSidePx, kMaxSidePx);
+  png_set_chunk_malloc_max(g->png, kMaxChunkBytes);
+  png_set_chunk_cache_max(g->png, 4096);
+  // Text chunks are read into `info` before IDAT and into `end_info` after it.
+  png_read_info(g->png, g->info);
+  png_uint_32 w = 0, h = 0;
+  int bit_depth = 0, color_type = 0, interlace = 0;
+  png_get_IHDR(g->png, g->info, &w, &h, &bit_depth, &color_type, &interlace, nullptr, nullptr);
+  if (static_cast<uint64_t>(w) * h > kMaxPixels) png_error(g->png, "image has too many pixels");
+  out->width = w;
+  out->height = h;
+  int passes = png_set_interlace_handling(g->png);
+  png_read_update_info(g->png, g->info);
+  size_t row_bytes = png_get_rowbytes(g->png, g->info);
+  *row_buffer = static_cast<unsigned char*>(std::malloc(row_bytes == 0 ? 1 : row_bytes));
+  if (*row_buffer == nullptr) png_error(g->png, "out of memory");
+  for (int p = 0; p < passes; ++p)
+    for (png_uint_32 y = 0; y < h; ++y) png_read_row(g->png, *row_buffer, nullptr);
+  png_read_end(g->png, g->end_info);
+  return true;
+}
+
+struct WriteSink {
+  std::string* out;
+};
+
+void WriteToString(png_structp png, png_bytep data, png_size_t n) {
+  auto* sink = static_cast<WriteSink*>(png_get_io_ptr(png));
+  sink->out->append(reinterpret_cast<const char*>(data), n);
+}
+
+void FlushNoop(png_structp) {}
+
+uint32_t ReadBe32(const unsigned char* p) {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+}
+
+}  // namespace
+
+Result<PngInfo> ReadPng(std::string_view bytes) {
+  if (!LooksLikePng(bytes)) return Status::InvalidArgument("not a PNG file");
+  // libpng reports over-limit dimensions only as "Invalid IHDR data"; check them first.
+  if (bytes.size() >= 24 && bytes.substr(12, 4) == "IHDR") {
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+    uint64_t w = ReadBe32(p + 16), h = ReadBe32(p + 20);
+    if (w > kMaxSidePx || h > kMaxSidePx || w * h > kMaxPixels)
+      return Status::TooLarge("PNG is " + std::to_string(w) + "x" + std::to_string(h) +
+                              " px; the limit is " + std::to_string(kMaxSidePx) + " px per side");
+  }
+  ErrorSink sink{};
+  ReadGuard g;
+  g.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &sink, OnError, OnWarning);
+  if (g.png == nullptr) return Status::Internal("png_create_read_struct failed");
+  g.info = png_create_info_struct(g.png);
+  g.end_info = png_create_info_struct(g.png);
+  if (g.info == nullptr || g.end_info == nullptr) return Status::Internal("png info alloc failed");
+  ReadSource src{reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), 0};
+  PngInfo out;
+  unsigned char* volatile row = nullptr;
+  bool ok = ReadPngInner(&g, &src, &sink, &out, &row);
+  std::free(row);
+  if (!ok) {
+    std::string msg = sink.message;
+    if (msg.find("limit") != std::string::npos || msg.find("too many") != std::string::npos ||
+        msg.find("too large") != std::string::npos)
+      return Status::TooLarge("PNG is too large: " + msg);
+    return Status::InvalidArgument("broken PNG: " + msg);
+  }
+  size_t n_seen = 0;
+  CollectText(g.png, g.info, &n_seen, &out);
+  n_seen = 0;
+  CollectText(g.png, g.end_info, &n_seen, &out);
+  return out;
+}
+
+std::string StripPngText(std::string_view bytes) {
+  std::string out(kPngSignature);
+  size_t pos = 8;
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  while (pos + 12 <= bytes.size()) {
+    uint32_t len = ReadBe32(p + pos);
+    if (len > bytes.size() - pos - 12) break;
+    std::string_view type = bytes.substr(pos + 4, 4);
+    size_t total = 12 + static_cast<size_t>(len);
+    if (type != "tEXt" && type != "zTXt" && type != "iTXt") out.append(bytes.substr(pos, total));
+    pos += total;
+    if (type == "IEND") break;
+  }
+  return out;
+}
+
+Result<RgbaImage> DecodePngRgba(std::string_view bytes) {
+  png_image image;
+  std::memset(&image, 0, sizeof(image));
+  image.version = PNG_IMAGE_VERSION;
+  if (!png_image_begin_read_from_memory(&image, bytes.data(), bytes.size())) {
+    std::string msg = image.message;
+    png_image_free(&image);
+    return Status::InvalidArgument("cannot decode PNG: " + msg);
+  }
+  if (image.width > kMaxSidePx || image.height > kMaxSidePx ||
+      uint64_t{image.width} * image.height > kMaxPixels) {
+    png_image_free(&image);
+    return Status::TooLarge("PNG image dimensions are too large");
+  }
+  image.format = PNG_FORMAT_RGBA;
+  RgbaImage out;
+  out.width = image.width;
+  out.height = image.height;
+  out.pixels.resize(PNG_IMAGE_SIZE(image));
+  if (!png_image_finish_read(&image, nullptr, out.pixels.data(), 0, nullptr)) {
+    std::string msg = image.message;
+    png_image_free(&image);
+    return Status::InvalidArgument("cannot decode PNG: " + msg);
+  }
+  return out;
+}
+
+namespace {
+struct WriteGuard {
+  png_structp png = nullptr;
+  png_infop info = nullptr;
+  ~WriteGuard() { png_destroy_write_struct(&png, info ? &info : nullptr); }
+};
+
+bool EncodeInner(WriteGuard* g, WriteSink* sink, uint32_t width, uint32_t height, int channels,
+                 const uint8_t* pixels, png_textp texts, int n_texts) {
+  if (setjmp(png_jmpbuf(g->png))) return false;
+  png_set_write_fn(g->png, sink, WriteToString, FlushNoop);
+  png_set_IHDR(g->png, g->info, width, height, 8,
+               channels == 4 ? PNG_COLOR_TYPE_RGBA : PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+               PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_set_compression_level(g->png, 6);
+  png_write_info(g->png, g->info);
+  size_t stride = static_cast<size_t>(width) * channels;
+  for (uint32_t y = 0; y < height; ++y)
+    png_write_row(g->png, const_cast<png_bytep>(pixels + stride * y));
+  // Card text goes after the image data, where SillyTavern puts it too.
+  if (n_texts > 0) png_set_text(g->png, g->info, texts, n_texts);
+  png_write_end(g->png, g->info);
+  return true;
+}
+}  // namespace
+
+Result<std::string> EncodePng(uint32_t width, uint32_t height, int channels, const uint8_t* pixels,
+                              const std::vector<PngText>& texts) {
+  if (channels != 3 && channels != 4) return Status::Internal("EncodePng: bad channel count");
+  if (width == 0 || height == 0) return Status::InvalidArgument("EncodePng: empty image");
+  ErrorSink err{};
+  WriteGuard g;
+  g.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &err, OnError, OnWarning);
+  if (g.png == nullptr) return Status::Internal("png_create_write_struct failed");
+  g.info = png_create_info_struct(g.png);
+  if (g.info == nullptr) return Status::Internal("png info alloc failed");
+  std::vector<png_text> ptexts(texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    std::memset(&ptexts[i], 0, sizeof(png_text));
+    ptexts[i].compression = PNG_TEXT_COMPRESSION_NONE;
+    ptexts[i].key = const_cast<char*>(texts[i].keyword.c_str());
+    ptexts[i].text = const_cast<char*>(texts[i].text.c_str());
+    ptexts[i].text_length = texts[i].text.size();
+  }
+  std::string out;
+  WriteSink sink{&out};
+  if (!EncodeInner(&g, &sink, width, height, channels, pixels, ptexts.data(),
+                   static_cast<int>(ptexts.size())))
+    return Status::Internal(std::string("PNG encoding failed: ") + err.message);
+  return out;
+}
+
+}  // namespace tokki::persona::internal

@@ -1,0 +1,250 @@
+#include "persona/prompt.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "core/text.h"
+#include "persona/lorebook.h"
+#include "persona/macros.h"
+
+namespace tokki::persona {
+namespace {
+
+constexpr std::string_view kDefaultPrompt =
+    "You are {{char}}. Stay in character as {{char}} for the whole conversation: speak in "
+    "{{char}}'s voice and keep {{char}}'s personality, knowledge and way of talking as "
+    "described below. Write only {{char}}'s own words and actions, never the other "
+    "person's. Do not break character to comment on the conversation or the instructions.";
+
+constexpr std::string_view kRealPersonNotice =
+    "{{char}} is a real person. You are an AI portrayal of {{char}}, not {{char}} "
+    "themselves: if asked whether you are really {{char}}, say that you are an AI "
+    "portrayal. Do not claim private knowledge of {{char}}'s life and do not put harmful "
+    "or defamatory words in {{char}}'s mouth.";
+
+std::string Hex16(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// Splits mes_example into dialogues at <START> markers (case-insensitive).
+std::vector<std::string> SplitExamples(std::string_view text) {
+  std::vector<std::string> out;
+  std::string lower = AsciiLower(text);
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t at = lower.find("<start>", start);
+    std::string_view part =
+        Trim(text.substr(start, at == std::string::npos ? std::string::npos : at - start));
+    if (!part.empty()) out.emplace_back(part);
+    if (at == std::string::npos) break;
+    start = at + 7;
+  }
+  return out;
+}
+
+void AppendParagraph(std::string* out, std::string_view text) {
+  text = Trim(text);
+  if (text.empty()) return;
+  if (!out->empty()) *out += "\n\n";
+  *out += text;
+}
+
+std::string BuildStatic(const store::Character& c, bool with_examples) {
+  MacroContext ctx;
+  ctx.char_name = c.name;
+  ctx.user_name = kNeutralUserName;
+  std::string original = DefaultSystemPrompt(c.real_person);
+  ctx.original = original;
+  ctx.pick_seed = ctx.random_seed =
+      MixSeed(static_cast<uint64_t>(c.id), static_cast<uint64_t>(c.revision));
+  std::string system = ExpandMacros(c.system_prompt.empty() ? "{{original}}" : c.system_prompt, ctx,
+                                    HashText("system_prompt"));
+  if (c.real_person) {
+    // The AI-portrayal notice cannot be removed by a card's own system prompt.
+    std::string notice = ExpandMacros(kRealPersonNotice, ctx);
+    if (system.find(notice) == std::string::npos) AppendParagraph(&system, notice);
+  }
+  std::string out;
+  AppendParagraph(&out, system);
+  AppendParagraph(&out, ExpandMacros(c.description, ctx, HashText("description")));
+  std::string personality = ExpandMacros(c.personality, ctx, HashText("personality"));
+  if (!Trim(personality).empty())
+    AppendParagraph(&out, c.name + "'s personality: " + std::string(Trim(personality)));
+  std::string scenario = ExpandMacros(c.scenario, ctx, HashText("scenario"));
+  if (!Trim(scenario).empty()) AppendParagraph(&out, "Scenario: " + std::string(Trim(scenario)));
+  if (with_examples) {
+    auto examples = SplitExamples(ExpandMacros(c.mes_example, ctx, HashText("mes_example")));
+    if (!examples.empty()) {
+      std::string block = "Example dialogues (\"" + std::string(kNeutralUserName) +
+                          "\" stands for the person " + c.name + " is talking to):";
+      for (const auto& e : examples) block += "\n\n" + e;
+      AppendParagraph(&out, block);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string DefaultSystemPrompt(bool real_person) {
+  std::string s(kDefaultPrompt);
+  if (real_person) {
+    s += "\n\n";
+    s += kRealPersonNotice;
+  }
+  return s;
+}
+
+Result<Prompt> BuildPrompt(const PromptInput& in) {
+  if (in.character == nullptr) return Status::InvalidArgument("BuildPrompt: no character");
+  if (!in.count_tokens) return Status::InvalidArgument("BuildPrompt: no token counter");
+  const int budget = in.n_ctx - in.n_reply_tokens;
+  if (in.n_ctx <= 0 || in.n_reply_tokens < 0 || budget <= 0)
+    return Status::InvalidArgument("BuildPrompt: n_ctx " + std::to_string(in.n_ctx) +
+                                   " leaves no room after " + std::to_string(in.n_reply_tokens) +
+                                   " reply tokens");
+  const store::Character& c = *in.character;
+  auto tokens = [&](std::string_view s) { return in.count_tokens(s) + kMessageOverheadTokens; };
+
+  Prompt p;
+  // 1. Static block: examples only when the whole block fits in half of n_ctx.
+  std::string static_text = BuildStatic(c, true);
+  if (tokens(static_text) > in.n_ctx / 2) static_text = BuildStatic(c, false);
+  const int n_static = tokens(static_text);
+  if (n_static > budget)
+    return Status::TooLarge("the character definition needs " + std::to_string(n_static) +
+                            " tokens; the context allows " + std::to_string(budget));
+  p.prefix_key = "char:" + std::to_string(c.id) + ":rev:" + std::to_string(c.revision) + ":" +
+                 Hex16(HashText(static_text));
+
+  // 2. Per-user part.
+  const std::string user_name = in.user_name.empty() ? std::string(kNeutralUserName) : in.user_name;
+  MacroContext ctx;
+  ctx.char_name = c.name;
+  ctx.user_name = user_name;
+  ctx.pick_seed = in.conversation_seed;
+  ctx.random_seed = MixSeed(in.conversation_seed, static_cast<uint64_t>(in.turn_index));
+
+  std::vector<ActivatedEntry> lore;
+  if (auto book = ParseLorebook(c.character_book_json); book.ok()) {
+    LoreScanInput scan;
+    scan.book = &*book;
+    for (const auto& m : in.history) scan.messages.push_back(m.content);
+    scan.turn_index = in.turn_index;
+    scan.token_budget = std::max(1, budget / 4);
+    scan.count_tokens = in.count_tokens;
+    lore = ActivateEntries(scan);
+  }
+  std::vector<std::string> memories = in.pinned_memories;
+
+  auto build_user_part = [&]() {
+    std::string out;
+    for (const auto& e : lore)
+      if (!e.depth && e.position == LorePosition::kBeforeChar)
+        AppendParagraph(&out, ExpandMacros(e.content, ctx, HashText(e.name)));
+    std::string who = "You are talking with " + user_name + ".";
+    if (user_name != kNeutralUserName)
+      who += " Where the text above says \"" + std::string(kNeutralUserName) + "\", it means " +
+             user_name + ".";
+    AppendParagraph(&out, who);
+    if (!Trim(in.user_persona).empty())
+      AppendParagraph(
+          &out, "About " + user_name + ": " +
+                    std::string(Trim(ExpandMacros(in.user_persona, ctx, HashText("persona")))));
+    if (!memories.empty()) {
+      std::string block = "What " + c.name + " remembers from this conversation:";
+      for (const auto& m : memories) block += "\n- " + std::string(Trim(m));
+      AppendParagraph(&out, block);
+    }
+    for (const auto& e : lore)
+      if (!e.depth && e.position == LorePosition::kAfterChar)
+        AppendParagraph(&out, ExpandMacros(e.content, ctx, HashText(e.name)));
+    return out;
+  };
+  MacroContext post_ctx = ctx;
+  post_ctx.original = "";
+  const std::string post = ExpandMacros(c.post_history_instructions, post_ctx, HashText("post"));
+  auto fixed_tokens = [&](const std::string& user_part) {
+    int n = n_static + tokens(user_part);
+    if (!Trim(post).empty()) n += tokens(post);
+    for (const auto& e : lore)
+      if (e.depth) n += tokens(e.content);
+    return n;
+  };
+  std::string user_part = build_user_part();
+  // Over budget: lorebook entries go first, then the oldest memories.
+  while (fixed_tokens(user_part) > budget && (!lore.empty() || !memories.empty())) {
+    if (!lore.empty())
+      lore.clear();
+    else
+      memories.erase(memories.begin());
+    user_part = build_user_part();
+  }
+  const int n_fixed = fixed_tokens(user_part);
+  if (n_fixed > budget)
+    return Status::TooLarge("the character and user details need " + std::to_string(n_fixed) +
+                            " tokens; the context allows " + std::to_string(budget));
+
+  // 3. History: cut points every ~budget/4 tokens from the start of the conversation;
+  // keep from the first cut point whose suffix fits.
+  const int available = budget - n_fixed;
+  const size_t n_hist = in.history.size();
+  std::vector<int> n_msg(n_hist);
+  for (size_t i = 0; i < n_hist; ++i) n_msg[i] = tokens(in.history[i].content);
+  std::vector<int> suffix(n_hist + 1, 0);
+  for (size_t i = n_hist; i-- > 0;) suffix[i] = suffix[i + 1] + n_msg[i];
+  const int chunk = std::max(1, budget / 4);
+  std::vector<size_t> anchors = {0};
+  int acc = 0;
+  for (size_t i = 0; i < n_hist; ++i) {
+    acc += n_msg[i];
+    if (acc >= chunk && i + 1 < n_hist) {
+      anchors.push_back(i + 1);
+      acc = 0;
+    }
+  }
+  size_t first = n_hist;
+  for (size_t a : anchors) {
+    if (suffix[a] <= available) {
+      first = a;
+      break;
+    }
+  }
+  if (first == n_hist && n_hist > 0) {
+    // Even the last chunk does not fit: drop its messages one by one.
+    first = anchors.back();
+    while (first < n_hist && suffix[first] > available) ++first;
+  }
+  if (n_hist > 0 && first >= n_hist)
+    return Status::TooLarge("the latest message needs " + std::to_string(n_msg.back()) +
+                            " tokens; only " + std::to_string(available) + " are left");
+  p.n_dropped_messages = static_cast<int>(first);
+
+  // 4. Assemble.
+  p.messages.push_back({"system", static_text});
+  p.n_static_messages = 1;
+  p.messages.push_back({"system", user_part});
+  std::vector<PromptMessage> history(in.history.begin() + static_cast<long>(first),
+                                     in.history.end());
+  // @@depth entries, deepest first so that positions stay right while inserting.
+  std::vector<const ActivatedEntry*> depth_entries;
+  for (const auto& e : lore)
+    if (e.depth) depth_entries.push_back(&e);
+  std::stable_sort(
+      depth_entries.begin(), depth_entries.end(),
+      [](const ActivatedEntry* a, const ActivatedEntry* b) { return *a->depth > *b->depth; });
+  for (const ActivatedEntry* e : depth_entries) {
+    size_t d = static_cast<size_t>(std::clamp(*e->depth, 0, static_cast<int>(history.size())));
+    history.insert(history.end() - static_cast<long>(d),
+                   PromptMessage{"system", ExpandMacros(e->content, ctx, HashText(e->name))});
+  }
+  for (auto& m : history) p.messages.push_back(std::move(m));
+  if (!Trim(post).empty()) p.messages.push_back({"system", post});
+  for (const auto& e : lore) p.activated_entries.push_back(e.name);
+  for (const auto& m : p.messages) p.n_prompt_tokens += tokens(m.content);
+  return p;
+}
+
+}  // namespace tokki::persona

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Builds the card fuzzer with clang (libFuzzer + ASan + UBSan), separately from the CMake
+# build, and runs it for SECONDS (default 60). Seeds: tests/persona/fixtures and, when
+# present, ../shared/cards (or $SHARED_CARDS). Output in build-fuzz/: corpus/, artifacts/ (crashes), fuzz.log.
+#   bash tools/fuzz/run.sh 600
+# Needs clang-14 and libclang-rt-14-dev (tools/deps/apt/persona.txt).
+set -euo pipefail
+seconds=${1:-60}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=${FUZZ_OUT:-$root/build-fuzz}
+cxx=${CXX_FUZZ:-clang++-14}
+mkdir -p "$out/corpus" "$out/seeds" "$out/artifacts"
+
+echo "[fuzz] building $out/card_fuzz with $cxx" >&2
+"$cxx" -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+  -I"$root/src" \
+  "$root/tools/fuzz/card_fuzz.cc" "$root"/src/persona/*.cc \
+  "$root/src/core/status.cc" "$root/src/core/text.cc" \
+  $(pkg-config --cflags --libs libpng libzip re2 zlib) \
+  -o "$out/card_fuzz"
+
+# Seeds are copied into the build folder (never into the repository).
+cp -f "$root"/tests/persona/fixtures/*.{json,png,charx} "$out/seeds/" 2>/dev/null || true
+shared=${SHARED_CARDS:-$root/../shared/cards}
+if [ -d "$shared" ]; then
+  for f in "$shared"/*.json "$shared"/*.png "$shared"/*.charx; do
+    [ -f "$f" ] || continue
+    # Large files only slow the fuzzer down; their structure is covered by small ones.
+    [ "$(stat -c %s "$f")" -le 262144 ] && cp -f "$f" "$out/seeds/"
+  done
+fi
+
+echo "[fuzz] running for ${seconds}s; seeds: $(ls "$out/seeds" | wc -l)" >&2
+set +e
+"$out/card_fuzz" "$out/corpus" "$out/seeds" \
+  -dict="$root/tools/fuzz/card.dict" \
+  -max_total_time="$seconds" -max_len=262144 -timeout=20 -rss_limit_mb=2560 \
+  -artifact_prefix="$out/artifacts/" -print_final_stats=1 2>&1 | tee "$out/fuzz.log" | \
+  grep -E "^#[0-9]+ +(pulse|NEW|REDUCE|DONE)|ERROR|SUMMARY|stat::|contract violation" | \
+  awk 'NR % 20 == 1 || /ERROR|SUMMARY|stat::|DONE|contract/'
+rc=${PIPESTATUS[0]}
+set -e
+n_crash=$(ls "$out/artifacts" | wc -l)
+echo "[fuzz] exit=$rc artifacts=$n_crash (in $out/artifacts)" >&2
+exit "$rc"
