@@ -55,6 +55,8 @@ int main(int argc, char** argv) {
   size_t q_cards = 0, q_users = 0;
   uint64_t seed = 7;
   bool skip_quality = false, skip_scale = false;
+  DeckOptions deck_options;
+  SimOptions sim_base;
   for (int i = 1; i < argc; ++i) {
     auto next = [&] { return i + 1 < argc ? std::strtoull(argv[++i], nullptr, 10) : 0ull; };
     if (!std::strcmp(argv[i], "--cards")) n_cards = next();
@@ -64,6 +66,21 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--quality-users")) q_users = next();
     else if (!std::strcmp(argv[i], "--requests")) n_requests = next();
     else if (!std::strcmp(argv[i], "--seed")) seed = next();
+    else if (!std::strcmp(argv[i], "--w-content")) deck_options.weight_content = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--w-collab")) deck_options.weight_collab = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--w-pop")) deck_options.weight_popularity = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--w-explore")) deck_options.weight_explore = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--fade")) deck_options.fade_swipes = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--tag-boost")) deck_options.tag_boost = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--lang-boost")) deck_options.language_boost = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--mmr")) deck_options.mmr_lambda = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--factors")) deck_options.n_factors = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--iters")) deck_options.als_iterations = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--reg")) deck_options.als_regularization = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--like-conf")) deck_options.like_confidence = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--pass-conf")) deck_options.pass_confidence = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--pop-skew")) sim_base.popularity_skew = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--taste")) sim_base.taste_exposure = std::atof(argv[++i]);
     else if (!std::strcmp(argv[i], "--skip-quality")) skip_quality = true;
     else if (!std::strcmp(argv[i], "--skip-scale")) skip_scale = true;
     else {
@@ -75,7 +92,7 @@ int main(int argc, char** argv) {
   if (q_users == 0) q_users = n_users;
 
   if (!skip_quality) {
-    SimOptions so;
+    SimOptions so = sim_base;
     so.seed = seed;
     so.n_cards = q_cards;
     so.n_users = q_users;
@@ -86,6 +103,7 @@ int main(int argc, char** argv) {
     EvalOptions eo;
     eo.seed = seed;
     eo.max_users = eval_users;
+    eo.deck = deck_options;
     t0 = NowSteadyUs();
     auto reports = EvaluateFeed(ToRows(sim), sim.cards(), eo);
     if (!reports.ok()) {
@@ -104,13 +122,13 @@ int main(int argc, char** argv) {
   }
 
   if (!skip_scale) {
-    SimOptions so;
+    SimOptions so = sim_base;
     so.seed = seed + 1;
     so.n_cards = n_cards;
     so.n_users = n_users;
     Simulation sim(so);
     const long rss_before = RssKb("VmRSS:");
-    Deck deck;
+    Deck deck(deck_options);
     int64_t t0 = NowSteadyUs();
     for (const auto& c : sim.cards()) deck.UpsertCard(c);
     const double t_upsert_s = (NowSteadyUs() - t0) / 1e6;

@@ -26,8 +26,6 @@ using SparseVec = std::vector<std::pair<uint32_t, float>>;  // sorted by term id
 constexpr uint8_t kAlive = 1;
 constexpr uint8_t kListed = 2;
 constexpr uint8_t kRealPerson = 4;
-constexpr float kTagBoost = 2.0f;
-constexpr float kLanguageBoost = 1.0f;
 constexpr size_t kRecentCards = 2048;
 constexpr size_t kShards = 64;
 
@@ -95,6 +93,27 @@ struct Model {
   int64_t t_train_ms = 0;
 };
 
+struct Candidate {
+  uint32_t card;
+  float fixed;        // everything but the exploration term
+  float base;         // fixed + exploration at the posterior mean
+  float final_score;  // fixed + exploration at a Thompson sample
+};
+
+struct Signals {
+  float content, mf, pop, rate;
+};
+
+// log1p(n) from a table for small counts.
+float Log1p(int32_t n) {
+  static const std::vector<float> table = [] {
+    std::vector<float> t(4096);
+    for (size_t i = 0; i < t.size(); ++i) t[i] = std::log1p(static_cast<float>(i));
+    return t;
+  }();
+  return n < 4096 ? table[static_cast<size_t>(n)] : std::log1p(static_cast<float>(n));
+}
+
 // Per-thread scratch buffers for Next().
 struct Scratch {
   std::vector<float> profile;  // by term
@@ -103,15 +122,7 @@ struct Scratch {
   std::vector<uint32_t> stamp;  // by card, for de-duplicating the universe
   uint32_t stamp_value = 0;
   Eigen::VectorXf mf;
-};
-
-struct Candidate {
-  uint32_t card;
-  float content_z;
-  float mf_z;
-  float pop_z;
-  float base;
-  float final_score;
+  std::vector<Signals> signals;  // by universe position
 };
 
 }  // namespace
@@ -286,8 +297,8 @@ void Deck::UpsertCard(const CardFeatures& card) {
   SparseVec raw;
   raw.reserve(tf.size() + tags.size() + 1);
   for (auto [t, n] : tf) raw.emplace_back(t, 1.0f + std::log(n));
-  for (const auto& t : tags) raw.emplace_back(term_id("t:" + t), kTagBoost);
-  if (!language.empty()) raw.emplace_back(term_id("l:" + language), kLanguageBoost);
+  for (const auto& t : tags) raw.emplace_back(term_id("t:" + t), s.options.tag_boost);
+  if (!language.empty()) raw.emplace_back(term_id("l:" + language), s.options.language_boost);
   std::sort(raw.begin(), raw.end());
 
   CardSlot& slot = s.slots[row];
@@ -585,18 +596,28 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
     return (l + m * mu) / (l + p + m);
   };
   auto popularity = [&](uint32_t row) {
-    return std::log1p(static_cast<float>(std::max(0, s.likes[row].load(std::memory_order_relaxed))));
+    return Log1p(std::max(0, s.likes[row].load(std::memory_order_relaxed)));
   };
 
-  // ---- z-score statistics over the universe ----
+  // ---- per-row signals and their z-score statistics over the universe ----
+  const size_t n_universe = universe.size();
+  auto& sig = scratch.signals;
+  sig.resize(n_universe);
   double sc = 0, sc2 = 0, sm = 0, sm2 = 0, sp = 0, sp2 = 0;
-  for (uint32_t row : universe) {
-    const double c = has_profile ? content[row] : 0;
-    const double f = has_mf ? mf_score(row) : 0;
-    const double p = popularity(row);
-    sc += c, sc2 += c * c, sm += f, sm2 += f * f, sp += p, sp2 += p * p;
+  for (size_t i = 0; i < n_universe; ++i) {
+    const uint32_t row = universe[i];
+    Signals& g = sig[i];
+    g.content = has_profile ? content[row] : 0;
+    g.mf = has_mf ? mf_score(row) : 0;
+    const int32_t l = std::max(0, s.likes[row].load(std::memory_order_relaxed));
+    const int32_t p = std::max(0, s.passes[row].load(std::memory_order_relaxed));
+    g.pop = Log1p(l);
+    g.rate = (static_cast<float>(l) + m * mu) / (static_cast<float>(l + p) + m);
+    sc += g.content, sc2 += static_cast<double>(g.content) * g.content;
+    sm += g.mf, sm2 += static_cast<double>(g.mf) * g.mf;
+    sp += g.pop, sp2 += static_cast<double>(g.pop) * g.pop;
   }
-  const double n_u = static_cast<double>(universe.size());
+  const double n_u = static_cast<double>(n_universe);
   auto stats = [&](double sum, double sum2) {
     const double mean = sum / n_u;
     const double var = std::max(0.0, sum2 / n_u - mean * mean);
@@ -608,19 +629,18 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
   const auto [p_mean, p_inv] = stats(sp, sp2);
 
   const float fade = 1.0f / (1.0f + static_cast<float>(n_history) / opt.fade_swipes);
-  const float w_content = opt.weight_content;
-  const float w_collab = opt.weight_collab;
-  const float w_pop = opt.weight_popularity * fade;
-  const float w_explore = opt.weight_explore * fade;
+  const float w_content = opt.weight_content * c_inv;
+  const float w_collab = opt.weight_collab * m_inv;
+  const float w_pop = opt.weight_popularity * fade * p_inv;
+  const float w_explore = opt.weight_explore * fade / prior_sd;
+  // Constant offsets of the z-scores do not change the order; they are folded in here.
+  const float offset = -(w_content * c_mean + w_collab * m_mean + w_pop * p_mean + w_explore * mu);
 
-  auto make = [&](uint32_t row) {
+  auto make = [&](uint32_t row, const Signals& g) {
     Candidate c;
     c.card = row;
-    c.content_z = has_profile ? (content[row] - c_mean) * c_inv : 0;
-    c.mf_z = has_mf ? (mf_score(row) - m_mean) * m_inv : 0;
-    c.pop_z = (popularity(row) - p_mean) * p_inv;
-    c.base = w_content * c.content_z + w_collab * c.mf_z + w_pop * c.pop_z +
-             w_explore * (rate_mean(row) - mu) / prior_sd;
+    c.fixed = w_content * g.content + w_collab * g.mf + w_pop * g.pop + offset;
+    c.base = c.fixed + w_explore * g.rate;
     c.final_score = c.base;
     return c;
   };
@@ -635,15 +655,14 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
   };
   std::vector<Candidate> heap;
   heap.reserve(k + 1);
-  for (uint32_t row : universe) {
-    const float base =
-        w_content * (has_profile ? (content[row] - c_mean) * c_inv : 0) +
-        w_collab * (has_mf ? (mf_score(row) - m_mean) * m_inv : 0) +
-        w_pop * (popularity(row) - p_mean) * p_inv + w_explore * (rate_mean(row) - mu) / prior_sd;
+  for (size_t i = 0; i < n_universe; ++i) {
+    const Signals& g = sig[i];
+    const float base = w_content * g.content + w_collab * g.mf + w_pop * g.pop + offset +
+                       w_explore * g.rate;
     if (heap.size() >= k && base <= heap.front().base) continue;
+    const uint32_t row = universe[i];
     if (excluded(row)) continue;
-    Candidate c = make(row);
-    heap.push_back(c);
+    heap.push_back(make(row, g));
     std::push_heap(heap.begin(), heap.end(), worse);
     if (heap.size() > k) {
       std::pop_heap(heap.begin(), heap.end(), worse);
@@ -668,7 +687,12 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
     if (row >= n_cards || scratch.stamp[row] == seen) return;
     scratch.stamp[row] = seen;
     if (!eligible(row) || (!tag_ids.empty() && !has_tag(row)) || excluded(row)) return;
-    pool.push_back(make(row));
+    Signals g;
+    g.content = has_profile ? content[row] : 0;
+    g.mf = has_mf ? mf_score(row) : 0;
+    g.pop = popularity(row);
+    g.rate = rate_mean(row);
+    pool.push_back(make(row, g));
     ++added;
   };
   const size_t n_explore = opt.n_explore_candidates;
@@ -687,8 +711,7 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
     std::gamma_distribution<float> ga(l + m * mu, 1.0f), gb(p + m * (1 - mu), 1.0f);
     const float x = ga(rng), y = gb(rng);
     const float theta = x + y > 0 ? x / (x + y) : mu;
-    c.final_score = w_content * c.content_z + w_collab * c.mf_z + w_pop * c.pop_z +
-                    w_explore * (theta - mu) / prior_sd;
+    c.final_score = c.fixed + w_explore * theta;
   }
   std::sort(pool.begin(), pool.end(), [](const Candidate& a, const Candidate& b) {
     return a.final_score > b.final_score || (a.final_score == b.final_score && a.card < b.card);

@@ -52,17 +52,20 @@ struct DeckFilter {
 struct DeckOptions {
   uint64_t seed = 1;
   // Collaborative model.
-  int n_factors = 32;
+  int n_factors = 16;
   int als_iterations = 6;
-  float als_regularization = 0.5f;
+  float als_regularization = 50.0f;
   float like_confidence = 8.0f;  // c = 1 + like_confidence * strength for likes
   float pass_confidence = 1.0f;  // c = 1 + pass_confidence for passes (p = 0)
+  // Content vectors: term weights of tags and of the language relative to text words.
+  float tag_boost = 2.0f;
+  float language_boost = 2.0f;
   // Content profile.
   float pass_profile_weight = 0.5f;  // a pass subtracts this times the card's vector
   size_t max_profile_terms = 64;     // profile terms used to walk the inverted index
   size_t max_history = 500;          // most recent interactions used per request
   // Blend (weights of per-request z-scored signals).
-  float weight_content = 1.0f;
+  float weight_content = 0.5f;
   float weight_collab = 1.5f;
   float weight_popularity = 1.0f;  // cold-start prior; fades with history
   float weight_explore = 0.5f;     // Thompson sample; fades with history

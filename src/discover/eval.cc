@@ -318,7 +318,7 @@ Result<std::vector<PolicyReport>> EvaluateFeed(const std::vector<RatingRow>& row
     rep.time_split = time_split;
     std::unordered_set<Id> shown_any;
     std::vector<double> t_us;
-    double sum_likes = 0, sum_first = 0, sum_ndcg = 0;
+    double sum_likes = 0, sum_first = 0, sum_ndcg = 0, sum_max = 0;
     const std::unordered_set<Id> none;
     for (Id user : eval_users) {
       const UserSplit& sp = splits[user];
@@ -351,12 +351,14 @@ Result<std::vector<PolicyReport>> EvaluateFeed(const std::vector<RatingRow>& row
       for (size_t i = 1; i <= std::min(sp.n_hidden_likes, options.deck_size); ++i)
         idcg += 1.0 / std::log2(static_cast<double>(i) + 1.0);
       sum_likes += static_cast<double>(n_likes);
+      sum_max += static_cast<double>(std::min(sp.n_hidden_likes, options.deck_size));
       sum_first += static_cast<double>(first_like ? first_like : options.deck_size + 1);
       sum_ndcg += idcg > 0 ? dcg / idcg : 0;
     }
     const double n = static_cast<double>(std::max<size_t>(1, eval_users.size()));
     rep.users_evaluated = eval_users.size();
     rep.likes_in_first_n = sum_likes / n;
+    rep.max_likes_in_first_n = sum_max / n;
     rep.cards_to_first_like = sum_first / n;
     rep.ndcg_at_n = sum_ndcg / n;
     rep.coverage = catalog.empty() ? 0 : static_cast<double>(shown_any.size()) / static_cast<double>(catalog.size());
@@ -371,9 +373,9 @@ std::string ReportJson(const PolicyReport& r) {
   char buf[512];
   std::snprintf(buf, sizeof(buf),
                 "{\"policy\":\"%s\",\"users_evaluated\":%zu,\"deck_size\":%zu,"
-                "\"likes_in_first_n\":%.4f,\"cards_to_first_like\":%.4f,\"ndcg_at_n\":%.4f,"
+                "\"likes_in_first_n\":%.4f,\"max_likes_in_first_n\":%.4f,\"cards_to_first_like\":%.4f,\"ndcg_at_n\":%.4f,"
                 "\"coverage\":%.4f,\"split\":\"%s\",\"page_p50_us\":%.0f,\"page_p99_us\":%.0f}",
-                r.policy.c_str(), r.users_evaluated, r.deck_size, r.likes_in_first_n,
+                r.policy.c_str(), r.users_evaluated, r.deck_size, r.likes_in_first_n, r.max_likes_in_first_n,
                 r.cards_to_first_like, r.ndcg_at_n, r.coverage, r.time_split ? "time" : "random",
                 r.next_p50_us, r.next_p99_us);
   return buf;

@@ -57,6 +57,7 @@ struct PolicyReport {
   size_t users_evaluated = 0;
   size_t deck_size = 0;
   double likes_in_first_n = 0;     // mean per user
+  double max_likes_in_first_n = 0; // mean of min(deck_size, hidden likes): the ceiling
   double cards_to_first_like = 0;  // mean per user; deck_size + 1 when none was liked
   double ndcg_at_n = 0;            // binary relevance = hidden like
   double coverage = 0;             // distinct cards shown / catalog size
