@@ -142,8 +142,7 @@ struct Deck::State {
   std::deque<std::atomic<int32_t>> likes;   // elements never move; updated atomically
   std::deque<std::atomic<int32_t>> passes;  // under a shared catalog lock
   std::unordered_map<std::string, uint32_t> terms;
-  std::vector<float> idf;  // by term id, as of the last content rebuild
-  float idf_default = 1.0f;
+  std::vector<uint32_t> df;  // by term id: live cards carrying the term
   std::vector<std::vector<Posting>> postings;  // by term id
   std::unordered_set<uint32_t> dirty;  // cards whose vec changed after their postings
   std::unordered_map<std::string, int32_t> languages;
@@ -212,8 +211,10 @@ struct Deck::State {
     return RowLocked(id);
   }
 
-  // REQUIRES: catalog_mu held (either way).
-  float IdfOf(uint32_t term) const { return term < idf.size() ? idf[term] : idf_default; }
+  // Inverse document frequency from the live counts. REQUIRES: catalog_mu held.
+  float IdfOf(uint32_t term) const {
+    return std::log((static_cast<float>(n_alive) + 1.0f) / (static_cast<float>(df[term]) + 1.0f)) + 1.0f;
+  }
 
   // REQUIRES: catalog_mu held (either way).
   SparseVec Weigh(const SparseVec& raw) const {
@@ -289,7 +290,7 @@ void Deck::UpsertCard(const CardFeatures& card) {
   const uint32_t row = s.RowLocked(card.id);
   auto term_id = [&](const std::string& term) {
     auto [it, inserted] = s.terms.emplace(term, static_cast<uint32_t>(s.terms.size()));
-    if (inserted) s.postings.emplace_back();
+    if (inserted) s.postings.emplace_back(), s.df.push_back(0);
     return it->second;
   };
   std::unordered_map<uint32_t, float> tf;
@@ -303,6 +304,10 @@ void Deck::UpsertCard(const CardFeatures& card) {
 
   CardSlot& slot = s.slots[row];
   const bool was_alive = s.flags[row] & kAlive;
+  if (was_alive)
+    for (auto [t, w] : slot.raw) --s.df[t];
+  for (auto [t, w] : raw) ++s.df[t];
+  if (!was_alive) ++s.n_alive;
   slot.raw = std::move(raw);
   slot.vec = s.Weigh(slot.raw);
   slot.version = ++s.version_counter;
@@ -341,7 +346,6 @@ void Deck::UpsertCard(const CardFeatures& card) {
   s.flags[row] = static_cast<uint8_t>(kAlive | (card.listed ? kListed : 0) |
                                       (card.real_person ? kRealPerson : 0));
   if (!was_alive) {
-    ++s.n_alive;
     if (s.recent.size() < kRecentCards) {
       s.recent.push_back(row);
     } else {
@@ -357,7 +361,10 @@ void Deck::RemoveCard(Id card) {
   std::unique_lock lock(s.catalog_mu);
   auto it = s.card_rows.find(card);
   if (it == s.card_rows.end()) return;
-  if (s.flags[it->second] & kAlive) --s.n_alive;
+  if (s.flags[it->second] & kAlive) {
+    --s.n_alive;
+    for (auto [t, w] : s.slots[it->second].raw) --s.df[t];
+  }
   s.flags[it->second] = 0;
   s.n_changes.fetch_add(1, std::memory_order_relaxed);
 }
@@ -759,20 +766,19 @@ void Deck::State::RebuildContent() {
     alive = flags;
     n_terms = terms.size();
   }
-  std::vector<uint32_t> df(n_terms, 0);
+  std::vector<uint32_t> doc_freq(n_terms, 0);
   size_t n_docs = 0;
   for (size_t r = 0; r < raws.size(); ++r) {
     if (!(alive[r] & kAlive)) continue;
     ++n_docs;
-    for (auto [t, w] : raws[r]) ++df[t];
+    for (auto [t, w] : raws[r]) ++doc_freq[t];
   }
   std::vector<float> new_idf(n_terms);
   for (size_t t = 0; t < n_terms; ++t)
-    new_idf[t] = std::log((n_docs + 1.0f) / (df[t] + 1.0f)) + 1.0f;
-  const float new_default = std::log(n_docs + 1.0f) + 1.0f;
+    new_idf[t] = std::log((n_docs + 1.0f) / (doc_freq[t] + 1.0f)) + 1.0f;
   std::vector<SparseVec> vecs(raws.size());
   std::vector<std::vector<Posting>> new_postings(n_terms);
-  for (size_t t = 0; t < n_terms; ++t) new_postings[t].reserve(df[t]);
+  for (size_t t = 0; t < n_terms; ++t) new_postings[t].reserve(doc_freq[t]);
   for (size_t r = 0; r < raws.size(); ++r) {
     SparseVec v = std::move(raws[r]);
     double norm = 0;
@@ -788,8 +794,6 @@ void Deck::State::RebuildContent() {
     vecs[r] = std::move(v);
   }
   std::unique_lock lock(catalog_mu);
-  idf = std::move(new_idf);
-  idf_default = new_default;
   postings.swap(new_postings);
   postings.resize(terms.size());
   dirty.clear();
