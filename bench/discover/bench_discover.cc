@@ -80,6 +80,8 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--like-conf")) deck_options.like_confidence = std::atof(argv[++i]);
     else if (!std::strcmp(argv[i], "--pass-conf")) deck_options.pass_confidence = std::atof(argv[++i]);
     else if (!std::strcmp(argv[i], "--pop-skew")) sim_base.popularity_skew = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--browse")) sim_base.browse_factor = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--quality-weight")) sim_base.quality_weight = std::atof(argv[++i]);
     else if (!std::strcmp(argv[i], "--taste")) sim_base.taste_exposure = std::atof(argv[++i]);
     else if (!std::strcmp(argv[i], "--skip-quality")) skip_quality = true;
     else if (!std::strcmp(argv[i], "--skip-scale")) skip_scale = true;

@@ -531,6 +531,7 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
   }
   const size_t n_history = u ? u->n_swipes : 0;
 
+
   auto& profile = scratch.profile;
   if (profile.size() < s.terms.size()) profile.resize(s.terms.size(), 0.0f);
   auto& touched = scratch.touched_terms;
@@ -610,7 +611,11 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
   const size_t n_universe = universe.size();
   auto& sig = scratch.signals;
   sig.resize(n_universe);
-  double sc = 0, sc2 = 0, sm = 0, sm2 = 0, sp = 0, sp2 = 0;
+  // Each signal is centred on its mean over the universe and scaled so that its best
+  // card scores 1: the signals are heavy-tailed (most cards share no term with the profile
+  // and many have no collaborative factor), so a standard deviation would overweight them.
+  double sc = 0, sm = 0, sp = 0;
+  float c_max = -1e30f, m_max = -1e30f, p_max = -1e30f;
   for (size_t i = 0; i < n_universe; ++i) {
     const uint32_t row = universe[i];
     Signals& g = sig[i];
@@ -620,28 +625,26 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
     const int32_t p = std::max(0, s.passes[row].load(std::memory_order_relaxed));
     g.pop = Log1p(l);
     g.rate = (static_cast<float>(l) + m * mu) / (static_cast<float>(l + p) + m);
-    sc += g.content, sc2 += static_cast<double>(g.content) * g.content;
-    sm += g.mf, sm2 += static_cast<double>(g.mf) * g.mf;
-    sp += g.pop, sp2 += static_cast<double>(g.pop) * g.pop;
+    sc += g.content, sm += g.mf, sp += g.pop;
+    c_max = std::max(c_max, g.content), m_max = std::max(m_max, g.mf), p_max = std::max(p_max, g.pop);
   }
   const double n_u = static_cast<double>(n_universe);
-  auto stats = [&](double sum, double sum2) {
-    const double mean = sum / n_u;
-    const double var = std::max(0.0, sum2 / n_u - mean * mean);
-    const double sd = std::sqrt(var);
-    return std::pair<float, float>(static_cast<float>(mean), sd > 1e-9 ? static_cast<float>(1.0 / sd) : 0.0f);
+  auto scale = [&](double sum, float max) {
+    const auto mean = static_cast<float>(sum / n_u);
+    return std::pair<float, float>(mean, max - mean > 1e-9f ? 1.0f / (max - mean) : 0.0f);
   };
-  const auto [c_mean, c_inv] = stats(sc, sc2);
-  const auto [m_mean, m_inv] = stats(sm, sm2);
-  const auto [p_mean, p_inv] = stats(sp, sp2);
+  const auto [c_mean, c_inv] = scale(sc, c_max);
+  const auto [m_mean, m_inv] = scale(sm, m_max);
+  const auto [p_mean, p_inv] = scale(sp, p_max);
 
   const float fade = 1.0f / (1.0f + static_cast<float>(n_history) / opt.fade_swipes);
   const float w_content = opt.weight_content * c_inv;
   const float w_collab = opt.weight_collab * m_inv;
   const float w_pop = opt.weight_popularity * fade * p_inv;
   const float w_explore = opt.weight_explore * fade / prior_sd;
-  // Constant offsets of the z-scores do not change the order; they are folded in here.
-  const float offset = -(w_content * c_mean + w_collab * m_mean + w_pop * p_mean + w_explore * mu);
+  // Constant offsets do not change the order; they are folded in here.
+  const float offset =
+      -(w_content * c_mean + w_collab * m_mean + w_pop * p_mean + w_explore * mu);
 
   auto make = [&](uint32_t row, const Signals& g) {
     Candidate c;

@@ -171,7 +171,7 @@ Simulation::Simulation(SimOptions options) : options_(std::move(options)) {
         o.min_ratings + (o.max_ratings > o.min_ratings ? rng() % (o.max_ratings - o.min_ratings + 1) : 0);
     // Candidates seen, by popularity; then what gets rated, by taste.
     std::unordered_set<size_t> cand_set;
-    const size_t n_cand = std::min(o.n_cards, std::max<size_t>(8 * n_obs, 200));
+    const size_t n_cand = std::min(o.n_cards, std::max<size_t>(o.browse_factor * n_obs, 200));
     std::uniform_real_distribution<double> pick(0.0, cum.back());
     for (size_t tries = 0; cand_set.size() < n_cand && tries < 20 * n_cand; ++tries)
       cand_set.insert(std::lower_bound(cum.begin(), cum.end(), pick(rng)) - cum.begin());
