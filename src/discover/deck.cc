@@ -1,0 +1,929 @@
+#include "discover/deck.h"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <shared_mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/text.h"
+#include "discover/als.h"
+#include "discover/tokenize.h"
+
+namespace tokki::discover {
+namespace {
+
+using SparseVec = std::vector<std::pair<uint32_t, float>>;  // sorted by term id
+
+constexpr uint8_t kAlive = 1;
+constexpr uint8_t kListed = 2;
+constexpr uint8_t kRealPerson = 4;
+constexpr size_t kRecentCards = 2048;
+constexpr size_t kShards = 64;
+
+float Dot(const SparseVec& a, const SparseVec& b) {
+  float sum = 0;
+  size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (a[i].first < b[j].first) {
+      ++i;
+    } else if (a[i].first > b[j].first) {
+      ++j;
+    } else {
+      sum += a[i].second * b[j].second;
+      ++i, ++j;
+    }
+  }
+  return sum;
+}
+
+uint64_t Mix(uint64_t x) {  // splitmix64 finaliser
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+struct CardSlot {
+  Id id = kNoId;
+  std::vector<uint32_t> tags;  // sorted tag ids
+  SparseVec raw;               // field boost * (1 + log tf), before idf
+  SparseVec vec;               // L2-normalised tf-idf
+  uint64_t version = 0;
+  bool in_postings = false;
+};
+
+struct Posting {
+  uint32_t card;
+  float weight;
+};
+
+// One user's (non-undone) interactions, keyed by card row.
+struct Interaction {
+  bool swiped = false;
+  Feedback feedback = Feedback::kPass;
+  int64_t at_ms = 0;
+  int n_messages = 0;
+  int rating = 0;
+};
+
+struct UserState {
+  std::unordered_map<uint32_t, Interaction> by_card;
+  size_t n_swipes = 0;
+  uint64_t n_changes = 0;
+};
+
+struct UserShard {
+  mutable std::shared_mutex mu;
+  std::unordered_map<Id, UserState> users;
+};
+
+struct Model {
+  std::shared_ptr<const MfModel> mf;
+  uint64_t version = 0;
+  int64_t trained_at_ms = 0;
+  int64_t t_train_ms = 0;
+};
+
+struct Candidate {
+  uint32_t card;
+  float fixed;        // everything but the exploration term
+  float base;         // fixed + exploration at the posterior mean
+  float final_score;  // fixed + exploration at a Thompson sample
+};
+
+struct Signals {
+  float content, mf, pop, rate;
+};
+
+// log1p(n) from a table for small counts.
+float Log1p(int32_t n) {
+  static const std::vector<float> table = [] {
+    std::vector<float> t(4096);
+    for (size_t i = 0; i < t.size(); ++i) t[i] = std::log1p(static_cast<float>(i));
+    return t;
+  }();
+  return n < 4096 ? table[static_cast<size_t>(n)] : std::log1p(static_cast<float>(n));
+}
+
+// Per-thread scratch buffers for Next().
+struct Scratch {
+  std::vector<float> profile;  // by term
+  std::vector<uint32_t> touched_terms;
+  std::vector<float> content;  // by card
+  std::vector<uint32_t> stamp;  // by card, for de-duplicating the universe
+  uint32_t stamp_value = 0;
+  Eigen::VectorXf mf;
+  std::vector<Signals> signals;  // by universe position
+};
+
+}  // namespace
+
+struct Deck::State {
+  explicit State(DeckOptions o) : options(std::move(o)) {}
+
+  const DeckOptions options;
+
+  // ---- catalog (guarded by catalog_mu) ----
+  mutable std::shared_mutex catalog_mu;
+  std::unordered_map<Id, uint32_t> card_rows;
+  std::vector<CardSlot> slots;
+  std::vector<uint8_t> flags;
+  std::vector<int32_t> lang;
+  std::vector<Id> owner;
+  std::deque<std::atomic<int32_t>> likes;   // elements never move; updated atomically
+  std::deque<std::atomic<int32_t>> passes;  // under a shared catalog lock
+  std::unordered_map<std::string, uint32_t> terms;
+  std::vector<uint32_t> df;  // by term id: live cards carrying the term
+  std::vector<std::vector<Posting>> postings;  // by term id
+  std::unordered_set<uint32_t> dirty;  // cards whose vec changed after their postings
+  std::unordered_map<std::string, int32_t> languages;
+  std::vector<std::vector<uint32_t>> lang_cards;  // by language id
+  std::unordered_map<std::string, uint32_t> tag_ids;
+  std::vector<std::vector<uint32_t>> tag_cards;  // by tag id (may hold stale rows)
+  std::vector<uint32_t> recent;                  // ring of recently upserted rows
+  size_t recent_next = 0;
+  uint64_t version_counter = 0;
+  size_t n_alive = 0;
+
+  // ---- users ----
+  std::array<UserShard, kShards> shards;
+  std::atomic<int64_t> n_interactions{0};
+  std::atomic<int64_t> n_users{0};
+  std::atomic<int64_t> total_likes{0};
+  std::atomic<int64_t> total_passes{0};
+  std::atomic<uint64_t> n_changes{0};
+
+  // ---- model ----
+  mutable std::mutex model_mu;
+  std::shared_ptr<const Model> model;  // guarded by model_mu
+  std::mutex train_mu;                 // one training at a time
+  uint64_t trained_changes = ~0ull;    // guarded by train_mu
+
+  // ---- background thread ----
+  std::mutex bg_mu;
+  std::condition_variable bg_cv;
+  bool bg_stop = false;
+  std::thread bg_thread;
+
+  UserShard& ShardOf(Id user) { return shards[Mix(static_cast<uint64_t>(user)) % kShards]; }
+  const UserShard& ShardOf(Id user) const {
+    return shards[Mix(static_cast<uint64_t>(user)) % kShards];
+  }
+
+  std::shared_ptr<const Model> LoadModel() const {
+    std::lock_guard lock(model_mu);
+    return model;
+  }
+
+  // REQUIRES: catalog_mu held exclusively.
+  uint32_t RowLocked(Id id) {
+    auto it = card_rows.find(id);
+    if (it != card_rows.end()) return it->second;
+    const auto row = static_cast<uint32_t>(slots.size());
+    card_rows.emplace(id, row);
+    slots.emplace_back();
+    slots.back().id = id;
+    flags.push_back(0);
+    lang.push_back(-1);
+    owner.push_back(kNoId);
+    likes.emplace_back(0);
+    passes.emplace_back(0);
+    return row;
+  }
+
+  // The card's row, creating a placeholder (not alive) for an unknown id.
+  uint32_t Row(Id id) {
+    {
+      std::shared_lock lock(catalog_mu);
+      auto it = card_rows.find(id);
+      if (it != card_rows.end()) return it->second;
+    }
+    std::unique_lock lock(catalog_mu);
+    return RowLocked(id);
+  }
+
+  // Inverse document frequency from the live counts. REQUIRES: catalog_mu held.
+  float IdfOf(uint32_t term) const {
+    return std::log((static_cast<float>(n_alive) + 1.0f) / (static_cast<float>(df[term]) + 1.0f)) + 1.0f;
+  }
+
+  // REQUIRES: catalog_mu held (either way).
+  SparseVec Weigh(const SparseVec& raw) const {
+    SparseVec v = raw;
+    double norm = 0;
+    for (auto& [t, w] : v) {
+      w *= IdfOf(t);
+      norm += static_cast<double>(w) * w;
+    }
+    if (norm > 0) {
+      const auto inv = static_cast<float>(1.0 / std::sqrt(norm));
+      for (auto& [t, w] : v) w *= inv;
+    }
+    return v;
+  }
+
+  float Engagement(const Interaction& in) const {
+    float e = 0;
+    if (in.n_messages > 0)
+      e += std::min(1.0f, std::log1p(static_cast<float>(in.n_messages)) / std::log1p(50.0f));
+    if (in.rating > 0) e += 0.25f * static_cast<float>(in.rating - 3);
+    return std::max(-0.5f, e);
+  }
+
+  float ProfileWeight(const Interaction& in) const {
+    const float e = Engagement(in);
+    if (!in.swiped) return e;
+    switch (in.feedback) {
+      case Feedback::kPass:
+        return -options.pass_profile_weight + std::min(0.0f, e);
+      case Feedback::kLike:
+        return 1.0f + e;
+      case Feedback::kSuperlike:
+        return 2.0f + e;
+    }
+    return 0;
+  }
+
+  // Preference and confidence of an interaction for ALS; confidence 0 = skip.
+  std::pair<float, float> PrefConf(const Interaction& in) const {
+    const float e = Engagement(in);
+    if (in.swiped && in.feedback == Feedback::kPass) return {0.0f, 1.0f + options.pass_confidence};
+    float strength = e;
+    if (in.swiped) strength += in.feedback == Feedback::kSuperlike ? 2.0f : 1.0f;
+    if (strength <= 0) return {0.0f, 0.0f};
+    return {1.0f, 1.0f + options.like_confidence * strength};
+  }
+
+  void RebuildContent();
+  void TrainModel();
+  void BackgroundLoop(std::chrono::milliseconds period);
+};
+
+Deck::Deck(DeckOptions options) : s_(std::make_unique<State>(std::move(options))) {}
+
+Deck::~Deck() { Stop(); }
+
+void Deck::UpsertCard(const CardFeatures& card) {
+  // Tokenise outside the lock.
+  std::vector<std::string> words;
+  TokenizeText(card.text, words);
+  std::vector<std::string> tags;
+  for (const auto& t : card.tags) {
+    std::string n = NormalizeTag(t);
+    if (!n.empty()) tags.push_back(std::move(n));
+  }
+  std::sort(tags.begin(), tags.end());
+  tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
+  const std::string language = AsciiLower(Trim(card.language));
+
+  auto& s = *s_;
+  std::unique_lock lock(s.catalog_mu);
+  const uint32_t row = s.RowLocked(card.id);
+  auto term_id = [&](const std::string& term) {
+    auto [it, inserted] = s.terms.emplace(term, static_cast<uint32_t>(s.terms.size()));
+    if (inserted) s.postings.emplace_back(), s.df.push_back(0);
+    return it->second;
+  };
+  std::unordered_map<uint32_t, float> tf;
+  for (const auto& w : words) tf[term_id(w)] += 1.0f;
+  SparseVec raw;
+  raw.reserve(tf.size() + tags.size() + 1);
+  for (auto [t, n] : tf) raw.emplace_back(t, 1.0f + std::log(n));
+  for (const auto& t : tags) raw.emplace_back(term_id("t:" + t), s.options.tag_boost);
+  if (!language.empty()) raw.emplace_back(term_id("l:" + language), s.options.language_boost);
+  std::sort(raw.begin(), raw.end());
+
+  CardSlot& slot = s.slots[row];
+  const bool was_alive = s.flags[row] & kAlive;
+  if (was_alive)
+    for (auto [t, w] : slot.raw) --s.df[t];
+  for (auto [t, w] : raw) ++s.df[t];
+  if (!was_alive) ++s.n_alive;
+  slot.raw = std::move(raw);
+  slot.vec = s.Weigh(slot.raw);
+  slot.version = ++s.version_counter;
+  if (slot.in_postings) {
+    s.dirty.insert(row);
+  } else {
+    for (auto [t, w] : slot.vec) s.postings[t].push_back({row, w});
+    slot.in_postings = true;
+  }
+  std::vector<uint32_t> tag_rows;
+  for (const auto& t : tags) {
+    auto [it, inserted] = s.tag_ids.emplace(t, static_cast<uint32_t>(s.tag_ids.size()));
+    if (inserted) s.tag_cards.emplace_back();
+    tag_rows.push_back(it->second);
+    auto& list = s.tag_cards[it->second];
+    if (!std::binary_search(slot.tags.begin(), slot.tags.end(), it->second)) list.push_back(row);
+  }
+  std::sort(tag_rows.begin(), tag_rows.end());
+  slot.tags = std::move(tag_rows);
+
+  int32_t lang_id = -1;
+  if (!language.empty()) {
+    auto [it, inserted] = s.languages.emplace(language, static_cast<int32_t>(s.languages.size()));
+    if (inserted) s.lang_cards.emplace_back();
+    lang_id = it->second;
+  }
+  if (lang_id != s.lang[row]) {
+    if (s.lang[row] >= 0) {
+      auto& old = s.lang_cards[s.lang[row]];
+      old.erase(std::remove(old.begin(), old.end(), row), old.end());
+    }
+    if (lang_id >= 0) s.lang_cards[lang_id].push_back(row);
+    s.lang[row] = lang_id;
+  }
+  s.owner[row] = card.owner_id;
+  s.flags[row] = static_cast<uint8_t>(kAlive | (card.listed ? kListed : 0) |
+                                      (card.real_person ? kRealPerson : 0));
+  if (!was_alive) {
+    if (s.recent.size() < kRecentCards) {
+      s.recent.push_back(row);
+    } else {
+      s.recent[s.recent_next] = row;
+      s.recent_next = (s.recent_next + 1) % kRecentCards;
+    }
+  }
+  s.n_changes.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Deck::RemoveCard(Id card) {
+  auto& s = *s_;
+  std::unique_lock lock(s.catalog_mu);
+  auto it = s.card_rows.find(card);
+  if (it == s.card_rows.end()) return;
+  if (s.flags[it->second] & kAlive) {
+    --s.n_alive;
+    for (auto [t, w] : s.slots[it->second].raw) --s.df[t];
+  }
+  s.flags[it->second] = 0;
+  s.n_changes.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Deck::RecordSwipe(Id user, Id card, Feedback feedback, int64_t at_ms) {
+  auto& s = *s_;
+  const uint32_t row = s.Row(card);
+  std::shared_lock catalog(s.catalog_mu);
+  auto& shard = s.ShardOf(user);
+  std::unique_lock lock(shard.mu);
+  auto [uit, new_user] = shard.users.try_emplace(user);
+  if (new_user) s.n_users.fetch_add(1, std::memory_order_relaxed);
+  UserState& u = uit->second;
+  Interaction& in = u.by_card[row];
+  if (in.swiped) {  // replace the previous swipe
+    (in.feedback == Feedback::kPass ? s.passes[row] : s.likes[row]).fetch_sub(1);
+    (in.feedback == Feedback::kPass ? s.total_passes : s.total_likes).fetch_sub(1);
+  } else {
+    ++u.n_swipes;
+    s.n_interactions.fetch_add(1, std::memory_order_relaxed);
+  }
+  in.swiped = true;
+  in.feedback = feedback;
+  in.at_ms = at_ms;
+  (feedback == Feedback::kPass ? s.passes[row] : s.likes[row]).fetch_add(1);
+  (feedback == Feedback::kPass ? s.total_passes : s.total_likes).fetch_add(1);
+  ++u.n_changes;
+  s.n_changes.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Deck::UndoSwipe(Id user, Id card) {
+  auto& s = *s_;
+  std::shared_lock catalog(s.catalog_mu);
+  auto cit = s.card_rows.find(card);
+  if (cit == s.card_rows.end()) return;
+  const uint32_t row = cit->second;
+  auto& shard = s.ShardOf(user);
+  std::unique_lock lock(shard.mu);
+  auto uit = shard.users.find(user);
+  if (uit == shard.users.end()) return;
+  UserState& u = uit->second;
+  auto it = u.by_card.find(row);
+  if (it == u.by_card.end() || !it->second.swiped) return;
+  Interaction& in = it->second;
+  (in.feedback == Feedback::kPass ? s.passes[row] : s.likes[row]).fetch_sub(1);
+  (in.feedback == Feedback::kPass ? s.total_passes : s.total_likes).fetch_sub(1);
+  in.swiped = false;
+  if (in.n_messages == 0 && in.rating == 0) u.by_card.erase(it);
+  --u.n_swipes;
+  ++u.n_changes;
+  s.n_interactions.fetch_sub(1, std::memory_order_relaxed);
+  s.n_changes.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Deck::RecordEngagement(Id user, Id card, int n_messages, int rating, int64_t at_ms) {
+  auto& s = *s_;
+  const uint32_t row = s.Row(card);
+  std::shared_lock catalog(s.catalog_mu);
+  auto& shard = s.ShardOf(user);
+  std::unique_lock lock(shard.mu);
+  auto [uit, new_user] = shard.users.try_emplace(user);
+  if (new_user) s.n_users.fetch_add(1, std::memory_order_relaxed);
+  UserState& u = uit->second;
+  Interaction& in = u.by_card[row];
+  in.n_messages = std::max(0, n_messages);
+  in.rating = std::clamp(rating, 0, 5);
+  if (!in.swiped) in.at_ms = at_ms;
+  ++u.n_changes;
+  s.n_changes.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
+                           const std::unordered_set<Id>& also_exclude) const {
+  std::vector<Id> out;
+  if (limit == 0) return out;
+  const auto& s = *s_;
+  const auto& opt = s.options;
+  const std::shared_ptr<const Model> model = s.LoadModel();
+  thread_local Scratch scratch;
+
+  std::shared_lock catalog(s.catalog_mu);
+  const auto& shard = s.ShardOf(user);
+  std::shared_lock user_lock(shard.mu);
+  const UserState* u = nullptr;
+  if (auto it = shard.users.find(user); it != shard.users.end()) u = &it->second;
+  const size_t n_cards = s.slots.size();
+  if (n_cards == 0) return out;
+
+  auto swiped = [&](uint32_t row) {
+    if (u == nullptr) return false;
+    auto it = u->by_card.find(row);
+    return it != u->by_card.end() && it->second.swiped;
+  };
+
+  // ---- filter -> language ids, tag ids, the universe of rows to consider ----
+  std::vector<int32_t> lang_ids;
+  for (const auto& l : filter.languages) {
+    auto it = s.languages.find(AsciiLower(Trim(l)));
+    if (it != s.languages.end()) lang_ids.push_back(it->second);
+  }
+  if (!filter.languages.empty() && lang_ids.empty()) return out;
+  std::vector<uint32_t> tag_ids;
+  for (const auto& t : filter.tags) {
+    auto it = s.tag_ids.find(NormalizeTag(t));
+    if (it != s.tag_ids.end()) tag_ids.push_back(it->second);
+  }
+  if (!filter.tags.empty() && tag_ids.empty()) return out;
+  std::sort(tag_ids.begin(), tag_ids.end());
+
+  if (scratch.stamp.size() < n_cards) scratch.stamp.resize(n_cards, 0);
+  if (++scratch.stamp_value == 0) {
+    std::fill(scratch.stamp.begin(), scratch.stamp.end(), 0);
+    scratch.stamp_value = 1;
+  }
+  const uint32_t stamp = scratch.stamp_value;
+
+  auto eligible = [&](uint32_t row) {
+    const uint8_t f = s.flags[row];
+    if ((f & (kAlive | kListed)) != (kAlive | kListed)) return false;
+    if (!filter.include_real_people && (f & kRealPerson)) return false;
+    if (s.owner[row] == user && user != kNoId) return false;
+    if (!lang_ids.empty() &&
+        std::find(lang_ids.begin(), lang_ids.end(), s.lang[row]) == lang_ids.end())
+      return false;
+    return true;
+  };
+  auto has_tag = [&](uint32_t row) {
+    const auto& tags = s.slots[row].tags;
+    for (uint32_t t : tag_ids)
+      if (std::binary_search(tags.begin(), tags.end(), t)) return true;
+    return false;
+  };
+
+  // Eligible rows (swipes are checked later, only for rows that make the candidate list).
+  std::vector<uint32_t> universe;
+  if (!tag_ids.empty()) {
+    for (uint32_t t : tag_ids)
+      for (uint32_t row : s.tag_cards[t])
+        if (scratch.stamp[row] != stamp && eligible(row) && has_tag(row)) {
+          scratch.stamp[row] = stamp;
+          universe.push_back(row);
+        }
+  } else if (!lang_ids.empty()) {
+    for (int32_t l : lang_ids)
+      for (uint32_t row : s.lang_cards[l])
+        if (eligible(row)) universe.push_back(row);
+  } else {
+    universe.reserve(s.n_alive);
+    for (uint32_t row = 0; row < n_cards; ++row)
+      if (eligible(row)) universe.push_back(row);
+  }
+  if (universe.empty()) return out;
+
+  // ---- user history -> content profile and fold-in entries ----
+  std::vector<std::pair<uint32_t, const Interaction*>> history;
+  if (u != nullptr) {
+    history.reserve(u->by_card.size());
+    for (const auto& [row, in] : u->by_card) history.emplace_back(row, &in);
+    if (history.size() > opt.max_history) {
+      std::nth_element(history.begin(), history.begin() + opt.max_history, history.end(),
+                       [](const auto& a, const auto& b) { return a.second->at_ms > b.second->at_ms; });
+      history.resize(opt.max_history);
+    }
+  }
+  const size_t n_history = u ? u->n_swipes : 0;
+
+
+  auto& profile = scratch.profile;
+  if (profile.size() < s.terms.size()) profile.resize(s.terms.size(), 0.0f);
+  auto& touched = scratch.touched_terms;
+  touched.clear();
+  std::vector<FoldInEntry> fold_in;
+  fold_in.reserve(history.size());
+  for (const auto& [row, in] : history) {
+    const float w = s.ProfileWeight(*in);
+    if (w != 0) {
+      for (auto [t, v] : s.slots[row].vec) {
+        if (profile[t] == 0) touched.push_back(t);
+        profile[t] += w * v;
+        if (profile[t] == 0) profile[t] = 1e-30f;  // keep "touched" marking exact
+      }
+    }
+    auto [p, c] = s.PrefConf(*in);
+    if (c > 0) fold_in.push_back({row, p, c});
+  }
+  double profile_norm2 = 0;
+  for (uint32_t t : touched) profile_norm2 += static_cast<double>(profile[t]) * profile[t];
+  const float inv_norm = profile_norm2 > 0 ? static_cast<float>(1.0 / std::sqrt(profile_norm2)) : 0;
+
+  // ---- content scores by walking postings of the strongest profile terms ----
+  auto& content = scratch.content;
+  if (content.size() < n_cards) content.resize(n_cards);
+  const bool has_profile = inv_norm > 0;
+  if (has_profile) {
+    std::fill(content.begin(), content.begin() + n_cards, 0.0f);
+    std::vector<uint32_t> query(touched);
+    if (query.size() > opt.max_profile_terms) {
+      std::nth_element(query.begin(), query.begin() + opt.max_profile_terms, query.end(),
+                       [&](uint32_t a, uint32_t b) { return std::abs(profile[a]) > std::abs(profile[b]); });
+      query.resize(opt.max_profile_terms);
+    }
+    for (uint32_t t : query) {
+      const float q = profile[t] * inv_norm;
+      for (const Posting& p : s.postings[t]) content[p.card] += q * p.weight;
+    }
+    for (uint32_t row : s.dirty) {  // postings are stale for these: score exactly
+      float dot = 0;
+      for (auto [t, v] : s.slots[row].vec) dot += (t < profile.size() ? profile[t] : 0) * v;
+      content[row] = dot * inv_norm;
+    }
+  }
+  for (uint32_t t : touched) profile[t] = 0;
+
+  // ---- collaborative scores ----
+  const MfModel* mf = model && model->mf ? model->mf.get() : nullptr;
+  bool has_mf = false;
+  size_t mf_rows = 0;
+  if (mf != nullptr && mf->n_items() > 0) {
+    const Eigen::VectorXf x = mf->FoldIn(fold_in);
+    if (x.squaredNorm() > 0) {
+      mf->ScoreAll(x, scratch.mf);
+      has_mf = true;
+      mf_rows = mf->n_items();
+    }
+  }
+  auto mf_score = [&](uint32_t row) { return row < mf_rows ? scratch.mf[row] : 0.0f; };
+
+  // ---- popularity and like-rate priors ----
+  const double total_l = static_cast<double>(s.total_likes.load(std::memory_order_relaxed));
+  const double total_p = static_cast<double>(s.total_passes.load(std::memory_order_relaxed));
+  const float mu = static_cast<float>((total_l + 1.0) / (total_l + total_p + 3.0));
+  const float m = opt.prior_strength;
+  const float prior_sd = std::sqrt(mu * (1 - mu) / (m + 1));
+  auto rate_mean = [&](uint32_t row) {
+    const float l = static_cast<float>(std::max(0, s.likes[row].load(std::memory_order_relaxed)));
+    const float p = static_cast<float>(std::max(0, s.passes[row].load(std::memory_order_relaxed)));
+    return (l + m * mu) / (l + p + m);
+  };
+  auto popularity = [&](uint32_t row) {
+    return Log1p(std::max(0, s.likes[row].load(std::memory_order_relaxed)));
+  };
+
+  // ---- per-row signals and their z-score statistics over the universe ----
+  const size_t n_universe = universe.size();
+  auto& sig = scratch.signals;
+  sig.resize(n_universe);
+  // Each signal is centred on its mean over the universe and scaled so that its best
+  // card scores 1: the signals are heavy-tailed (most cards share no term with the profile
+  // and many have no collaborative factor), so a standard deviation would overweight them.
+  double sc = 0, sm = 0, sp = 0;
+  float c_max = -1e30f, m_max = -1e30f, p_max = -1e30f;
+  for (size_t i = 0; i < n_universe; ++i) {
+    const uint32_t row = universe[i];
+    Signals& g = sig[i];
+    g.content = has_profile ? content[row] : 0;
+    g.mf = has_mf ? mf_score(row) : 0;
+    const int32_t l = std::max(0, s.likes[row].load(std::memory_order_relaxed));
+    const int32_t p = std::max(0, s.passes[row].load(std::memory_order_relaxed));
+    g.pop = Log1p(l);
+    g.rate = (static_cast<float>(l) + m * mu) / (static_cast<float>(l + p) + m);
+    sc += g.content, sm += g.mf, sp += g.pop;
+    c_max = std::max(c_max, g.content), m_max = std::max(m_max, g.mf), p_max = std::max(p_max, g.pop);
+  }
+  const double n_u = static_cast<double>(n_universe);
+  auto scale = [&](double sum, float max) {
+    const auto mean = static_cast<float>(sum / n_u);
+    return std::pair<float, float>(mean, max - mean > 1e-9f ? 1.0f / (max - mean) : 0.0f);
+  };
+  const auto [c_mean, c_inv] = scale(sc, c_max);
+  const auto [m_mean, m_inv] = scale(sm, m_max);
+  const auto [p_mean, p_inv] = scale(sp, p_max);
+
+  const float fade = 1.0f / (1.0f + static_cast<float>(n_history) / opt.fade_swipes);
+  const float w_content = opt.weight_content * c_inv;
+  const float w_collab = opt.weight_collab * m_inv;
+  const float w_pop = opt.weight_popularity * fade * p_inv;
+  const float w_explore = opt.weight_explore * fade / prior_sd;
+  // Constant offsets do not change the order; they are folded in here.
+  const float offset =
+      -(w_content * c_mean + w_collab * m_mean + w_pop * p_mean + w_explore * mu);
+
+  auto make = [&](uint32_t row, const Signals& g) {
+    Candidate c;
+    c.card = row;
+    c.fixed = w_content * g.content + w_collab * g.mf + w_pop * g.pop + offset;
+    c.base = c.fixed + w_explore * g.rate;
+    c.final_score = c.base;
+    return c;
+  };
+  auto excluded = [&](uint32_t row) {
+    return swiped(row) || (!also_exclude.empty() && also_exclude.count(s.slots[row].id) > 0);
+  };
+
+  // ---- top candidates by base score (min-heap) ----
+  const size_t k = std::max(opt.n_candidates, limit * 2);
+  auto worse = [](const Candidate& a, const Candidate& b) {
+    return a.base > b.base || (a.base == b.base && a.card < b.card);
+  };
+  std::vector<Candidate> heap;
+  heap.reserve(k + 1);
+  for (size_t i = 0; i < n_universe; ++i) {
+    const Signals& g = sig[i];
+    const float base = w_content * g.content + w_collab * g.mf + w_pop * g.pop + offset +
+                       w_explore * g.rate;
+    if (heap.size() >= k && base <= heap.front().base) continue;
+    const uint32_t row = universe[i];
+    if (excluded(row)) continue;
+    heap.push_back(make(row, g));
+    std::push_heap(heap.begin(), heap.end(), worse);
+    if (heap.size() > k) {
+      std::pop_heap(heap.begin(), heap.end(), worse);
+      heap.pop_back();
+    }
+  }
+
+  // ---- per-request randomness: deterministic in (seed, user, user's history) ----
+  std::mt19937_64 rng(Mix(opt.seed ^ Mix(static_cast<uint64_t>(user)) ^
+                          Mix((u ? u->n_changes : 0) + 0x51ED) ^ Mix(also_exclude.size() + 77)));
+
+  // ---- exploration candidates: recent cards first, then random eligible ones ----
+  if (++scratch.stamp_value == 0) {
+    std::fill(scratch.stamp.begin(), scratch.stamp.end(), 0);
+    scratch.stamp_value = 1;
+  }
+  const uint32_t seen = scratch.stamp_value;
+  for (const auto& c : heap) scratch.stamp[c.card] = seen;
+  std::vector<Candidate> pool = std::move(heap);
+  size_t added = 0;
+  auto try_add = [&](uint32_t row) {
+    if (row >= n_cards || scratch.stamp[row] == seen) return;
+    scratch.stamp[row] = seen;
+    if (!eligible(row) || (!tag_ids.empty() && !has_tag(row)) || excluded(row)) return;
+    Signals g;
+    g.content = has_profile ? content[row] : 0;
+    g.mf = has_mf ? mf_score(row) : 0;
+    g.pop = popularity(row);
+    g.rate = rate_mean(row);
+    pool.push_back(make(row, g));
+    ++added;
+  };
+  const size_t n_explore = opt.n_explore_candidates;
+  if (!s.recent.empty()) {
+    for (size_t tries = 0; tries < 4 * n_explore && added < n_explore / 2; ++tries)
+      try_add(s.recent[rng() % s.recent.size()]);
+  }
+  for (size_t tries = 0; tries < 4 * n_explore && added < n_explore; ++tries)
+    try_add(universe[rng() % universe.size()]);
+  if (pool.empty()) return out;
+
+  // ---- Thompson sampling on the like rate ----
+  for (auto& c : pool) {
+    const float l = static_cast<float>(std::max(0, s.likes[c.card].load(std::memory_order_relaxed)));
+    const float p = static_cast<float>(std::max(0, s.passes[c.card].load(std::memory_order_relaxed)));
+    std::gamma_distribution<float> ga(l + m * mu, 1.0f), gb(p + m * (1 - mu), 1.0f);
+    const float x = ga(rng), y = gb(rng);
+    const float theta = x + y > 0 ? x / (x + y) : mu;
+    c.final_score = c.fixed + w_explore * theta;
+  }
+  std::sort(pool.begin(), pool.end(), [](const Candidate& a, const Candidate& b) {
+    return a.final_score > b.final_score || (a.final_score == b.final_score && a.card < b.card);
+  });
+
+  // ---- MMR re-ranking over content vectors ----
+  const size_t n_mmr = std::min(pool.size(), std::max<size_t>(limit * 4, 40));
+  const float top = pool.front().final_score;
+  const float bottom = pool[n_mmr - 1].final_score;
+  const float span = top - bottom > 1e-9f ? top - bottom : 1.0f;
+  std::vector<float> max_sim(n_mmr, 0.0f);
+  std::vector<bool> taken(n_mmr, false);
+  const float lambda = opt.mmr_lambda;
+  out.reserve(std::min(limit, n_mmr));
+  for (size_t picked = 0; picked < std::min(limit, n_mmr); ++picked) {
+    size_t best = n_mmr;
+    float best_score = 0;
+    for (size_t i = 0; i < n_mmr; ++i) {
+      if (taken[i]) continue;
+      const float rel = (pool[i].final_score - bottom) / span;
+      const float score = lambda * rel - (1 - lambda) * max_sim[i];
+      if (best == n_mmr || score > best_score) best = i, best_score = score;
+    }
+    taken[best] = true;
+    const uint32_t row = pool[best].card;
+    out.push_back(s.slots[row].id);
+    const auto& v = s.slots[row].vec;
+    for (size_t i = 0; i < n_mmr; ++i)
+      if (!taken[i]) max_sim[i] = std::max(max_sim[i], Dot(v, s.slots[pool[i].card].vec));
+  }
+  return out;
+}
+
+void Deck::State::RebuildContent() {
+  // Copy what is needed under a shared lock; compute aside; swap in under a short
+  // exclusive lock, recomputing only the cards that changed meanwhile.
+  std::vector<SparseVec> raws;
+  std::vector<uint64_t> versions;
+  std::vector<uint8_t> alive;
+  size_t n_terms = 0;
+  {
+    std::shared_lock lock(catalog_mu);
+    raws.reserve(slots.size());
+    for (const auto& slot : slots) raws.push_back(slot.raw), versions.push_back(slot.version);
+    alive = flags;
+    n_terms = terms.size();
+  }
+  std::vector<uint32_t> doc_freq(n_terms, 0);
+  size_t n_docs = 0;
+  for (size_t r = 0; r < raws.size(); ++r) {
+    if (!(alive[r] & kAlive)) continue;
+    ++n_docs;
+    for (auto [t, w] : raws[r]) ++doc_freq[t];
+  }
+  std::vector<float> new_idf(n_terms);
+  for (size_t t = 0; t < n_terms; ++t)
+    new_idf[t] = std::log((n_docs + 1.0f) / (doc_freq[t] + 1.0f)) + 1.0f;
+  std::vector<SparseVec> vecs(raws.size());
+  std::vector<std::vector<Posting>> new_postings(n_terms);
+  for (size_t t = 0; t < n_terms; ++t) new_postings[t].reserve(doc_freq[t]);
+  for (size_t r = 0; r < raws.size(); ++r) {
+    SparseVec v = std::move(raws[r]);
+    double norm = 0;
+    for (auto& [t, w] : v) {
+      w *= new_idf[t];
+      norm += static_cast<double>(w) * w;
+    }
+    if (norm > 0) {
+      const auto inv = static_cast<float>(1.0 / std::sqrt(norm));
+      for (auto& [t, w] : v) w *= inv;
+    }
+    for (auto [t, w] : v) new_postings[t].push_back({static_cast<uint32_t>(r), w});
+    vecs[r] = std::move(v);
+  }
+  std::unique_lock lock(catalog_mu);
+  postings.swap(new_postings);
+  postings.resize(terms.size());
+  dirty.clear();
+  for (size_t r = 0; r < slots.size(); ++r) {
+    CardSlot& slot = slots[r];
+    if (r < vecs.size() && slot.version == versions[r]) {
+      slot.vec = std::move(vecs[r]);
+      slot.in_postings = true;
+    } else {
+      slot.vec = Weigh(slot.raw);
+      if (r < vecs.size()) {
+        dirty.insert(static_cast<uint32_t>(r));
+        slot.in_postings = true;
+      } else {
+        for (auto [t, w] : slot.vec) postings[t].push_back({static_cast<uint32_t>(r), w});
+        slot.in_postings = true;
+      }
+    }
+  }
+  lock.unlock();
+  // The old postings are freed here, outside the lock.
+}
+
+void Deck::State::TrainModel() {
+  const int64_t t0 = NowSteadyUs();
+  size_t n_items = 0;
+  {
+    std::shared_lock lock(catalog_mu);
+    n_items = slots.size();
+  }
+  std::vector<AlsEntry> entries;
+  uint32_t n_rows = 0;
+  for (auto& shard : shards) {
+    std::shared_lock lock(shard.mu);
+    for (const auto& [user, state] : shard.users) {
+      bool any = false;
+      for (const auto& [row, in] : state.by_card) {
+        if (row >= n_items) continue;
+        auto [p, c] = PrefConf(in);
+        if (c <= 0) continue;
+        entries.push_back({n_rows, row, p, c});
+        any = true;
+      }
+      if (any) ++n_rows;
+    }
+  }
+  AlsOptions als;
+  als.n_factors = options.n_factors;
+  als.n_iterations = options.als_iterations;
+  als.regularization = options.als_regularization;
+  als.seed = options.seed;
+  auto mf = TrainAls(n_rows, n_items, entries, als);
+  auto next = std::make_shared<Model>();
+  next->mf = std::move(mf);
+  next->trained_at_ms = NowUnixMs();
+  next->t_train_ms = (NowSteadyUs() - t0) / 1000;
+  std::lock_guard lock(model_mu);
+  next->version = model ? model->version + 1 : 1;
+  model = std::move(next);
+}
+
+void Deck::TrainNow() {
+  auto& s = *s_;
+  std::lock_guard lock(s.train_mu);
+  const uint64_t changes = s.n_changes.load();
+  const int64_t t0 = NowSteadyUs();
+  s.RebuildContent();
+  s.TrainModel();
+  s.trained_changes = changes;
+  TOKKI_LOG(debug, "discover trained", "t_train_ms", (NowSteadyUs() - t0) / 1000,
+            "n_interactions", s.n_interactions.load());
+}
+
+void Deck::State::BackgroundLoop(std::chrono::milliseconds period) {
+  std::unique_lock lock(bg_mu);
+  while (!bg_stop) {
+    bg_cv.wait_for(lock, period, [&] { return bg_stop; });
+    if (bg_stop) break;
+    lock.unlock();
+    {
+      std::lock_guard train(train_mu);
+      const uint64_t changes = n_changes.load();
+      if (changes != trained_changes) {
+        RebuildContent();
+        TrainModel();
+        trained_changes = changes;
+      }
+    }
+    lock.lock();
+  }
+}
+
+void Deck::StartBackgroundTraining(std::chrono::milliseconds period) {
+  auto& s = *s_;
+  std::lock_guard lock(s.bg_mu);
+  if (s.bg_thread.joinable()) return;
+  s.bg_stop = false;
+  s.bg_thread = std::thread([this, period] { s_->BackgroundLoop(period); });
+}
+
+void Deck::Stop() {
+  auto& s = *s_;
+  std::thread t;
+  {
+    std::lock_guard lock(s.bg_mu);
+    s.bg_stop = true;
+    t = std::move(s.bg_thread);
+  }
+  s.bg_cv.notify_all();
+  if (t.joinable()) t.join();
+}
+
+DeckStats Deck::Stats() const {
+  const auto& s = *s_;
+  DeckStats st;
+  {
+    std::shared_lock lock(s.catalog_mu);
+    st.n_cards = s.n_alive;
+  }
+  st.n_users = static_cast<size_t>(s.n_users.load());
+  st.n_interactions = static_cast<size_t>(s.n_interactions.load());
+  if (auto m = s.LoadModel()) {
+    st.last_train_ms = m->trained_at_ms;
+    st.t_last_train_ms = m->t_train_ms;
+    st.model_version = m->version;
+  }
+  return st;
+}
+
+}  // namespace tokki::discover
