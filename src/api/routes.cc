@@ -5,6 +5,8 @@
 
 #include "api/codec.h"
 #include "api/response_cache.h"
+#include "api/routes_internal.h"
+#include "persona/card.h"
 #include "api/server.h"
 #include "core/log.h"
 #include "core/text.h"
@@ -35,33 +37,6 @@ Result<Character> OwnedCharacter(store::Store* store, Id id, Id viewer) {
   TOKKI_ASSIGN_OR_RETURN(Character c, VisibleCharacter(store, id, viewer));
   if (c.owner_id != viewer) return Status::PermissionDenied("only the creator can change this character");
   return c;
-}
-
-Status ValidateCharacterInput(const Character& c) {
-  if (Trim(c.name).empty()) return Status::InvalidArgument("name is required");
-  if (Utf8Length(c.name) > 128) return Status::InvalidArgument("name is over 128 characters");
-  if (Utf8Length(c.tagline) > 200) return Status::InvalidArgument("tagline is over 200 characters");
-  const std::pair<const char*, const std::string*> fields[] = {
-      {"description", &c.description}, {"personality", &c.personality},
-      {"scenario", &c.scenario},       {"first_mes", &c.first_mes},
-      {"mes_example", &c.mes_example}, {"system_prompt", &c.system_prompt},
-      {"post_history_instructions", &c.post_history_instructions},
-      {"creator_notes", &c.creator_notes}};
-  for (auto& [name, value] : fields) {
-    if (value->size() > 64 * 1024)
-      return Status::TooLarge(std::string(name) + " is over 64 KiB");
-    if (!IsValidUtf8(*value)) return Status::InvalidArgument(std::string(name) + " is not valid UTF-8");
-  }
-  if (c.alternate_greetings.size() > 64) return Status::InvalidArgument("at most 64 alternate greetings");
-  for (auto& g : c.alternate_greetings)
-    if (g.size() > 64 * 1024) return Status::TooLarge("an alternate greeting is over 64 KiB");
-  if (c.tags.size() > 32) return Status::InvalidArgument("at most 32 tags");
-  for (auto& t : c.tags)
-    if (Trim(t).empty() || Utf8Length(t) > 48)
-      return Status::InvalidArgument("tags must be 1 to 48 characters");
-  if (c.language.empty() || c.language.size() > 16)
-    return Status::InvalidArgument("language must be a language tag such as en, ko or zh");
-  return Status::Ok();
 }
 
 Result<engine::SamplingParams> ParseGeneration(const Json& body, int default_max_tokens) {
@@ -293,7 +268,7 @@ std::vector<Route> MakeRoutes(const Services& s, const ServerOptions& options, M
                  c.owner_id = ctx.user_id;
                  c.creator = "";
                  Status st = ApplyCharacterFields(*body, &c);
-                 if (st.ok()) st = ValidateCharacterInput(c);
+                 if (st.ok()) st = persona::ValidateCharacter(c);
                  if (!st.ok()) return ErrorResponse(ctx, st);
                  auto made = store->CreateCharacter(c);
                  if (!made.ok()) return ErrorResponse(ctx, made.status());
@@ -321,7 +296,7 @@ std::vector<Route> MakeRoutes(const Services& s, const ServerOptions& options, M
                  auto body = ParseJsonBody(ctx);
                  if (!body.ok()) return ErrorResponse(ctx, body.status());
                  Status st = ApplyCharacterFields(*body, &*c);
-                 if (st.ok()) st = ValidateCharacterInput(*c);
+                 if (st.ok()) st = persona::ValidateCharacter(*c);
                  if (!st.ok()) return ErrorResponse(ctx, st);
                  auto updated = store->UpdateCharacter(*c);
                  if (!updated.ok()) return ErrorResponse(ctx, updated.status());
@@ -525,8 +500,18 @@ std::vector<Route> MakeRoutes(const Services& s, const ServerOptions& options, M
     return JsonResponse(ctx, out.duplicate ? http::status::ok : status, body);
   };
 
+  // Tells the deck how much the user talks with (and how they rate) a character.
+  auto engage = [s, chat](RequestContext& ctx, Id conversation_id, int rating) {
+    if (!s.on_engagement) return;
+    auto conv = chat->GetConversation(ctx.user_id, conversation_id);
+    auto path = chat->Path(ctx.user_id, conversation_id);
+    if (!conv.ok() || !path.ok()) return;
+    int n_user = 0;
+    for (auto& p : *path) n_user += p.message.role == "user";
+    s.on_engagement(ctx.user_id, conv->character_id, n_user, rating);
+  };
   r.push_back({V::post, "/api/conversations/{id}/messages", true, true, false,
-               [chat, reply_answer](RequestContext& ctx) -> HandlerResult {
+               [chat, reply_answer, engage](RequestContext& ctx) -> HandlerResult {
                  auto id = ParseId(ctx.params["id"]);
                  if (!id.ok()) return ErrorResponse(ctx, id.status());
                  auto body = ParseJsonBody(ctx);
@@ -540,6 +525,7 @@ std::vector<Route> MakeRoutes(const Services& s, const ServerOptions& options, M
                  if (!gen.ok()) return ErrorResponse(ctx, gen.status());
                  auto out = chat->Send(ctx.user_id, *id, **content, client_id->value_or(""), *gen);
                  if (!out.ok()) return ErrorResponse(ctx, out.status());
+                 if (!out->duplicate) engage(ctx, *id, 0);
                  return reply_answer(ctx, *out, http::status::created);
                }});
   r.push_back({V::get, "/api/conversations/{id}/messages/{mid}/stream", true, false, false,
@@ -608,13 +594,15 @@ std::vector<Route> MakeRoutes(const Services& s, const ServerOptions& options, M
                  return message_answer(ctx, chat->Select(ctx.user_id, id, mid, static_cast<int>(**alt)));
                })});
   r.push_back({V::post, "/api/conversations/{id}/messages/{mid}/rating", true, false, false,
-               message_op([chat, message_answer](RequestContext& ctx, Id id, Id mid) -> HandlerResult {
+               message_op([chat, message_answer, engage](RequestContext& ctx, Id id, Id mid) -> HandlerResult {
                  auto body = ParseJsonBody(ctx);
                  if (!body.ok()) return ErrorResponse(ctx, body.status());
                  auto stars = GetInt(*body, "stars");
                  if (!stars.ok()) return ErrorResponse(ctx, stars.status());
                  if (!*stars) return ErrorResponse(ctx, Status::InvalidArgument("stars is required"));
-                 return message_answer(ctx, chat->Rate(ctx.user_id, id, mid, static_cast<int>(**stars)));
+                 auto rated = chat->Rate(ctx.user_id, id, mid, static_cast<int>(**stars));
+                 if (rated.ok()) engage(ctx, id, static_cast<int>(**stars));
+                 return message_answer(ctx, rated);
                })});
   r.push_back({V::patch, "/api/conversations/{id}/messages/{mid}", true, false, false,
                message_op([chat, message_answer](RequestContext& ctx, Id id, Id mid) -> HandlerResult {
@@ -642,6 +630,8 @@ std::vector<Route> MakeRoutes(const Services& s, const ServerOptions& options, M
                  return UserEventsPlan{ctx.user_id, LastEventId(ctx.req)};
                }});
 
+  AddCardRoutes(r, s, list_cache);
+  AddDeckRoutes(r, s);
   return r;
 }
 

@@ -54,6 +54,8 @@ struct Services {
   engine::Engine* engine = nullptr;  // may be null
   discover::Deck* deck = nullptr;    // may be null
   Auth* auth = nullptr;
+  // Engagement signal for the deck: a message sent or a reply rated (may be empty).
+  std::function<void(Id user_id, Id character_id, int n_messages, int rating)> on_engagement;
   // Keeps the deck's index in step with character edits (may be empty).
   std::function<void(const store::Character&)> deck_upsert;
   std::function<void(Id)> deck_remove;

@@ -2,15 +2,67 @@
 
 #include <filesystem>
 
-#include "chat/simple_prompt.h"
+#include "api/routes_internal.h"
+#include "chat/persona_prompt.h"
+#include "core/clock.h"
+#include "discover/deck.h"
+#include "persona/catalog.h"
 #include "core/log.h"
 
 namespace tokki::app {
 
 void Wiring::Close() {
   if (chat) chat->Shutdown();
+  if (deck) deck->Stop();
   if (engine) engine->Shutdown();
   if (store) store->Close();
+}
+
+namespace {
+
+std::filesystem::path DefaultCatalogDir() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  auto exe = fs::read_symlink("/proc/self/exe", ec);
+  std::vector<fs::path> candidates;
+  if (!ec) {
+    candidates.push_back(exe.parent_path() / "../../catalog");  // build/bin/tokki
+    candidates.push_back(exe.parent_path() / "../share/tokki/catalog");
+  }
+  candidates.push_back("catalog");
+  for (auto& c : candidates)
+    if (fs::is_directory(c, ec)) return fs::weakly_canonical(c, ec);
+  return {};
+}
+
+}  // namespace
+
+Status LoadCatalog(const ServeConfig& cfg, store::Store* store) {
+  namespace fs = std::filesystem;
+  if (cfg.catalog_dir == "none") return Status::Ok();
+  fs::path dir = cfg.catalog_dir.empty() ? DefaultCatalogDir() : fs::path(cfg.catalog_dir);
+  if (dir.empty()) {
+    TOKKI_LOG(warn, "no character catalog found; pass --catalog-dir to load one");
+    return Status::Ok();
+  }
+  auto entries = persona::LoadCatalog(dir);
+  if (!entries.ok()) return entries.status().WithContext("loading the catalog from " + dir.string());
+  int added = 0;
+  for (auto& e : *entries) {
+    auto existing = store->GetCharacterBySlug(e.slug);
+    if (existing.ok()) continue;  // already loaded; edits by operators are kept
+    if (!existing.status().IsNotFound()) return existing.status();
+    store::Character c = e.character;
+    c.slug = e.slug;
+    c.owner_id = kNoId;
+    c.visibility = store::Visibility::kPublic;
+    c.has_avatar = false;
+    TOKKI_ASSIGN_OR_RETURN(store::Character made, store->CreateCharacter(c));
+    TOKKI_RETURN_IF_ERROR(store->SetAvatar(made.id, e.avatar));
+    ++added;
+  }
+  TOKKI_LOG(info, "catalog loaded", "dir", dir.string(), "characters", entries->size(), "new", added);
+  return Status::Ok();
 }
 
 Result<std::unique_ptr<Wiring>> Wire(const ServeConfig& cfg,
@@ -37,15 +89,42 @@ Result<std::unique_ptr<Wiring>> Wire(const ServeConfig& cfg,
                     "FILE.gguf or --backend-url URL");
   }
 
+  TOKKI_RETURN_IF_ERROR(LoadCatalog(cfg, w->store.get()));
+
+  // The deck: every character and every swipe so far; then retrained in the background.
+  auto deck = std::make_shared<discover::Deck>();
+  {
+    TOKKI_ASSIGN_OR_RETURN(auto all, w->store->AllCharacters());
+    for (auto& c : all) deck->UpsertCard(api::CardFeaturesOf(c));
+    TOKKI_ASSIGN_OR_RETURN(auto swipes, w->store->AllSwipes());
+    for (auto& sw : swipes) {
+      auto fb = sw.action == store::SwipeAction::kPass   ? discover::Feedback::kPass
+                : sw.action == store::SwipeAction::kLike ? discover::Feedback::kLike
+                                                         : discover::Feedback::kSuperlike;
+      deck->RecordSwipe(sw.user_id, sw.character_id, fb, sw.created_at_ms);
+    }
+    deck->TrainNow();
+    deck->StartBackgroundTraining(std::chrono::seconds(30));
+    TOKKI_LOG(info, "deck ready", "characters", all.size(), "swipes", swipes.size());
+  }
+  w->deck = deck;
+
   w->events = std::make_unique<chat::UserEvents>();
   w->chat = std::make_unique<chat::ChatService>(w->store.get(), w->engine.get(), w->events.get(),
-                                                chat::SimplePromptBuilder(), chat::ChatOptions{});
+                                                chat::PersonaPromptBuilder(w->engine.get(), 4096, 512),
+                                                chat::ChatOptions{});
   w->auth = std::make_unique<api::Auth>(w->store.get(), api::AuthOptions{});
   w->services.store = w->store.get();
   w->services.chat = w->chat.get();
   w->services.events = w->events.get();
   w->services.engine = w->engine.get();
   w->services.auth = w->auth.get();
+  w->services.deck = deck.get();
+  w->services.deck_upsert = [deck](const store::Character& c) { deck->UpsertCard(api::CardFeaturesOf(c)); };
+  w->services.deck_remove = [deck](Id id) { deck->RemoveCard(id); };
+  w->services.on_engagement = [deck](Id user, Id character, int n_messages, int rating) {
+    deck->RecordEngagement(user, character, n_messages, rating, NowUnixMs());
+  };
   return w;
 }
 

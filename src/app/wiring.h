@@ -9,6 +9,7 @@
 #include "api/server.h"
 #include "chat/chat_service.h"
 #include "chat/user_events.h"
+#include "discover/deck.h"
 #include "core/result.h"
 #include "engine/engine.h"
 #include "store/store.h"
@@ -41,7 +42,7 @@ struct Wiring {
   std::unique_ptr<chat::UserEvents> events;
   std::unique_ptr<chat::ChatService> chat;
   std::unique_ptr<api::Auth> auth;
-  std::shared_ptr<void> deck;  // discover::Deck when built with it
+  std::shared_ptr<discover::Deck> deck;
   api::Services services;
 
   // Stops the engine and flushes the store. Idempotent.
@@ -50,6 +51,10 @@ struct Wiring {
 };
 
 // `engine_override` (tests) replaces the engine the config would open.
+// Adds the catalog's characters that the store does not have yet (matched by slug).
+// `cfg.catalog_dir`: "" = the catalog next to the program, "none" = skip.
+Status LoadCatalog(const ServeConfig& cfg, store::Store* store);
+
 Result<std::unique_ptr<Wiring>> Wire(const ServeConfig& cfg,
                                      std::unique_ptr<engine::Engine> engine_override = nullptr);
 

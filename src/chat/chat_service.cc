@@ -6,6 +6,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/text.h"
+#include "persona/macros.h"
 
 namespace tokki::chat {
 
@@ -39,18 +40,6 @@ std::vector<PathMessage> SelectedPath(const std::vector<Message>& all) {
 }
 
 namespace {
-
-std::string ExpandNames(std::string text, const std::string& char_name, const std::string& user_name) {
-  auto replace_all = [&](const std::string& from, const std::string& to) {
-    for (size_t pos = 0; (pos = text.find(from, pos)) != std::string::npos; pos += to.size())
-      text.replace(pos, from.size(), to);
-  };
-  replace_all("{{char}}", char_name);
-  replace_all("{{user}}", user_name);
-  replace_all("<BOT>", char_name);
-  replace_all("<USER>", user_name);
-  return text;
-}
 
 std::vector<Message> ToMessages(const std::vector<PathMessage>& path) {
   std::vector<Message> out;
@@ -107,7 +96,12 @@ Result<store::Conversation> ChatService::StartConversation(Id user_id, Id charac
     Message m;
     m.conversation_id = conv.id;
     m.role = "assistant";
-    m.content = ExpandNames(greetings[i], ch.name, user_name);
+    persona::MacroContext macros;
+    macros.char_name = ch.name;
+    macros.user_name = user_name;
+    macros.pick_seed = persona::MixSeed(static_cast<uint64_t>(conv.id), 0x70CC1);
+    macros.random_seed = macros.pick_seed;
+    m.content = persona::ExpandMacros(greetings[i], macros, i);
     m.selected = i == 0;
     m.finish_reason = "greeting";
     TOKKI_RETURN_IF_ERROR(store_->AppendMessage(m).status());

@@ -25,6 +25,7 @@ class ServerFixture : public ::testing::Test {
     app::ServeConfig cfg;
     cfg.data_dir = dir_.string();
     cfg.log_level = "warn";
+    cfg.catalog_dir = catalog_dir_;
     auto engine = std::make_unique<FakeEngine>(token_delay_ms);
     engine_ = engine.get();
     auto w = app::Wire(cfg, std::move(engine));
@@ -59,6 +60,7 @@ class ServerFixture : public ::testing::Test {
     return c;
   }
 
+  std::string catalog_dir_ = "none";  // tests add their own characters
   std::filesystem::path dir_;
   std::unique_ptr<app::Wiring> wiring_;
   std::unique_ptr<api::Server> server_;
