@@ -246,8 +246,8 @@ class Server::Impl {
         int status = res->result_int();
         bool keep = res->keep_alive() && !stopping_;
         res->keep_alive(keep);
+        Record(ctx, req, status, start_us);  // before the write: visible to the next request
         auto [wec, wn] = co_await http::async_write(conn->stream, *res, kTuple);
-        Record(ctx, req, status, start_us);
         if (wec || !keep) co_return;
         continue;
       }

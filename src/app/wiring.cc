@@ -45,6 +45,18 @@ Status LoadCatalog(const ServeConfig& cfg, store::Store* store) {
     TOKKI_LOG(warn, "no character catalog found; pass --catalog-dir to load one");
     return Status::Ok();
   }
+  // Card files are named after their slug: when the store has them all, skip parsing and
+  // avatar rendering (the common case after the first start).
+  bool all_present = true;
+  std::error_code ec;
+  for (auto& lang : fs::directory_iterator(dir, ec)) {
+    if (!lang.is_directory()) continue;
+    for (auto& f : fs::directory_iterator(lang.path(), ec)) {
+      if (f.path().extension() != ".json") continue;
+      if (!store->GetCharacterBySlug(f.path().stem().string()).ok()) all_present = false;
+    }
+  }
+  if (all_present && !ec) return Status::Ok();
   auto entries = persona::LoadCatalog(dir);
   if (!entries.ok()) return entries.status().WithContext("loading the catalog from " + dir.string());
   int added = 0;
