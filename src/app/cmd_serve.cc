@@ -86,7 +86,7 @@ int RunServe(const ServeConfig& cfg) {
 void AddServeCommand(CLI::App& app) {
   auto cfg = std::make_shared<ServeConfig>();
   CLI::App* cmd = app.add_subcommand("serve", "Run the HTTP server and the web app");
-  cmd->set_config("--config", "", "Read options from a TOML/INI file (keys are the long flag names)");
+  cmd->fallthrough();  // --config belongs to the main app (see main.cc) and works here too
   cmd->add_option("--host", cfg->host, "Address to listen on")->envname("TOKKI_HOST")->capture_default_str();
   cmd->add_option("--port", cfg->port, "Port to listen on (0 = any free port)")->envname("TOKKI_PORT")->capture_default_str();
   cmd->add_option("--data-dir", cfg->data_dir, "Folder for the database and caches")->envname("TOKKI_DATA_DIR")->capture_default_str();

@@ -57,6 +57,7 @@ Status LoadCatalog(const ServeConfig& cfg, store::Store* store) {
     }
   }
   if (all_present && !ec) return Status::Ok();
+  TOKKI_LOG(info, "loading the character catalog (first start: renders avatars)", "dir", dir.string());
   auto entries = persona::LoadCatalog(dir);
   if (!entries.ok()) return entries.status().WithContext("loading the catalog from " + dir.string());
   int added = 0;
