@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/result.h"
@@ -43,6 +44,9 @@ struct SamplingParams {
   uint32_t seed = 0xFFFFFFFF;     // 0xFFFFFFFF = random
   bool ignore_eos = false;        // for benchmarks: always produce max_tokens
   std::vector<std::string> stop;  // stop strings (not included in the output)
+  // Additive logit bias per token id of the engine's tokenizer (e.g. LlamaEngine::Tokenize;
+  // a remote backend passes it on as OpenAI `logit_bias`).
+  std::vector<std::pair<int32_t, float>> logit_bias;
 };
 
 struct GenerateRequest {
