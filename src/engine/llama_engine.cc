@@ -1405,6 +1405,25 @@ Status LlamaEngine::Evict(std::string_view conversation_key, CacheTier to) {
   }, Status::Unavailable("engine stopped"));
 }
 
+Status LlamaEngine::Prefetch(std::string_view conversation_key) {
+  std::string key(conversation_key);
+  Impl* m = impl_.get();
+  return m->RunOnDecodeThread<Status>([m, key]() -> Status {
+    Conversation* c = m->FindOrLoadConv(key);
+    if (c->seq >= 0 || c->busy) return Status::Ok();
+    if (c->tier != CacheTier::kHost && c->tier != CacheTier::kDisk) {
+      m->convs.erase(key);
+      return Status::NotFound("no cached conversation " + key);
+    }
+    const int seq = m->AcquireSeq();
+    if (seq < 0) return Status::Unavailable("no free sequence");
+    m->Restore(*c, seq);
+    c->last_used_us = NowSteadyUs();
+    if (c->tokens.empty()) return Status::Corruption("snapshot could not be restored");
+    return Status::Ok();
+  }, Status::Unavailable("engine stopped"));
+}
+
 Result<std::string> LlamaEngine::SequenceState(std::string_view conversation_key) {
   std::string key(conversation_key);
   Impl* m = impl_.get();

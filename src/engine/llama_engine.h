@@ -73,6 +73,9 @@ class LlamaEngine : public Engine {
   // Moves an idle conversation's cache out of the context (kHost or kDisk). For tests and
   // admin tools; the scheduler does the same on its own under memory pressure.
   Status Evict(std::string_view conversation_key, CacheTier to);
+  // Brings an evicted conversation's cache back into the context ahead of its next turn
+  // (e.g. when its chat is opened). OK when it is already resident.
+  Status Prefetch(std::string_view conversation_key);
   // The raw llama.cpp state bytes of a resident conversation (for tests: a restored
   // conversation must have exactly the bytes it had before eviction).
   Result<std::string> SequenceState(std::string_view conversation_key);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -71,7 +72,7 @@ class LlamaEngineTest : public ::testing::Test {
     LlamaEngineOptions o;
     o.model_path = *model_;
     o.n_ctx = 8192;
-    o.n_threads = 2;
+    o.n_threads = 1;  // robust on a busy machine (ggml threads spin)
     o.n_parallel = 8;
     o.n_seq_max = 48;
     return o;
@@ -210,6 +211,33 @@ TEST_F(LlamaEngineTest, PersonaPrefixIsSharedAcrossConversations) {
   EXPECT_EQ(b.text, c.text);
 }
 
+// llama.cpp's per-sequence state = u32 magic, i32 seq_id, u32 n_stream, u32 n_cells,
+// n_cells x {i32 pos, u32 n_seq_id (= 1), i32 seq_id}, then the K/V rows. The seq_id differs between two
+// conversations by design; everything else (positions, K/V bytes) must be identical.
+std::string WithoutSeqIds(const std::string& state) {
+  std::string out = state;
+  if (out.size() < 16) return out;
+  std::memset(out.data() + 4, 0, 4);
+  uint32_t n_cells = 0;
+  std::memcpy(&n_cells, out.data() + 12, 4);
+  for (uint32_t i = 0; i < n_cells && 16 + (i + 1) * 12 <= out.size(); ++i) {
+    std::memset(out.data() + 16 + i * 12 + 8, 0, 4);
+  }
+  return out;
+}
+
+std::string FirstDiff(const std::string& a, const std::string& b) {
+  size_t n = 0, first = std::string::npos;
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+    if (a[i] != b[i]) {
+      ++n;
+      if (first == std::string::npos) first = i;
+    }
+  }
+  return std::to_string(n) + " bytes differ, first at " + std::to_string(first) + " of " +
+         std::to_string(a.size());
+}
+
 // Runs two turns on `key`, optionally evicting between them. Returns turn 2 and the KV
 // token ids afterwards.
 struct TwoTurns {
@@ -228,6 +256,17 @@ TwoTurns RunTwoTurns(LlamaEngine& e, const std::string& key, CacheTier evict_to)
     EXPECT_TRUE(e.Evict(key, evict_to).ok());
     EXPECT_EQ(e.Tier(key), evict_to);
     EXPECT_FALSE(e.SequenceState(key).ok());
+    // Restored, the sequence holds exactly the bytes it had (positions, K and V rows).
+    EXPECT_TRUE(e.Prefetch(key).ok());
+    Result<std::string> after = e.SequenceState(key);
+    EXPECT_TRUE(after.ok());
+    if (before.ok() && after.ok()) {
+      EXPECT_EQ(after->size(), before->size());
+      EXPECT_TRUE(WithoutSeqIds(*after) == WithoutSeqIds(*before))
+          << "restored KV bytes differ: " << FirstDiff(WithoutSeqIds(*after), WithoutSeqIds(*before));
+    }
+    // Evict again and let the next turn restore it on its own.
+    EXPECT_TRUE(e.Evict(key, evict_to).ok());
   }
   msgs.push_back({"assistant", t1.text});
   msgs.push_back({"user", "Why that one?"});
@@ -251,13 +290,16 @@ TEST_F(LlamaEngineTest, EvictedToHostOrDiskResumesLikeResident) {
   // Nothing was re-prefilled: the same number of cached tokens as resident.
   EXPECT_EQ(host.t2.result->usage.cached_tokens, resident.t2.result->usage.cached_tokens);
   EXPECT_EQ(disk.t2.result->usage.cached_tokens, resident.t2.result->usage.cached_tokens);
-  // Same greedy continuation, same tokens, same KV bytes.
+  // Same greedy continuation and the same token ids in the cache. (The K/V rows computed
+  // after a restore may differ from the resident run's in the last bits: llama.cpp
+  // accumulates attention in cache-cell order and a restored sequence sits in other
+  // cells; the restored rows themselves are byte-identical, checked above.)
   EXPECT_EQ(host.t2.text, resident.t2.text);
   EXPECT_EQ(disk.t2.text, resident.t2.text);
   EXPECT_EQ(host.tokens, resident.tokens);
   EXPECT_EQ(disk.tokens, resident.tokens);
-  EXPECT_TRUE(host.state == resident.state) << "host-restored KV bytes differ";
-  EXPECT_TRUE(disk.state == resident.state) << "disk-restored KV bytes differ";
+  EXPECT_EQ(host.state.size(), resident.state.size());
+  EXPECT_EQ(disk.state.size(), resident.state.size());
   e.reset();
   fs::remove_all(o.disk_cache_dir);
 }
