@@ -1,6 +1,8 @@
 // Random-weight GGUF writer. See model_gen.h.
 #include "engine/model_gen.h"
 
+#include "engine/llama_init.h"
+
 #include <gguf.h>
 #include <ggml.h>
 #include <llama.h>
@@ -226,6 +228,7 @@ Status GenerateModel(const ModelGenOptions& options) {
     return Status::Ok();
   }
 
+  InitBackendOnce();
   const std::string tmp_q = options.output_path + ".tmp-q8_0";
   llama_model_quantize_params qp = llama_model_quantize_default_params();
   qp.ftype = LLAMA_FTYPE_MOSTLY_Q8_0;
