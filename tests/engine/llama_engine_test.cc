@@ -481,3 +481,57 @@ TEST_F(LlamaEngineTest, StopStringsAreCutAndTextIsValidUtf8) {
 
 }  // namespace
 }  // namespace tokki::engine
+
+namespace tokki::engine {
+namespace {
+
+TEST_F(LlamaEngineTest, ForgetDropsTheCache) {
+  auto e = Open(Options());
+  ASSERT_TRUE(e);
+  std::vector<ChatMessage> msgs = {{"system", Persona(6)}, {"user", "Hi there"}};
+  Outcome t1 = RunGen(*e, Chat("f", msgs, 8));
+  ASSERT_TRUE(t1.result.ok());
+  e->Forget("f");
+  EXPECT_EQ(e->Tier("f"), CacheTier::kNone);
+  Outcome t2 = RunGen(*e, Chat("f", msgs, 8));
+  ASSERT_TRUE(t2.result.ok());
+  EXPECT_EQ(t2.result->usage.cached_tokens, 0);
+  EXPECT_EQ(t2.text, t1.text);
+}
+
+TEST_F(LlamaEngineTest, ContinueLastExtendsTheAssistantMessage) {
+  auto e = Open(Options());
+  ASSERT_TRUE(e);
+  std::vector<ChatMessage> msgs = {{"user", "Tell a story"}};
+  Outcome t1 = RunGen(*e, Chat("cl", msgs, 8));
+  ASSERT_TRUE(t1.result.ok());
+  // Continue the reply just produced: the prompt is the previous prompt plus the reply
+  // (no end-of-turn), so nearly everything is reused.
+  msgs.push_back({"assistant", t1.text});
+  GenerateRequest r = Chat("cl", msgs, 8);
+  r.continue_last = true;
+  Outcome t2 = RunGen(*e, r);
+  ASSERT_TRUE(t2.result.ok()) << t2.result.status().ToString();
+  EXPECT_EQ(t2.result->usage.completion_tokens, 8);
+  EXPECT_EQ(t2.result->usage.prompt_tokens, t1.result->usage.prompt_tokens + 8);
+  EXPECT_EQ(t2.result->usage.cached_tokens, t2.result->usage.prompt_tokens - 1);
+  // Greedy: continuing after 8 tokens equals generating 16 at once.
+  Outcome whole = RunGen(*e, Chat("cl-whole", {{"user", "Tell a story"}}, 16));
+  EXPECT_EQ(t1.text + t2.text, whole.text);
+  // continue_last needs an assistant message last.
+  GenerateRequest bad = Chat("cl2", {{"user", "x"}}, 4);
+  bad.continue_last = true;
+  EXPECT_EQ(e->Submit(bad, {}).status().code(), Status::Code::kInvalidArgument);
+}
+
+TEST_F(LlamaEngineTest, OversizedPromptIsRejected) {
+  auto e = Open(Options());
+  ASSERT_TRUE(e);
+  std::string huge;
+  for (int i = 0; i < 3000; ++i) huge += " bread";
+  auto r = e->Submit(Chat("big", {{"user", huge}}, 4), {});
+  EXPECT_EQ(r.status().code(), Status::Code::kTooLarge);
+}
+
+}  // namespace
+}  // namespace tokki::engine
