@@ -47,27 +47,35 @@ using engine::GenerateRequest;
 using engine::GenerateResult;
 
 const char* kWords[] = {
-    "the", "and", "you", "that", "was", "for", "are", "with", "his", "they", "this", "have",
-    "from", "one", "had", "word", "but", "not", "what", "all", "were", "when", "your", "can",
-    "said", "there", "use", "each", "which", "she", "how", "their", "will", "other", "about",
-    "out", "many", "then", "them", "these", "some", "her", "would", "make", "like", "him",
-    "into", "time", "has", "look", "two", "more", "write", "see", "number", "way", "could",
-    "people", "than", "first", "water", "been", "call", "who", "its", "now", "find", "long",
-    "down", "day", "did", "get", "come", "made", "may", "part", "over", "new", "sound", "take",
-    "only", "little", "work", "know", "place", "year", "live", "back", "give", "most", "very",
-    "after", "thing", "our", "just", "name", "good", "sentence", "man", "think", "say", "great",
-    "where", "help", "through", "much", "before", "line", "right", "too", "mean", "old", "any",
-    "same", "tell", "boy", "follow", "came", "want", "show", "also", "around", "form", "three",
-    "small", "set", "put", "end", "does", "another", "well", "large", "must", "big", "even",
-    "such", "because", "turn", "here", "why", "ask", "went", "men", "read", "need", "land",
-    "different", "home", "move", "try", "kind", "hand", "picture", "again", "change", "off",
-    "play", "spell", "air", "away", "animal", "house", "point", "page", "letter", "mother",
-    "answer", "found", "study", "still", "learn", "should", "world", "high", "every", "near",
-    "add", "food", "between", "own", "below", "country", "plant", "last", "school", "father",
-    "keep", "tree", "never", "start", "city", "earth", "eye", "light", "thought", "head",
-    "under", "story", "saw", "left", "few", "while", "along", "might", "close", "something",
-    "seem", "next", "hard", "open", "example", "begin", "life", "always", "those", "both",
-    "paper", "together", "got", "group", "often", "run", "important", "until", "children"};
+    "the",     "and",      "you",       "that",   "was",    "for",       "are",       "with",
+    "his",     "they",     "this",      "have",   "from",   "one",       "had",       "word",
+    "but",     "not",      "what",      "all",    "were",   "when",      "your",      "can",
+    "said",    "there",    "use",       "each",   "which",  "she",       "how",       "their",
+    "will",    "other",    "about",     "out",    "many",   "then",      "them",      "these",
+    "some",    "her",      "would",     "make",   "like",   "him",       "into",      "time",
+    "has",     "look",     "two",       "more",   "write",  "see",       "number",    "way",
+    "could",   "people",   "than",      "first",  "water",  "been",      "call",      "who",
+    "its",     "now",      "find",      "long",   "down",   "day",       "did",       "get",
+    "come",    "made",     "may",       "part",   "over",   "new",       "sound",     "take",
+    "only",    "little",   "work",      "know",   "place",  "year",      "live",      "back",
+    "give",    "most",     "very",      "after",  "thing",  "our",       "just",      "name",
+    "good",    "sentence", "man",       "think",  "say",    "great",     "where",     "help",
+    "through", "much",     "before",    "line",   "right",  "too",       "mean",      "old",
+    "any",     "same",     "tell",      "boy",    "follow", "came",      "want",      "show",
+    "also",    "around",   "form",      "three",  "small",  "set",       "put",       "end",
+    "does",    "another",  "well",      "large",  "must",   "big",       "even",      "such",
+    "because", "turn",     "here",      "why",    "ask",    "went",      "men",       "read",
+    "need",    "land",     "different", "home",   "move",   "try",       "kind",      "hand",
+    "picture", "again",    "change",    "off",    "play",   "spell",     "air",       "away",
+    "animal",  "house",    "point",     "page",   "letter", "mother",    "answer",    "found",
+    "study",   "still",    "learn",     "should", "world",  "high",      "every",     "near",
+    "add",     "food",     "between",   "own",    "below",  "country",   "plant",     "last",
+    "school",  "father",   "keep",      "tree",   "never",  "start",     "city",      "earth",
+    "eye",     "light",    "thought",   "head",   "under",  "story",     "saw",       "left",
+    "few",     "while",    "along",     "might",  "close",  "something", "seem",      "next",
+    "hard",    "open",     "example",   "begin",  "life",   "always",    "those",     "both",
+    "paper",   "together", "got",       "group",  "often",  "run",       "important", "until",
+    "children"};
 
 struct Config {
   int users = 8;
@@ -155,8 +163,8 @@ std::vector<int> AssignCharacters(const Config& cfg, uint64_t seed) {
 }
 
 struct Workload {
-  std::vector<std::string> personas;       // by character
-  std::vector<int> character_of;           // by user
+  std::vector<std::string> personas;                // by character
+  std::vector<int> character_of;                    // by user
   std::vector<std::vector<std::string>> user_msgs;  // [user][turn]
 };
 
@@ -164,7 +172,8 @@ Workload MakeWorkload(const Config& cfg, int run_id, engine::LlamaEngine& tok) {
   Workload w;
   w.character_of = AssignCharacters(cfg, 77 + run_id);
   const int n_chars = *std::max_element(w.character_of.begin(), w.character_of.end()) + 1;
-  for (int c = 0; c < n_chars; ++c) w.personas.push_back(Persona(run_id, c, cfg.persona_tokens, tok));
+  for (int c = 0; c < n_chars; ++c)
+    w.personas.push_back(Persona(run_id, c, cfg.persona_tokens, tok));
   w.user_msgs.resize(cfg.users);
   for (int u = 0; u < cfg.users; ++u) {
     std::mt19937_64 rng(5000011ull * run_id + 131 * u);
@@ -196,7 +205,8 @@ RunResult RunWorkload(const std::string& system, Engine& e, const Config& cfg, c
         GenerateRequest req;
         req.conversation_key = "run" + std::to_string(run_id) + ":user" + std::to_string(u);
         if (prefix_sharing) {
-          req.prefix_key = "run" + std::to_string(run_id) + ":char" + std::to_string(w.character_of[u]);
+          req.prefix_key =
+              "run" + std::to_string(run_id) + ":char" + std::to_string(w.character_of[u]);
           req.n_static_messages = 1;
         }
         req.messages = history;
@@ -295,17 +305,85 @@ Summary Summarize(const RunResult& r) {
 }
 
 void Print(const RunResult& r, const Summary& s) {
-  std::printf("  %-13s users=%-2d mix=%-8s TTFT p50 %7.3f s  p99 %7.3f s  turn0 p50 %7.3f s  "
-              "%6.1f tok/s  hit(turn>=1) %5.1f%%  stall max %6.3f s  peak RSS %5lld MiB  wall %5.1f s%s\n",
-              r.system.c_str(), r.cfg.users, r.cfg.mix.c_str(), s.p50 / 1000, s.p99 / 1000,
-              s.turn0_p50 / 1000, s.tok_s, s.hit_rate * 100, s.max_gap_ms / 1000,
-              static_cast<long long>(r.peak_rss_kb / 1024), r.wall_s,
-              r.errors ? ("  ERRORS " + std::to_string(r.errors)).c_str() : "");
+  std::printf(
+      "  %-13s users=%-2d mix=%-8s TTFT p50 %7.3f s  p99 %7.3f s  turn0 p50 %7.3f s  "
+      "%6.1f tok/s  hit(turn>=1) %5.1f%%  stall max %6.3f s  peak RSS %5lld MiB  wall %5.1f s%s\n",
+      r.system.c_str(), r.cfg.users, r.cfg.mix.c_str(), s.p50 / 1000, s.p99 / 1000,
+      s.turn0_p50 / 1000, s.tok_s, s.hit_rate * 100, s.max_gap_ms / 1000,
+      static_cast<long long>(r.peak_rss_kb / 1024), r.wall_s,
+      r.errors ? ("  ERRORS " + std::to_string(r.errors)).c_str() : "");
   std::printf("  %-13s   TTFT p50 by turn:", "");
   for (double v : s.p50_by_turn) std::printf(" %6.3f", v / 1000);
   std::printf("   p99 by turn:");
   for (double v : s.p99_by_turn) std::printf(" %6.3f", v / 1000);
   std::printf("\n");
+}
+
+// Plain batched decode, like llama-batched-bench -npp 400 -ntg 48 -npl B: B distinct
+// 400-token prompts submitted together, 48 tokens each. Returns {S t/s, S_TG t/s}.
+std::pair<double, double> TokkiBatched(engine::LlamaEngine& e, int b, int run_id,
+                                       const std::vector<std::pair<int32_t, float>>& bias) {
+  std::vector<std::future<std::pair<int64_t, int64_t>>> futs;
+  std::vector<std::string> prompts;
+  for (int i = 0; i < b; ++i) prompts.push_back(Persona(run_id, i, 400, e));
+  const int64_t t0 = NowSteadyUs();
+  for (int i = 0; i < b; ++i) {
+    futs.push_back(std::async(std::launch::async, [&, i] {
+      GenerateRequest req;
+      req.messages = {{"user", prompts[i]}};
+      req.sampling.max_tokens = 48;
+      req.sampling.ignore_eos = true;
+      req.sampling.temperature = 1.0f;
+      req.sampling.top_k = 40;
+      req.sampling.logit_bias = bias;
+      auto first = std::make_shared<std::atomic<int64_t>>(0);
+      auto done = std::make_shared<std::promise<int64_t>>();
+      GenerateCallbacks cb;
+      cb.on_token = [first](std::string_view) {
+        if (first->load() == 0) first->store(NowSteadyUs());
+      };
+      cb.on_done = [done](Result<GenerateResult>) { done->set_value(NowSteadyUs()); };
+      auto h = e.Submit(req, cb);
+      if (!h.ok()) return std::make_pair(int64_t{0}, int64_t{0});
+      const int64_t end = done->get_future().get();
+      return std::make_pair(first->load(), end);
+    }));
+  }
+  int64_t last_first = 0, last_end = 0;
+  for (auto& f : futs) {
+    auto [first, end] = f.get();
+    last_first = std::max(last_first, first);
+    last_end = std::max(last_end, end);
+  }
+  const double wall_s = (last_end - t0) / 1e6;
+  const double tg_s = (last_end - last_first) / 1e6;
+  const int n_prompt = e.CountTokens(prompts[0]);
+  return {b * (n_prompt + 48) / wall_s, tg_s > 0 ? b * 47 / tg_s : 0};
+}
+
+// Runs llama-batched-bench and returns {S t/s, S_TG t/s} of its result row.
+std::pair<double, double> LlamaBatchedBench(const std::string& model, int b, int threads) {
+  const std::string bin = std::string(TOKKI_LLAMA_TOOLS_DIR) + "/llama-batched-bench";
+  const std::string cmd = bin + " -m " + model +
+                          " -c 16384 -b 2048 -ub 512 -npp 400 -ntg 48 -npl " + std::to_string(b) +
+                          " -t " + std::to_string(threads) + " 2>/dev/null";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return {0, 0};
+  char line[512];
+  std::pair<double, double> out{0, 0};
+  while (std::fgets(line, sizeof(line), p)) {
+    // |    PP |     TG |    B |   N_KV |   T_PP s | S_PP t/s |   T_TG s | S_TG t/s |      T s | S
+    // t/s |
+    std::vector<std::string> cols;
+    std::stringstream ss(line);
+    std::string c;
+    while (std::getline(ss, c, '|')) cols.push_back(c);
+    if (cols.size() >= 11 && std::atoi(cols[1].c_str()) == 400) {
+      out = {std::atof(cols[10].c_str()), std::atof(cols[8].c_str())};
+    }
+  }
+  ::pclose(p);
+  return out;
 }
 
 std::vector<int> ParseList(const std::string& s) {
@@ -322,25 +400,40 @@ int Main(int argc, char** argv) {
   std::string mixes_arg = "distinct,popular";
   int turns = 6, reply = 48, threads = 2;
   bool quick = false, with_server = true;
+  std::string batched_arg;
   int n_ctx = 16384;
   int prefill_chunk = 256;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-    if (a == "--model") model = next();
-    else if (a == "--users") users_arg = next();
-    else if (a == "--mix") mixes_arg = next();
-    else if (a == "--turns") turns = std::atoi(next().c_str());
-    else if (a == "--reply") reply = std::atoi(next().c_str());
-    else if (a == "--threads") threads = std::atoi(next().c_str());
-    else if (a == "--ctx") n_ctx = std::atoi(next().c_str());
-    else if (a == "--prefill-chunk") prefill_chunk = std::atoi(next().c_str());
-    else if (a == "--quick") quick = true;
-    else if (a == "--no-server") with_server = false;
+    if (a == "--model")
+      model = next();
+    else if (a == "--users")
+      users_arg = next();
+    else if (a == "--mix")
+      mixes_arg = next();
+    else if (a == "--turns")
+      turns = std::atoi(next().c_str());
+    else if (a == "--reply")
+      reply = std::atoi(next().c_str());
+    else if (a == "--threads")
+      threads = std::atoi(next().c_str());
+    else if (a == "--ctx")
+      n_ctx = std::atoi(next().c_str());
+    else if (a == "--prefill-chunk")
+      prefill_chunk = std::atoi(next().c_str());
+    else if (a == "--quick")
+      quick = true;
+    else if (a == "--no-server")
+      with_server = false;
+    else if (a == "--batched")
+      batched_arg = next();
     else {
       std::printf(
-          "usage: charchat [--quick] [--model smol.gguf] [--users 1,8,16] [--mix distinct,popular]\n"
-          "                [--turns 6] [--reply 48] [--threads 2] [--ctx 16384] [--prefill-chunk 256]\n"
+          "usage: charchat [--quick] [--model smol.gguf] [--users 1,8,16] [--mix "
+          "distinct,popular]\n"
+          "                [--turns 6] [--reply 48] [--threads 2] [--ctx 16384] [--prefill-chunk "
+          "256]\n"
           "                [--no-server]\n");
       return a == "--help" || a == "-h" ? 0 : 2;
     }
@@ -384,10 +477,30 @@ int Main(int argc, char** argv) {
     if (ids.size() == 1) bias.emplace_back(ids[0], 30.0f);
   }
 
+  if (!batched_arg.empty()) {
+    std::printf(
+        "batched decode, 400-token prompts, 48 generated, %d threads (S = all tokens / wall, "
+        "S_TG = generated tokens / decode phase)\n",
+        threads);
+    int rid = 900000;
+    for (int b : ParseList(batched_arg)) {
+      auto t = TokkiBatched(*tokki, b, ++rid, bias);
+      auto l = LlamaBatchedBench(model, b, threads);
+      std::printf(
+          "  B=%-2d tokki S %6.1f S_TG %6.1f tok/s | llama-batched-bench S %6.1f S_TG %6.1f tok/s "
+          "| tokki/batched-bench S %.0f%% S_TG %.0f%%\n",
+          b, t.first, t.second, l.first, l.second, l.first > 0 ? t.first / l.first * 100 : 0,
+          l.second > 0 ? t.second / l.second * 100 : 0);
+      std::fflush(stdout);
+    }
+    return 0;
+  }
+
   engine::testing::LlamaServer server;
   std::unique_ptr<Engine> remote;
   if (with_server) {
-    if (!server.Start(model, {"--parallel", "8", "-c", "16384", "-t", std::to_string(threads)}, 120)) {
+    if (!server.Start(model, {"--parallel", "8", "-c", "16384", "-t", std::to_string(threads)},
+                      120)) {
       std::fprintf(stderr, "llama-server did not start (%s); run tools/deps/llama.sh --tools\n",
                    engine::testing::LlamaServer::Binary().c_str());
       with_server = false;
@@ -399,14 +512,19 @@ int Main(int argc, char** argv) {
     }
   }
 
-  std::printf("CharChat-MT  model=%s  threads=%d  turns=%d  reply=%d tokens (ignore_eos)  "
-              "persona~400 tokens  user msg~30 tokens  think time 0\n",
-              model.c_str(), threads, turns, reply);
-  std::printf("re-tokenization: +30 logit bias on %zu whole-word single tokens, same for both systems "
-              "(temperature 1, top-k 40)\n", bias.size());
-  std::printf("tokki: LlamaEngine in-process (n_ctx %d, n_parallel 16, prefill chunk %d); "
-              "baseline: llama-server --parallel 8 -c 16384 via /v1/chat/completions (full history each turn)\n\n",
-              n_ctx, prefill_chunk);
+  std::printf(
+      "CharChat-MT  model=%s  threads=%d  turns=%d  reply=%d tokens (ignore_eos)  "
+      "persona~400 tokens  user msg~30 tokens  think time 0\n",
+      model.c_str(), threads, turns, reply);
+  std::printf(
+      "re-tokenization: +30 logit bias on %zu whole-word single tokens, same for both systems "
+      "(temperature 1, top-k 40)\n",
+      bias.size());
+  std::printf(
+      "tokki: LlamaEngine in-process (n_ctx %d, n_parallel 16, prefill chunk %d); "
+      "baseline: llama-server --parallel 8 -c 16384 via /v1/chat/completions (full history each "
+      "turn)\n\n",
+      n_ctx, prefill_chunk);
 
   int run_id = static_cast<int>(::getpid() % 1000) * 100;
   struct Pair {
@@ -431,9 +549,10 @@ int Main(int argc, char** argv) {
         const bool do_tokki = (k == 0) == tokki_first;
         if (!do_tokki && !with_server) continue;
         Workload w = MakeWorkload(cfg, ++run_id, *tokki);
-        RunResult r = do_tokki ? RunWorkload("tokki", *tokki, cfg, w, run_id, bias, true, ::getpid())
-                               : RunWorkload("llama-server", *remote, cfg, w, run_id, bias, false,
-                                             server.pid());
+        RunResult r =
+            do_tokki
+                ? RunWorkload("tokki", *tokki, cfg, w, run_id, bias, true, ::getpid())
+                : RunWorkload("llama-server", *remote, cfg, w, run_id, bias, false, server.pid());
         Summary s = Summarize(r);
         Print(r, s);
         std::fflush(stdout);
@@ -464,18 +583,22 @@ int Main(int argc, char** argv) {
     std::printf("  tokki turn%d/turn2 TTFT p50 %.2f (target <= 1.2)  hit %.1f%% (target >= 95%%)",
                 p.cfg.turns, drift, t.hit_rate * 100);
     if (p.cfg.users == 16) {
-      std::printf("  tok/s vs batched-bench B=16 reference 254: %.0f%% (target >= 80%%)", t.tok_s / 254 * 100);
+      std::printf("  tok/s vs batched-bench B=16 reference 254: %.0f%% (target >= 80%%)",
+                  t.tok_s / 254 * 100);
     } else if (p.cfg.users == 8) {
       std::printf("  tok/s vs batched-bench B=8 reference 197: %.0f%%", t.tok_s / 197 * 100);
     }
     std::printf("\n");
   }
   engine::EngineStats es = tokki->Stats();
-  std::printf("\ntokki engine totals: prompt %lld, cached %lld, prefilled %lld, decoded %lld tokens; "
-              "prefill %.0f tok/s, decode %.0f tok/s (time-weighted share of steps)\n",
-              static_cast<long long>(es.prompt_tokens_total), static_cast<long long>(es.cached_tokens_total),
-              static_cast<long long>(es.prefill_tokens_total), static_cast<long long>(es.decode_tokens_total),
-              es.prefill_tokens_per_s, es.decode_tokens_per_s);
+  std::printf(
+      "\ntokki engine totals: prompt %lld, cached %lld, prefilled %lld, decoded %lld tokens; "
+      "prefill %.0f tok/s, decode %.0f tok/s (time-weighted share of steps)\n",
+      static_cast<long long>(es.prompt_tokens_total),
+      static_cast<long long>(es.cached_tokens_total),
+      static_cast<long long>(es.prefill_tokens_total),
+      static_cast<long long>(es.decode_tokens_total), es.prefill_tokens_per_s,
+      es.decode_tokens_per_s);
   tokki->Shutdown();
   if (remote) remote->Shutdown();
   server.Stop();

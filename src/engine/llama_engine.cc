@@ -28,10 +28,10 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "engine/llama_init.h"
 #include "engine/model_gen.h"
 #include "engine/prompt.h"
 #include "engine/snapshot.h"
-#include "engine/llama_init.h"
 
 namespace tokki::engine {
 namespace {
@@ -142,8 +142,8 @@ Status CheckModelFile(const std::string& path, int64_t max_bytes, uint64_t* size
   if (!g) return Status::Corruption("corrupt or truncated GGUF header: " + path);
   uint64_t end = gguf_get_data_offset(g);
   for (int64_t i = 0; i < gguf_get_n_tensors(g); ++i) {
-    end = std::max<uint64_t>(end, gguf_get_data_offset(g) + gguf_get_tensor_offset(g, i) +
-                                      gguf_get_tensor_size(g, i));
+    end = std::max<uint64_t>(
+        end, gguf_get_data_offset(g) + gguf_get_tensor_offset(g, i) + gguf_get_tensor_size(g, i));
   }
   const int64_t arch_id = gguf_find_key(g, "general.architecture");
   std::string arch = arch_id >= 0 && gguf_get_kv_type(g, arch_id) == GGUF_TYPE_STRING
@@ -151,8 +151,10 @@ Status CheckModelFile(const std::string& path, int64_t max_bytes, uint64_t* size
                          : "";
   const int64_t n_tensors = gguf_get_n_tensors(g);
   gguf_free(g);
-  if (arch.empty()) return Status::InvalidArgument("GGUF file has no general.architecture: " + path);
-  if (n_tensors == 0) return Status::InvalidArgument("GGUF file has no weights (vocab only?): " + path);
+  if (arch.empty())
+    return Status::InvalidArgument("GGUF file has no general.architecture: " + path);
+  if (n_tensors == 0)
+    return Status::InvalidArgument("GGUF file has no weights (vocab only?): " + path);
   if (end > size) {
     return Status::Corruption("truncated model file: " + path + " has " + std::to_string(size) +
                               " bytes, its tensors need " + std::to_string(end));
@@ -209,8 +211,8 @@ struct Prefix;
 
 // A conversation's cache. Decode thread only.
 struct Conversation {
-  std::string key;  // "" = one-off request, freed after it finishes
-  int seq = -1;     // resident sequence id, -1 when not resident
+  std::string key;                  // "" = one-off request, freed after it finishes
+  int seq = -1;                     // resident sequence id, -1 when not resident
   std::vector<llama_token> tokens;  // tokens in the KV cache (resident) or in the snapshot
   std::shared_ptr<Prefix> prefix;   // cells [0, shared_len) are shared with this prefix
   size_t shared_len = 0;
@@ -225,7 +227,7 @@ struct Prefix {
   std::string key;
   int seq = -1;  // -1: dropped (its cells may live on in conversations, see refs)
   std::vector<llama_token> tokens;
-  int refs = 0;  // conversations sharing its cells
+  int refs = 0;          // conversations sharing its cells
   bool pending = false;  // being prefilled by `owner`
   uint64_t owner = 0;
   int64_t last_used_us = 0;
@@ -251,9 +253,9 @@ struct Request {
   std::vector<llama_token> generated;
   llama_token last_token = -1;
   int batch_idx = -1;
-  std::string bytes;     // undecoded UTF-8 tail
-  std::string held;      // decoded text held back (possible stop-string start)
-  std::string emitted;   // everything sent to on_token
+  std::string bytes;       // undecoded UTF-8 tail
+  std::string held;        // decoded text held back (possible stop-string start)
+  std::string emitted;     // everything sent to on_token
   bool text_exact = true;  // emitted == concatenation of the generated pieces
   Usage usage;
 };
@@ -327,11 +329,13 @@ struct LlamaEngine::Impl {
     }
     model_hash = HashModelFile(opt.model_path, size);
 
-    opt.n_seq_max = std::clamp<int>(opt.n_seq_max, 2, static_cast<int>(llama_max_parallel_sequences()));
+    opt.n_seq_max =
+        std::clamp<int>(opt.n_seq_max, 2, static_cast<int>(llama_max_parallel_sequences()));
     opt.n_parallel = std::clamp(opt.n_parallel, 1, opt.n_seq_max - 1);
     opt.n_batch = std::max(opt.n_batch, opt.n_parallel + 1);
     opt.prefill_chunk_tokens = std::clamp(opt.prefill_chunk_tokens, 1, opt.n_batch);
-    if (opt.n_threads <= 0) opt.n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    if (opt.n_threads <= 0)
+      opt.n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 
     llama_context_params cp = llama_context_default_params();
     cp.n_ctx = static_cast<uint32_t>(opt.n_ctx);
@@ -341,7 +345,8 @@ struct LlamaEngine::Impl {
     cp.n_threads = opt.n_threads;
     cp.n_threads_batch = opt.n_threads;
     cp.kv_unified = true;  // seq_cp shares cells: one persona prefix, many conversations
-    cp.flash_attn_type = opt.flash_attn ? LLAMA_FLASH_ATTN_TYPE_AUTO : LLAMA_FLASH_ATTN_TYPE_DISABLED;
+    cp.flash_attn_type =
+        opt.flash_attn ? LLAMA_FLASH_ATTN_TYPE_AUTO : LLAMA_FLASH_ATTN_TYPE_DISABLED;
     cp.no_perf = true;
     ctx = llama_init_from_model(model, cp);
     if (!ctx) return Status::Unavailable("cannot create a llama.cpp context (n_ctx too large?)");
@@ -373,7 +378,9 @@ struct LlamaEngine::Impl {
     if (!opt.disk_cache_dir.empty()) {
       std::error_code ec;
       fs::create_directories(opt.disk_cache_dir, ec);
-      if (ec) return Status::Unavailable("cannot create cache dir " + opt.disk_cache_dir + ": " + ec.message());
+      if (ec)
+        return Status::Unavailable("cannot create cache dir " + opt.disk_cache_dir + ": " +
+                                   ec.message());
     }
     TOKKI_LOG(info, "model loaded", "name", info.name, "n_ctx", llama_n_ctx(ctx), "n_seq_max",
               opt.n_seq_max, "n_parallel", opt.n_parallel, "threads", opt.n_threads);
@@ -402,9 +409,8 @@ struct LlamaEngine::Impl {
       std::deque<std::function<void()>> cmds;
       {
         std::unique_lock<std::mutex> lock(mu);
-        cv.wait(lock, [&] {
-          return stopping || !commands.empty() || !active.empty() || !queue.empty();
-        });
+        cv.wait(lock,
+                [&] { return stopping || !commands.empty() || !active.empty() || !queue.empty(); });
         if (stopping) break;
         cmds.swap(commands);
       }
@@ -482,7 +488,8 @@ struct LlamaEngine::Impl {
       if (!Setup(raw)) {
         // No sequence id free (all busy): put it back at the front and wait.
         raw->conv = nullptr;
-        auto it = std::find_if(active.begin(), active.end(), [&](auto& p) { return p.get() == raw; });
+        auto it =
+            std::find_if(active.begin(), active.end(), [&](auto& p) { return p.get() == raw; });
         std::unique_ptr<Request> back = std::move(*it);
         active.erase(it);
         st_active = static_cast<int64_t>(active.size());
@@ -613,8 +620,8 @@ struct LlamaEngine::Impl {
 
   std::string SeqState(int seq) {
     std::string state(llama_state_seq_get_size(ctx, seq), '\0');
-    const size_t n = llama_state_seq_get_data(ctx, reinterpret_cast<uint8_t*>(state.data()),
-                                              state.size(), seq);
+    const size_t n =
+        llama_state_seq_get_data(ctx, reinterpret_cast<uint8_t*>(state.data()), state.size(), seq);
     state.resize(n);
     return state;
   }
@@ -720,7 +727,7 @@ struct LlamaEngine::Impl {
       TOKKI_LOG(warn, "KV snapshot rejected, recomputing", "reason", s.status().ToString());
       return;
     }
-    if (!EnsureCellsExcept(static_cast<int64_t>(s->tokens.size()))) return;
+    if (!EnsureCells(static_cast<int64_t>(s->tokens.size()))) return;
     const size_t n = llama_state_seq_set_data(
         ctx, reinterpret_cast<const uint8_t*>(s->state.data()), s->state.size(), seq);
     if (n == 0) {
@@ -730,8 +737,6 @@ struct LlamaEngine::Impl {
     }
     c.tokens.assign(s->tokens.begin(), s->tokens.end());
   }
-
-  bool EnsureCellsExcept(int64_t n) { return EnsureCells(n); }
 
   // A conversation from disk not yet known in memory (e.g. after a restart).
   Conversation* FindOrLoadConv(const std::string& key) {
@@ -897,15 +902,18 @@ struct LlamaEngine::Impl {
       for (llama_token t : eog_tokens) bias.push_back({t, -INFINITY});
     }
     if (!bias.empty()) {
-      llama_sampler_chain_add(chain, llama_sampler_init_logit_bias(n_vocab, static_cast<int32_t>(bias.size()), bias.data()));
+      llama_sampler_chain_add(chain, llama_sampler_init_logit_bias(
+                                         n_vocab, static_cast<int32_t>(bias.size()), bias.data()));
     }
     if (sp.repeat_penalty != 1.0f && sp.repeat_last_n != 0) {
-      llama_sampler_chain_add(chain, llama_sampler_init_penalties(n_vocab, sp.repeat_last_n, sp.repeat_penalty, 0.0f, 0.0f));
+      llama_sampler_chain_add(chain, llama_sampler_init_penalties(n_vocab, sp.repeat_last_n,
+                                                                  sp.repeat_penalty, 0.0f, 0.0f));
     }
     if (sp.dry_multiplier > 0.0f) {
       static const char* kBreakers[] = {"\n", ":", "\"", "*"};
-      llama_sampler_chain_add(chain, llama_sampler_init_dry(vocab, sp.dry_multiplier, sp.dry_base,
-                                                            sp.dry_allowed_length, -1, kBreakers, 4));
+      llama_sampler_chain_add(chain,
+                              llama_sampler_init_dry(vocab, sp.dry_multiplier, sp.dry_base,
+                                                     sp.dry_allowed_length, -1, kBreakers, 4));
     }
     if (sp.temperature <= 0.0f) {
       llama_sampler_chain_add(chain, llama_sampler_init_greedy());
@@ -954,7 +962,8 @@ struct LlamaEngine::Impl {
     for (auto& r : active) {
       r->batch_idx = -1;
       if (r->phase != Phase::kGenerate) continue;
-      r->batch_idx = add(r->last_token, static_cast<llama_pos>(r->conv->tokens.size()), r->conv->seq, true);
+      r->batch_idx =
+          add(r->last_token, static_cast<llama_pos>(r->conv->tokens.size()), r->conv->seq, true);
       ++n_gen;
     }
     int budget = std::min(opt.prefill_chunk_tokens, opt.n_batch - n_gen);
@@ -965,7 +974,8 @@ struct LlamaEngine::Impl {
       const int n = static_cast<int>(std::min<size_t>(budget, prompt.size() - r->n_past));
       for (int k = 0; k < n; ++k) {
         const size_t i = r->n_past + k;
-        const int bi = add(prompt[i], static_cast<llama_pos>(i), r->conv->seq, i + 1 == prompt.size());
+        const int bi =
+            add(prompt[i], static_cast<llama_pos>(i), r->conv->seq, i + 1 == prompt.size());
         if (i + 1 == prompt.size()) r->batch_idx = bi;
       }
       prefill_parts.emplace_back(r.get(), n);
@@ -994,10 +1004,12 @@ struct LlamaEngine::Impl {
       std::vector<Request*> failed;
       for (auto& r : active) {
         if (r->phase == Phase::kWaitPrefix) continue;
-        llama_memory_seq_rm(Mem(), r->conv->seq, static_cast<llama_pos>(r->conv->tokens.size()), -1);
+        llama_memory_seq_rm(Mem(), r->conv->seq, static_cast<llama_pos>(r->conv->tokens.size()),
+                            -1);
         failed.push_back(r.get());
       }
-      for (Request* r : failed) FinishError(r, Status::Internal("llama_decode failed (" + std::to_string(rc) + ")"));
+      for (Request* r : failed)
+        FinishError(r, Status::Internal("llama_decode failed (" + std::to_string(rc) + ")"));
       return;
     }
     int n_prefilled = 0;
@@ -1076,9 +1088,7 @@ struct LlamaEngine::Impl {
       piece.assign(buf, n);
     }
     r->bytes += piece;
-    const size_t before = r->held.size();
     DrainUtf8(r->bytes, r->held, false);
-    (void)before;
     if (!sp.stop.empty()) {
       size_t best = std::string::npos;
       for (const std::string& s : sp.stop) {
@@ -1260,7 +1270,8 @@ Result<std::shared_ptr<Generation>> LlamaEngine::Submit(GenerateRequest request,
                                                         GenerateCallbacks callbacks) {
   Impl& m = *impl_;
   if (request.messages.empty()) return Status::InvalidArgument("no messages");
-  if (request.sampling.max_tokens <= 0) return Status::InvalidArgument("max_tokens must be positive");
+  if (request.sampling.max_tokens <= 0)
+    return Status::InvalidArgument("max_tokens must be positive");
   auto r = std::make_unique<Request>();
   r->t_submit_us = NowSteadyUs();
   // Render outside the lock; the reply lookup takes it briefly.
@@ -1283,7 +1294,8 @@ Result<std::shared_ptr<Generation>> LlamaEngine::Submit(GenerateRequest request,
                             " tokens does not fit the context of " +
                             std::to_string(m.seq_ctx_limit));
   }
-  if (static_cast<int64_t>(r->prompt.tokens.size()) + 1 > static_cast<int64_t>(llama_n_ctx(m.ctx))) {
+  if (static_cast<int64_t>(r->prompt.tokens.size()) + 1 >
+      static_cast<int64_t>(llama_n_ctx(m.ctx))) {
     return Status::TooLarge("prompt does not fit the KV cache");
   }
   r->req = std::move(request);
@@ -1345,73 +1357,84 @@ EngineStats LlamaEngine::Stats() const {
 void LlamaEngine::Forget(std::string_view conversation_key) {
   std::string key(conversation_key);
   Impl* m = impl_.get();
-  m->RunOnDecodeThread<bool>([m, key] {
-    m->ForgetNow(key);
-    return true;
-  }, false);
+  m->RunOnDecodeThread<bool>(
+      [m, key] {
+        m->ForgetNow(key);
+        return true;
+      },
+      false);
 }
 
 CacheTier LlamaEngine::Tier(std::string_view conversation_key) {
   std::string key(conversation_key);
   Impl* m = impl_.get();
-  return m->RunOnDecodeThread<CacheTier>([m, key] {
-    auto it = m->convs.find(key);
-    if (it != m->convs.end()) return it->second->tier;
-    if (!m->opt.disk_cache_dir.empty()) {
-      std::error_code ec;
-      if (fs::exists(m->DiskPath(key), ec)) return CacheTier::kDisk;
-    }
-    return CacheTier::kNone;
-  }, CacheTier::kNone);
+  return m->RunOnDecodeThread<CacheTier>(
+      [m, key] {
+        auto it = m->convs.find(key);
+        if (it != m->convs.end()) return it->second->tier;
+        if (!m->opt.disk_cache_dir.empty()) {
+          std::error_code ec;
+          if (fs::exists(m->DiskPath(key), ec)) return CacheTier::kDisk;
+        }
+        return CacheTier::kNone;
+      },
+      CacheTier::kNone);
 }
 
 Status LlamaEngine::Evict(std::string_view conversation_key, CacheTier to) {
   std::string key(conversation_key);
   Impl* m = impl_.get();
-  return m->RunOnDecodeThread<Status>([m, key, to]() -> Status {
-    auto it = m->convs.find(key);
-    if (it == m->convs.end()) return Status::NotFound("no cached conversation " + key);
-    Conversation& c = *it->second;
-    if (c.busy) return Status::Conflict("conversation is generating");
-    if (to == CacheTier::kHost || to == CacheTier::kDisk) {
-      if (c.seq >= 0) m->EvictToHost(c);
-      if (to == CacheTier::kDisk) {
-        if (m->opt.disk_cache_dir.empty()) return Status::InvalidArgument("no disk cache dir");
-        m->HostToDisk(c);
-      }
-      return c.tier == to ? Status::Ok() : Status::Unavailable("eviction failed");
-    }
-    return Status::InvalidArgument("can only evict to host or disk");
-  }, Status::Unavailable("engine stopped"));
+  return m->RunOnDecodeThread<Status>(
+      [m, key, to]() -> Status {
+        auto it = m->convs.find(key);
+        if (it == m->convs.end()) return Status::NotFound("no cached conversation " + key);
+        Conversation& c = *it->second;
+        if (c.busy) return Status::Conflict("conversation is generating");
+        if (to == CacheTier::kHost || to == CacheTier::kDisk) {
+          if (c.seq >= 0) m->EvictToHost(c);
+          if (to == CacheTier::kDisk) {
+            if (m->opt.disk_cache_dir.empty()) return Status::InvalidArgument("no disk cache dir");
+            m->HostToDisk(c);
+          }
+          return c.tier == to ? Status::Ok() : Status::Unavailable("eviction failed");
+        }
+        return Status::InvalidArgument("can only evict to host or disk");
+      },
+      Status::Unavailable("engine stopped"));
 }
 
 Status LlamaEngine::Prefetch(std::string_view conversation_key) {
   std::string key(conversation_key);
   Impl* m = impl_.get();
-  return m->RunOnDecodeThread<Status>([m, key]() -> Status {
-    Conversation* c = m->FindOrLoadConv(key);
-    if (c->seq >= 0 || c->busy) return Status::Ok();
-    if (c->tier != CacheTier::kHost && c->tier != CacheTier::kDisk) {
-      m->convs.erase(key);
-      return Status::NotFound("no cached conversation " + key);
-    }
-    const int seq = m->AcquireSeq();
-    if (seq < 0) return Status::Unavailable("no free sequence");
-    m->Restore(*c, seq);
-    c->last_used_us = NowSteadyUs();
-    if (c->tokens.empty()) return Status::Corruption("snapshot could not be restored");
-    return Status::Ok();
-  }, Status::Unavailable("engine stopped"));
+  return m->RunOnDecodeThread<Status>(
+      [m, key]() -> Status {
+        Conversation* c = m->FindOrLoadConv(key);
+        if (c->seq >= 0 || c->busy) return Status::Ok();
+        if (c->tier != CacheTier::kHost && c->tier != CacheTier::kDisk) {
+          m->convs.erase(key);
+          return Status::NotFound("no cached conversation " + key);
+        }
+        const int seq = m->AcquireSeq();
+        if (seq < 0) return Status::Unavailable("no free sequence");
+        m->Restore(*c, seq);
+        c->last_used_us = NowSteadyUs();
+        if (c->tokens.empty()) return Status::Corruption("snapshot could not be restored");
+        return Status::Ok();
+      },
+      Status::Unavailable("engine stopped"));
 }
 
 Result<std::string> LlamaEngine::SequenceState(std::string_view conversation_key) {
   std::string key(conversation_key);
   Impl* m = impl_.get();
-  return m->RunOnDecodeThread<Result<std::string>>([m, key]() -> Result<std::string> {
-    auto it = m->convs.find(key);
-    if (it == m->convs.end() || it->second->seq < 0) return Status::NotFound("not resident: " + key);
-    return m->SeqState(it->second->seq);
-  }, Status::Unavailable("engine stopped"));
+  return m->RunOnDecodeThread<Result<std::string>>(
+      [m, key]() -> Result<std::string> {
+        auto it = m->convs.find(key);
+        if (it == m->convs.end() || it->second->seq < 0)
+          return Status::NotFound("not resident: " + key);
+        return m->SeqState(it->second->seq);
+      },
+      Status::Unavailable("engine stopped"));
 }
 
 Result<std::vector<int32_t>> LlamaEngine::ConversationTokens(std::string_view conversation_key) {

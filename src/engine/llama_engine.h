@@ -28,17 +28,17 @@ namespace tokki::engine {
 
 struct LlamaEngineOptions {
   std::string model_path;
-  int n_ctx = 16384;                 // KV cells shared by all sequences (unified cache)
-  int n_seq_max = 64;                // sequence ids: active + resident + persona prefixes
-  int n_parallel = 16;               // generations advancing at once
-  int n_threads = 0;                 // 0 = all cores
-  int n_batch = 512;                 // max tokens in one llama_decode step
-  int prefill_chunk_tokens = 256;    // max prompt tokens per step (all requests together)
-  int max_queued = 256;              // waiting requests beyond n_parallel; more -> kUnavailable
+  int n_ctx = 16384;               // KV cells shared by all sequences (unified cache)
+  int n_seq_max = 64;              // sequence ids: active + resident + persona prefixes
+  int n_parallel = 16;             // generations advancing at once
+  int n_threads = 0;               // 0 = all cores
+  int n_batch = 512;               // max tokens in one llama_decode step
+  int prefill_chunk_tokens = 256;  // max prompt tokens per step (all requests together)
+  int max_queued = 256;            // waiting requests beyond n_parallel; more -> kUnavailable
   int64_t host_cache_max_bytes = int64_t{1} << 30;  // evicted snapshots kept in RAM
-  std::string disk_cache_dir;        // "" = no disk tier
+  std::string disk_cache_dir;                       // "" = no disk tier
   int64_t disk_cache_max_bytes = int64_t{8} << 30;
-  int64_t max_model_bytes = 0;       // 0 = 80 % of physical RAM
+  int64_t max_model_bytes = 0;  // 0 = 80 % of physical RAM
   bool flash_attn = true;
 };
 
@@ -55,7 +55,7 @@ class LlamaEngine : public Engine {
   ~LlamaEngine() override;
 
   Result<std::shared_ptr<Generation>> Submit(GenerateRequest request,
-                                              GenerateCallbacks callbacks) override;
+                                             GenerateCallbacks callbacks) override;
   int CountTokens(std::string_view text) const override;
   ModelInfo Info() const override;
   EngineStats Stats() const override;

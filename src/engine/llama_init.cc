@@ -35,5 +35,4 @@ void InitBackendOnce() {
   });
 }
 
-
 }  // namespace tokki::engine

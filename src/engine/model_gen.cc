@@ -3,8 +3,8 @@
 
 #include "engine/llama_init.h"
 
-#include <gguf.h>
 #include <ggml.h>
+#include <gguf.h>
 #include <llama.h>
 
 #include <cmath>
@@ -65,7 +65,8 @@ struct GgufCtxDeleter {
 
 Status CopyTokenizer(const std::string& vocab_path, gguf_context* out, int* n_vocab) {
   gguf_init_params params{/*no_alloc=*/true, /*ctx=*/nullptr};
-  std::unique_ptr<gguf_context, GgufCtxDeleter> src(gguf_init_from_file(vocab_path.c_str(), params));
+  std::unique_ptr<gguf_context, GgufCtxDeleter> src(
+      gguf_init_from_file(vocab_path.c_str(), params));
   if (!src) return Status::NotFound("cannot read vocab file " + vocab_path);
   const int64_t tokens_id = gguf_find_key(src.get(), "tokenizer.ggml.tokens");
   const int64_t types_id = gguf_find_key(src.get(), "tokenizer.ggml.token_type");
@@ -103,8 +104,9 @@ Status CopyTokenizer(const std::string& vocab_path, gguf_context* out, int* n_vo
   std::vector<const char*> ptrs(n);
   for (size_t k = 0; k < n; ++k) ptrs[k] = tokens[k].c_str();
   gguf_set_arr_str(out, "tokenizer.ggml.tokens", ptrs.data(), n);
-  std::vector<int32_t> types(static_cast<const int32_t*>(gguf_get_arr_data(src.get(), types_id)),
-                             static_cast<const int32_t*>(gguf_get_arr_data(src.get(), types_id)) + n);
+  std::vector<int32_t> types(
+      static_cast<const int32_t*>(gguf_get_arr_data(src.get(), types_id)),
+      static_cast<const int32_t*>(gguf_get_arr_data(src.get(), types_id)) + n);
   types[0] = types[1] = types[2] = 3;  // LLAMA_TOKEN_TYPE_CONTROL
   gguf_set_arr_data(out, "tokenizer.ggml.token_type", GGUF_TYPE_INT32, types.data(), n);
   gguf_set_val_u32(out, "tokenizer.ggml.bos_token_id", 1);
@@ -224,7 +226,8 @@ Status GenerateModel(const ModelGenOptions& options) {
 
   if (options.type == "f16") {
     fs::rename(tmp_f16, out, ec);
-    if (ec) return Status::Unavailable("cannot rename to " + options.output_path + ": " + ec.message());
+    if (ec)
+      return Status::Unavailable("cannot rename to " + options.output_path + ": " + ec.message());
     return Status::Ok();
   }
 
@@ -241,7 +244,8 @@ Status GenerateModel(const ModelGenOptions& options) {
     return Status::Internal("llama_model_quantize failed (" + std::to_string(rc) + ")");
   }
   fs::rename(tmp_q, out, ec);
-  if (ec) return Status::Unavailable("cannot rename to " + options.output_path + ": " + ec.message());
+  if (ec)
+    return Status::Unavailable("cannot rename to " + options.output_path + ": " + ec.message());
   return Status::Ok();
 }
 

@@ -29,9 +29,9 @@ struct ModelGenOptions {
   std::string preset = "tiny";  // "tiny" | "smol"
   std::string type = "f16";     // "f16" | "q8_0"
   std::string output_path;
-  uint64_t seed = 42;           // weights are a pure function of (preset, seed)
-  std::string vocab_path;       // "" = TOKKI_LLAMA_VOCAB or the built-in default
-  int n_threads = 0;            // quantization threads, 0 = all cores
+  uint64_t seed = 42;      // weights are a pure function of (preset, seed)
+  std::string vocab_path;  // "" = TOKKI_LLAMA_VOCAB or the built-in default
+  int n_threads = 0;       // quantization threads, 0 = all cores
 };
 
 // Writes the model to options.output_path (atomically: a temp file is renamed).

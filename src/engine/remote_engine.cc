@@ -86,8 +86,8 @@ size_t OnWrite(char* ptr, size_t size, size_t nmemb, void* user) {
       return;
     }
     if (j.contains("error")) {
-      call->parse_error = j["error"].is_object() ? j["error"].value("message", "backend error")
-                                                  : j["error"].dump();
+      call->parse_error =
+          j["error"].is_object() ? j["error"].value("message", "backend error") : j["error"].dump();
       return;
     }
     if (j.contains("choices") && j["choices"].is_array() && !j["choices"].empty()) {
@@ -112,7 +112,8 @@ size_t OnWrite(char* ptr, size_t size, size_t nmemb, void* user) {
       call->usage.prompt_tokens = u.value("prompt_tokens", call->usage.prompt_tokens);
       call->usage.completion_tokens = u.value("completion_tokens", call->usage.completion_tokens);
       if (u.contains("prompt_tokens_details") && u["prompt_tokens_details"].is_object()) {
-        call->usage.cached_tokens = u["prompt_tokens_details"].value("cached_tokens", call->usage.cached_tokens);
+        call->usage.cached_tokens =
+            u["prompt_tokens_details"].value("cached_tokens", call->usage.cached_tokens);
       }
     }
     if (j.contains("timings") && j["timings"].is_object()) {
@@ -161,7 +162,8 @@ struct RemoteEngine::Impl {
     auto it = ring.lower_bound(RingHash(key));
     for (size_t step = 0; step < ring.size() && order.size() < n; ++step) {
       if (it == ring.end()) it = ring.begin();
-      if (std::find(order.begin(), order.end(), it->second) == order.end()) order.push_back(it->second);
+      if (std::find(order.begin(), order.end(), it->second) == order.end())
+        order.push_back(it->second);
       ++it;
     }
     return order;
@@ -169,7 +171,8 @@ struct RemoteEngine::Impl {
 
   std::string BuildBody(const GenerateRequest& r) const {
     json msgs = json::array();
-    for (const ChatMessage& m : r.messages) msgs.push_back({{"role", m.role}, {"content", m.content}});
+    for (const ChatMessage& m : r.messages)
+      msgs.push_back({{"role", m.role}, {"content", m.content}});
     const SamplingParams& s = r.sampling;
     json body = {{"model", opt.model.empty() ? "default" : opt.model},
                  {"messages", msgs},
@@ -203,8 +206,8 @@ struct RemoteEngine::Impl {
   }
 
   // Runs one generation to the end (on its own thread).
-  void RunGeneration(GenerateRequest req, GenerateCallbacks cb, std::shared_ptr<RemoteGeneration> gen,
-                     int64_t t_submit_us) {
+  void RunGeneration(GenerateRequest req, GenerateCallbacks cb,
+                     std::shared_ptr<RemoteGeneration> gen, int64_t t_submit_us) {
     const std::string body = BuildBody(req);
     Status last_error = Status::Unavailable("no backend server configured");
     bool reported = false;
@@ -248,15 +251,17 @@ struct RemoteEngine::Impl {
       curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &call);
       // Read the status as soon as headers are in, before the body callback runs.
       curl_easy_setopt(curl, CURLOPT_HEADERDATA, &call);
-      curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, +[](char* p, size_t s, size_t n, void* u) {
-        auto* c = static_cast<Call*>(u);
-        std::string_view line(p, s * n);
-        if (line.rfind("HTTP/", 0) == 0) {
-          const size_t sp = line.find(' ');
-          if (sp != std::string_view::npos) c->http_status = std::atol(std::string(line.substr(sp + 1, 3)).c_str());
-        }
-        return s * n;
-      });
+      curl_easy_setopt(
+          curl, CURLOPT_HEADERFUNCTION, +[](char* p, size_t s, size_t n, void* u) {
+            auto* c = static_cast<Call*>(u);
+            std::string_view line(p, s * n);
+            if (line.rfind("HTTP/", 0) == 0) {
+              const size_t sp = line.find(' ');
+              if (sp != std::string_view::npos)
+                c->http_status = std::atol(std::string(line.substr(sp + 1, 3)).c_str());
+            }
+            return s * n;
+          });
       const CURLcode rc = curl_easy_perform(curl);
       long status = 0;
       curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
@@ -295,8 +300,9 @@ struct RemoteEngine::Impl {
         if (!j.is_discarded() && j.contains("error") && j["error"].is_object()) {
           msg = j["error"].value("message", msg);
         }
-        last_error = status == 429 ? Status::ResourceExhausted("backend rate limit: " + msg)
-                                   : Status::InvalidArgument("backend rejected the request: " + msg);
+        last_error = status == 429
+                         ? Status::ResourceExhausted("backend rate limit: " + msg)
+                         : Status::InvalidArgument("backend rejected the request: " + msg);
         break;
       }
       if (!call.parse_error.empty()) {
@@ -358,7 +364,8 @@ Result<std::shared_ptr<Generation>> RemoteEngine::Submit(GenerateRequest request
   }
   std::shared_ptr<Impl> impl = impl_;
   const int64_t t0 = NowSteadyUs();
-  std::thread([impl, request = std::move(request), callbacks = std::move(callbacks), gen, t0]() mutable {
+  std::thread([impl, request = std::move(request), callbacks = std::move(callbacks), gen,
+               t0]() mutable {
     impl->RunGeneration(std::move(request), std::move(callbacks), gen, t0);
   }).detach();
   return std::shared_ptr<Generation>(gen);

@@ -29,8 +29,8 @@ struct RemoteEngineOptions {
   std::string api_key;                 // sent as "Authorization: Bearer ..." when set
   int max_in_flight = 64;              // more concurrent generations -> kUnavailable
   int connect_timeout_ms = 3000;
-  int down_backoff_ms = 5000;          // an unreachable server is skipped this long
-  int n_ctx = 0;                       // reported context window (0 = unknown)
+  int down_backoff_ms = 5000;  // an unreachable server is skipped this long
+  int n_ctx = 0;               // reported context window (0 = unknown)
 };
 
 class RemoteEngine : public Engine {
@@ -39,7 +39,7 @@ class RemoteEngine : public Engine {
   ~RemoteEngine() override;
 
   Result<std::shared_ptr<Generation>> Submit(GenerateRequest request,
-                                              GenerateCallbacks callbacks) override;
+                                             GenerateCallbacks callbacks) override;
   // An estimate: about 4 bytes per token.
   int CountTokens(std::string_view text) const override;
   ModelInfo Info() const override;

@@ -91,8 +91,10 @@ Result<Snapshot> DecodeSnapshot(std::string_view bytes, const SnapshotHeader& ex
     return Status::Corruption("KV snapshot truncated");
   }
   s.header.key.assign(key);
-  if (s.header.model_hash != expect.model_hash) return Status::Conflict("KV snapshot of another model");
-  if (s.header.n_ctx != expect.n_ctx) return Status::Conflict("KV snapshot of another context size");
+  if (s.header.model_hash != expect.model_hash)
+    return Status::Conflict("KV snapshot of another model");
+  if (s.header.n_ctx != expect.n_ctx)
+    return Status::Conflict("KV snapshot of another context size");
   if (s.header.key != expect.key) return Status::Conflict("KV snapshot of another conversation");
   s.tokens.resize(n_tokens);
   std::memcpy(s.tokens.data(), tokens.data(), tokens.size());

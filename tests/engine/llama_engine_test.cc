@@ -58,8 +58,10 @@ GenerateRequest Chat(std::string conv, std::vector<ChatMessage> msgs, int max_to
 }
 
 std::string Persona(int i) {
-  std::string s = "You are Mira " + std::to_string(i) + ", a cheerful baker who loves rainy days, old maps and jazz. ";
-  for (int k = 0; k < 6; ++k) s += "You speak warmly, ask about the user's day and remember small details. ";
+  std::string s = "You are Mira " + std::to_string(i) +
+                  ", a cheerful baker who loves rainy days, old maps and jazz. ";
+  for (int k = 0; k < 6; ++k)
+    s += "You speak warmly, ask about the user's day and remember small details. ";
   return s;
 }
 
@@ -151,7 +153,8 @@ TEST_F(LlamaEngineTest, BadModelFilesGiveClearErrors) {
 TEST_F(LlamaEngineTest, GeneratesExactlyMaxTokensAndReportsUsage) {
   auto e = Open(Options());
   ASSERT_TRUE(e);
-  Outcome o = RunGen(*e, Chat("c1", {{"system", Persona(1)}, {"user", "Hi! How was your day?"}}, 24));
+  Outcome o =
+      RunGen(*e, Chat("c1", {{"system", Persona(1)}, {"user", "Hi! How was your day?"}}, 24));
   ASSERT_TRUE(o.result.ok()) << o.result.status().ToString();
   EXPECT_EQ(o.result->finish_reason, "length");
   EXPECT_EQ(o.result->usage.completion_tokens, 24);
@@ -160,7 +163,8 @@ TEST_F(LlamaEngineTest, GeneratesExactlyMaxTokensAndReportsUsage) {
   EXPECT_GT(o.result->ttft_ms, 0);
   EXPECT_FALSE(o.text.empty());
   // Same request on another conversation: greedy decoding is deterministic.
-  Outcome o2 = RunGen(*e, Chat("c2", {{"system", Persona(1)}, {"user", "Hi! How was your day?"}}, 24));
+  Outcome o2 =
+      RunGen(*e, Chat("c2", {{"system", Persona(1)}, {"user", "Hi! How was your day?"}}, 24));
   ASSERT_TRUE(o2.result.ok());
   EXPECT_EQ(o.text, o2.text);
 }
@@ -191,7 +195,8 @@ TEST_F(LlamaEngineTest, PersonaPrefixIsSharedAcrossConversations) {
   auto e = Open(Options());
   ASSERT_TRUE(e);
   auto req = [&](std::string conv, std::string user) {
-    GenerateRequest r = Chat(std::move(conv), {{"system", Persona(3)}, {"user", std::move(user)}}, 8);
+    GenerateRequest r =
+        Chat(std::move(conv), {{"system", Persona(3)}, {"user", std::move(user)}}, 8);
     r.prefix_key = "character:3:rev:1";
     r.n_static_messages = 1;
     return r;
@@ -212,8 +217,8 @@ TEST_F(LlamaEngineTest, PersonaPrefixIsSharedAcrossConversations) {
 }
 
 // llama.cpp's per-sequence state = u32 magic, i32 seq_id, u32 n_stream, u32 n_cells,
-// n_cells x {i32 pos, u32 n_seq_id (= 1), i32 seq_id}, then the K/V rows. The seq_id differs between two
-// conversations by design; everything else (positions, K/V bytes) must be identical.
+// n_cells x {i32 pos, u32 n_seq_id (= 1), i32 seq_id}, then the K/V rows. The seq_id differs
+// between two conversations by design; everything else (positions, K/V bytes) must be identical.
 std::string WithoutSeqIds(const std::string& state) {
   std::string out = state;
   if (out.size() < 16) return out;
@@ -247,7 +252,8 @@ struct TwoTurns {
 };
 
 TwoTurns RunTwoTurns(LlamaEngine& e, const std::string& key, CacheTier evict_to) {
-  std::vector<ChatMessage> msgs = {{"system", Persona(4)}, {"user", "What is your favourite bread?"}};
+  std::vector<ChatMessage> msgs = {{"system", Persona(4)},
+                                   {"user", "What is your favourite bread?"}};
   Outcome t1 = RunGen(e, Chat(key, msgs, 16));
   EXPECT_TRUE(t1.result.ok());
   if (evict_to != CacheTier::kResident) {
@@ -263,7 +269,8 @@ TwoTurns RunTwoTurns(LlamaEngine& e, const std::string& key, CacheTier evict_to)
     if (before.ok() && after.ok()) {
       EXPECT_EQ(after->size(), before->size());
       EXPECT_TRUE(WithoutSeqIds(*after) == WithoutSeqIds(*before))
-          << "restored KV bytes differ: " << FirstDiff(WithoutSeqIds(*after), WithoutSeqIds(*before));
+          << "restored KV bytes differ: "
+          << FirstDiff(WithoutSeqIds(*after), WithoutSeqIds(*before));
     }
     // Evict again and let the next turn restore it on its own.
     EXPECT_TRUE(e.Evict(key, evict_to).ok());
@@ -280,7 +287,8 @@ TwoTurns RunTwoTurns(LlamaEngine& e, const std::string& key, CacheTier evict_to)
 
 TEST_F(LlamaEngineTest, EvictedToHostOrDiskResumesLikeResident) {
   LlamaEngineOptions o = Options();
-  o.disk_cache_dir = (fs::path(TOKKI_TEST_MODEL_DIR) / ("kv-" + std::to_string(::getpid()))).string();
+  o.disk_cache_dir =
+      (fs::path(TOKKI_TEST_MODEL_DIR) / ("kv-" + std::to_string(::getpid()))).string();
   auto e = Open(o);
   ASSERT_TRUE(e);
   TwoTurns resident = RunTwoTurns(*e, "resident", CacheTier::kResident);
@@ -306,7 +314,8 @@ TEST_F(LlamaEngineTest, EvictedToHostOrDiskResumesLikeResident) {
 
 TEST_F(LlamaEngineTest, CorruptDiskSnapshotIsRecomputed) {
   LlamaEngineOptions o = Options();
-  o.disk_cache_dir = (fs::path(TOKKI_TEST_MODEL_DIR) / ("kvc-" + std::to_string(::getpid()))).string();
+  o.disk_cache_dir =
+      (fs::path(TOKKI_TEST_MODEL_DIR) / ("kvc-" + std::to_string(::getpid()))).string();
   auto e = Open(o);
   ASSERT_TRUE(e);
   std::vector<ChatMessage> msgs = {{"system", Persona(5)}, {"user", "Hi"}};
@@ -336,14 +345,14 @@ TEST_F(LlamaEngineTest, BatchedGivesSameGreedyTokensAsAlone) {
   std::vector<std::string> alone(n);
   for (int i = 0; i < n; ++i) {
     alone[i] = RunGen(*e, Chat("alone" + std::to_string(i),
-                            {{"system", Persona(10 + i)}, {"user", "Say something nice."}}, 24))
+                               {{"system", Persona(10 + i)}, {"user", "Say something nice."}}, 24))
                    .text;
   }
   std::vector<std::future<Outcome>> futs;
   for (int i = 0; i < n; ++i) {
     futs.push_back(std::async(std::launch::async, [&, i] {
       return RunGen(*e, Chat("batched" + std::to_string(i),
-                          {{"system", Persona(10 + i)}, {"user", "Say something nice."}}, 24));
+                             {{"system", Persona(10 + i)}, {"user", "Say something nice."}}, 24));
     }));
   }
   for (int i = 0; i < n; ++i) {
@@ -435,7 +444,8 @@ TEST_F(LlamaEngineTest, ThirtyTwoConcurrentConversations) {
   for (int i = 0; i < n; ++i) {
     futs.push_back(std::async(std::launch::async, [&, i] {
       const std::string key = "u" + std::to_string(i);
-      std::vector<ChatMessage> msgs = {{"system", Persona(i % 4)}, {"user", "Hi, I am user " + std::to_string(i)}};
+      std::vector<ChatMessage> msgs = {{"system", Persona(i % 4)},
+                                       {"user", "Hi, I am user " + std::to_string(i)}};
       GenerateRequest r = Chat(key, msgs, 12);
       r.prefix_key = "char" + std::to_string(i % 4);
       r.n_static_messages = 1;

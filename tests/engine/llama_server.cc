@@ -63,12 +63,13 @@ bool Healthy(int port) {
 
 }  // namespace
 
-bool LlamaServer::Start(const std::string& model, const std::vector<std::string>& extra_args, int timeout_s) {
+bool LlamaServer::Start(const std::string& model, const std::vector<std::string>& extra_args,
+                        int timeout_s) {
   const std::string bin = Binary();
   if (!std::filesystem::exists(bin)) return false;
   port_ = FreePort();
-  std::vector<std::string> args = {bin, "-m", model, "--host", "127.0.0.1", "--port",
-                                   std::to_string(port_), "--log-disable"};
+  std::vector<std::string> args = {
+      bin, "-m", model, "--host", "127.0.0.1", "--port", std::to_string(port_), "--log-disable"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());

@@ -20,7 +20,8 @@ class LlamaServer {
   LlamaServer& operator=(const LlamaServer&) = delete;
 
   // Starts the server and waits (up to `timeout_s`) until /health answers 200.
-  bool Start(const std::string& model, const std::vector<std::string>& extra_args, int timeout_s = 60);
+  bool Start(const std::string& model, const std::vector<std::string>& extra_args,
+             int timeout_s = 60);
   void Stop();
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   int port() const { return port_; }

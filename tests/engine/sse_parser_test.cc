@@ -18,7 +18,8 @@ std::vector<SseEvent> ParseInPieces(const std::string& text, size_t piece) {
 
 TEST(SseParserTest, SplitsEventsWhateverTheChunking) {
   const std::string text =
-      ": heartbeat\n\ndata: {\"a\":1}\n\nevent: token\r\nid: 7\r\ndata: line1\r\ndata: line2\r\n\r\n"
+      ": heartbeat\n\ndata: {\"a\":1}\n\nevent: token\r\nid: 7\r\ndata: line1\r\ndata: "
+      "line2\r\n\r\n"
       "data:no-space\r\rdata: [DONE]\n\n";
   for (size_t piece : {1, 2, 3, 7, 1000}) {
     auto ev = ParseInPieces(text, piece);
