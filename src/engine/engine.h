@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/result.h"
@@ -35,14 +36,17 @@ struct SamplingParams {
   float top_p = 0.95f;
   float min_p = 0.05f;
   int top_k = 40;
-  float repeat_penalty = 1.0f;    // 1.0 = off
+  float repeat_penalty = 1.0f;  // 1.0 = off
   int repeat_last_n = 64;
-  float dry_multiplier = 0.0f;    // 0 = DRY off
+  float dry_multiplier = 0.0f;  // 0 = DRY off
   float dry_base = 1.75f;
   int dry_allowed_length = 2;
   uint32_t seed = 0xFFFFFFFF;     // 0xFFFFFFFF = random
   bool ignore_eos = false;        // for benchmarks: always produce max_tokens
   std::vector<std::string> stop;  // stop strings (not included in the output)
+  // Additive logit bias per token id of the engine's tokenizer (e.g. LlamaEngine::Tokenize;
+  // a remote backend passes it on as OpenAI `logit_bias`).
+  std::vector<std::pair<int32_t, float>> logit_bias;
 };
 
 struct GenerateRequest {
@@ -89,10 +93,10 @@ class Generation {
 };
 
 struct ModelInfo {
-  std::string name;            // model or backend name
-  std::string backend;         // "llama.cpp" | "openai" | ...
-  int n_ctx = 0;               // context window in tokens (0 = unknown)
-  bool is_generated = false;   // a random-weight model made by `tokki model gen`
+  std::string name;           // model or backend name
+  std::string backend;        // "llama.cpp" | "openai" | ...
+  int n_ctx = 0;              // context window in tokens (0 = unknown)
+  bool is_generated = false;  // a random-weight model made by `tokki model gen`
 };
 
 // Counters for /metrics.
@@ -117,7 +121,7 @@ class Engine {
   // Queues a generation. Returns kUnavailable at once when the queue is full (the API
   // answers 503 with Retry-After), kInvalidArgument for a bad request.
   virtual Result<std::shared_ptr<Generation>> Submit(GenerateRequest request,
-                                                      GenerateCallbacks callbacks) = 0;
+                                                     GenerateCallbacks callbacks) = 0;
 
   // Number of tokens `text` takes with this engine's tokenizer (an estimate when the
   // engine has none).
