@@ -1,0 +1,65 @@
+// Friends: everyone liked, newest conversation first, with the last message and time.
+import { useEffect, useState } from 'preact/hooks';
+import { api, ApiError, type Friend } from '../api';
+import { Avatar, Empty, Spinner } from '../components/common';
+import { relTime, t } from '../i18n';
+import { useApp } from '../state';
+
+export function FriendsScreen() {
+  const { toast } = useApp();
+  const [items, setItems] = useState<Friend[] | null>(null);
+
+  const load = () =>
+    api<{ items: Friend[] }>('GET', '/api/friends')
+      .then((r) => setItems(r.items))
+      .catch((e) => {
+        setItems([]);
+        toast(e instanceof ApiError ? e.message : t('error_generic'), 'error');
+      });
+
+  useEffect(() => {
+    load();
+    const f = () => load();
+    window.addEventListener('tokki:event', f);
+    return () => window.removeEventListener('tokki:event', f);
+  }, []);
+
+  return (
+    <section class="page friends" aria-labelledby="friends-title">
+      <header class="page-head">
+        <h1 id="friends-title">{t('nav_friends')}</h1>
+      </header>
+      {items === null ? (
+        <Spinner />
+      ) : items.length === 0 ? (
+        <Empty title={t('friends_empty')} hint={t('friends_empty_hint')}>
+          <a class="btn btn-primary" href="#/discover">
+            {t('go_discover')}
+          </a>
+        </Empty>
+      ) : (
+        <ul class="friend-list">
+          {items.map((f) => (
+            <li key={String(f.conversation_id)}>
+              <a class="friend" href={`#/chat/${encodeURIComponent(String(f.conversation_id))}`}>
+                <Avatar name={f.character.name} url={f.character.avatar_url} size={56} />
+                <span class="friend-body">
+                  <span class="friend-top">
+                    <span class="friend-name">{f.character.name}</span>
+                    {f.character.real_person && <span class="mini-badge" title={t('ai_portrayal')}>AI</span>}
+                    <time class="friend-time" dateTime={new Date(f.updated_at).toISOString()}>
+                      {relTime(f.updated_at)}
+                    </time>
+                  </span>
+                  <span class="friend-last">
+                    {f.last_message ? (f.last_message.role === 'user' ? `${t('you')}: ` : '') + f.last_message.content : t('no_messages')}
+                  </span>
+                </span>
+              </a>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
