@@ -30,6 +30,7 @@ if (!base) {
 }
 base = base.replace(/\/$/, '');
 fs.mkdirSync(SHOTS, { recursive: true });
+for (const f of fs.readdirSync(SHOTS)) if (f.startsWith('FAIL-')) fs.rmSync(path.join(SHOTS, f));
 
 const browser = await chromium.launch({
   executablePath: CHROMIUM,

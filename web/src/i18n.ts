@@ -136,7 +136,7 @@ export type Key = keyof typeof en;
 type Dict = Record<Key, string>;
 
 const ko: Dict = {
-  app_name: '토끼',
+  app_name: 'Tokki',
   tagline: 'AI 친구를 만나고, 실시간으로 대화하세요.',
   demo_banner: '데모 모델: 답장은 무작위 문장입니다. 실제 답장을 받으려면 tokki를 --model FILE.gguf 또는 --backend-url URL 옵션으로 시작하세요.',
   login: '로그인',
@@ -262,7 +262,7 @@ const ko: Dict = {
 };
 
 const zh: Dict = {
-  app_name: '兔兔',
+  app_name: 'Tokki',
   tagline: '认识 AI 朋友，实时聊天。',
   demo_banner: '演示模型：回复是随机噪声。请使用 --model FILE.gguf 或 --backend-url URL 启动 tokki 以获得真实回复。',
   login: '登录',

@@ -16,14 +16,13 @@ export function monogram(name: string): string {
   return first ? first.toUpperCase() : '?';
 }
 
-/** Only same-origin relative URLs or blob:/data:image URLs may be used as image sources. */
+/** Only same-origin http(s) URLs, blob: URLs and data:image URLs may be used as image sources. */
 export function safeImageUrl(url: string | null | undefined): string | null {
-  if (!url) return null;
-  if (url.startsWith('/') && !url.startsWith('//')) return url;
-  if (url.startsWith('blob:') || url.startsWith('data:image/')) return url;
+  if (!url || typeof url !== 'string') return null;
+  if (url.startsWith('blob:') || /^data:image\/(png|jpeg|webp|gif);/i.test(url)) return url;
   try {
     const u = new URL(url, window.location.href);
-    if (u.protocol === 'http:' || u.protocol === 'https:') return u.href;
+    if ((u.protocol === 'http:' || u.protocol === 'https:') && u.origin === window.location.origin) return url;
   } catch {
     /* not a URL */
   }

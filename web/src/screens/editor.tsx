@@ -90,7 +90,11 @@ export function EditorScreen({ id }: { id?: string }) {
   if (!d) return <Spinner />;
   const set = <K extends keyof Draft>(k: K, v: Draft[K]) => {
     setD({ ...d, [k]: v });
-    if (errors[k]) setErrors({ ...errors, [k]: undefined });
+    if (errors[k]) {
+      const rest = { ...errors, [k]: undefined };
+      setErrors(rest);
+      if (!Object.values(rest).some(Boolean)) setFormError('');
+    }
   };
 
   async function submit(e: Event) {
