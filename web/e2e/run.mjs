@@ -292,6 +292,50 @@ await step('chat: edit and delete messages', async () => {
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid=message]').length === n - 1, count);
 });
 
+await step('deck: super like by dragging up', async () => {
+  await page.goto(`${base}/#/discover`);
+  await page.locator('[data-testid=top-card]').waitFor();
+  await page.waitForTimeout(300);
+  const name = await topName();
+  const box = await page.locator('[data-testid=top-card]').boundingBox();
+  const cx = box.x + box.width / 2;
+  const cy = box.y + box.height / 2;
+  await page.mouse.move(cx, cy);
+  await page.mouse.down();
+  await page.mouse.move(cx + 5, cy - 80, { steps: 5 });
+  await page.mouse.move(cx + 10, cy - 180, { steps: 5 });
+  await page.mouse.up();
+  await page.waitForURL(/#\/chat\//);
+  await page.locator('.chat-name', { hasText: name }).waitFor();
+});
+
+await step('deck: touch swipe right likes (touch screen)', async () => {
+  const touchCtx = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, locale: 'en-US' });
+  try {
+    await touchCtx.addCookies(await context.cookies());
+    const tp = await touchCtx.newPage();
+    await tp.goto(`${base}/#/discover`);
+    const card = tp.locator('[data-testid=top-card]');
+    await card.waitFor();
+    await tp.waitForTimeout(300);
+    const name = await tp.locator('[data-testid=top-card] .card-name > span').first().textContent();
+    const box = await card.boundingBox();
+    const x = box.x + box.width / 2;
+    const y = box.y + box.height / 2;
+    const cdp = await touchCtx.newCDPSession(tp);
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [{ x, y }] });
+    for (let i = 1; i <= 8; i++) {
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: [{ x: x + i * 30, y: y + i * 2 }] });
+      await tp.waitForTimeout(16);
+    }
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+    await tp.waitForURL(/#\/chat\//);
+    await tp.locator('.chat-name', { hasText: name }).waitFor();
+  } finally {
+    await touchCtx.close();
+  }
+});
+
 await step('friends list shows the new friend', async () => {
   await page.goto(`${base}/#/friends`);
   await page.locator('.friend-name', { hasText: likedName }).waitFor();
