@@ -72,7 +72,7 @@ export interface Conversation {
 
 export interface Friend {
   character: Character;
-  conversation_id: Id;
+  conversation_id: Id | null;
   last_message: Message | null;
   updated_at: number;
 }

@@ -107,7 +107,7 @@ export function ChatScreen({ id }: { id: string }) {
         const piece = typeof data.text === 'string' ? data.text : '';
         patch(replyId, (m) => ({ ...m, content: m.content + piece }));
       } else if (ev.event === 'done' && replyId !== null) {
-        patch(replyId, (m) => ({ ...m, status: data.finish_reason === 'stopped' || stopRequested.current ? 'stopped' : 'complete', finish_reason: data.finish_reason || '' }));
+        patch(replyId, (m) => ({ ...m, status: data.finish_reason === 'stopped' || data.finish_reason === 'cancelled' || stopRequested.current ? 'stopped' : 'complete', finish_reason: data.finish_reason || '' }));
       } else if (ev.event === 'error') {
         if (replyId !== null) patch(replyId, (m) => ({ ...m, status: 'failed' }));
         toast(data.message || t('error_generic'), 'error');

@@ -1,9 +1,9 @@
 // Friends: everyone liked, newest conversation first, with the last message and time.
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, type Friend } from '../api';
+import { api, ApiError, enc, type Conversation, type Friend } from '../api';
 import { Avatar, Empty, Spinner } from '../components/common';
 import { relTime, t } from '../i18n';
-import { useApp } from '../state';
+import { navigate, useApp } from '../state';
 
 export function FriendsScreen() {
   const { toast } = useApp();
@@ -40,8 +40,19 @@ export function FriendsScreen() {
       ) : (
         <ul class="friend-list">
           {items.map((f) => (
-            <li key={String(f.conversation_id)}>
-              <a class="friend" href={`#/chat/${encodeURIComponent(String(f.conversation_id))}`}>
+            <li key={String(f.character.id)}>
+              <a
+                class="friend"
+                href={f.conversation_id != null ? `#/chat/${enc(f.conversation_id)}` : `#/character/${enc(f.character.id)}`}
+                onClick={(e) => {
+                  if (f.conversation_id != null) return;
+                  // A friend without a conversation yet: start one (it opens with the greeting).
+                  e.preventDefault();
+                  api<Conversation>('POST', '/api/conversations', { character_id: f.character.id })
+                    .then((c) => navigate(`/chat/${enc(c.id)}`))
+                    .catch((err) => toast(err instanceof ApiError ? err.message : t('error_generic'), 'error'));
+                }}
+              >
                 <Avatar name={f.character.name} url={f.character.avatar_url} size={56} />
                 <span class="friend-body">
                   <span class="friend-top">
