@@ -79,7 +79,7 @@ export interface Friend {
 
 export interface ServerInfo {
   version: string;
-  model: { name: string; backend: string; n_ctx: number; is_generated: boolean };
+  model: { name: string; backend: string; n_ctx: number; is_generated: boolean } | null;
 }
 
 export class ApiError extends Error {

@@ -127,10 +127,10 @@ export function App() {
         Skip to content
       </a>
       <div class={`shell${showNav ? ' with-nav' : ''} route-${route.name}`}>
-        {server?.model?.is_generated && (
+        {server && (server.model === null || server.model?.is_generated) && (
           <div class="demo-banner" role="status">
             <span aria-hidden="true">⚠︎ </span>
-            {t('demo_banner')}
+            {server.model === null ? t('no_model_banner') : t('demo_banner')}
           </div>
         )}
         {showNav && (

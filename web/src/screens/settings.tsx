@@ -94,7 +94,8 @@ export function SettingsScreen() {
         <p class="muted">{t('signed_in_as', { name: user?.username || '' })}</p>
         {server && (
           <p class="muted small">
-            {t('server')}: tokki {server.version} · {server.model?.name} ({server.model?.backend})
+            {t('server')}: tokki {server.version}
+            {server.model ? ` · ${server.model.name} (${server.model.backend})` : ''}
           </p>
         )}
         <button class="btn danger" onClick={logout}>
