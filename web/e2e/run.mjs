@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { createMockServer } from './mock-server.mjs';
 
@@ -112,6 +113,35 @@ async function apiCall(method, url, body) {
     },
     [method, url, body],
   );
+}
+
+/** A small gradient PNG (a stand-in avatar photo) made without any image library. */
+function gradientPng(w, h) {
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(zlib.crc32(td) >>> 0);
+    return Buffer.concat([len, td, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 2;
+  const raw = Buffer.alloc((w * 3 + 1) * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const o = y * (w * 3 + 1) + 1 + x * 3;
+      const d = Math.hypot(x - w * 0.5, y - h * 0.38) / (w * 0.28);
+      const sun = d < 1 ? 1 : 0;
+      raw[o] = sun ? 255 : 120 + (100 * y) / h;
+      raw[o + 1] = sun ? 214 : 170 - (90 * y) / h;
+      raw[o + 2] = sun ? 120 : 90 + (40 * x) / w;
+    }
+  }
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
 }
 
 const user = `e2e_${Date.now().toString(36)}`;
@@ -267,9 +297,9 @@ await step('chat: stop a streaming reply', async () => {
     const all = document.querySelectorAll('[data-testid=message]');
     const last = all[all.length - 1];
     return last && last.getAttribute('data-status') === 'streaming' && last.querySelector('.bubble').textContent.length > 5;
-  });
+  }).catch(() => { throw new Error('the slow reply never showed as streaming'); });
   await page.getByRole('button', { name: 'Stop' }).click();
-  await waitLastStatus('stopped');
+  await waitLastStatus('stopped').catch(async () => { throw new Error(`reply not stopped; last status ${await lastMsg().getAttribute('data-status')}`); });
   await lastMsg().getByText('Stopped').waitFor();
   await page.getByRole('button', { name: 'Send' }).waitFor();
 });
@@ -368,8 +398,7 @@ await step('create character (validation, preview, save)', async () => {
   await page.getByLabel('Alternate greetings 1').fill('Back for more basil?');
   await page.getByLabel('Tags').fill('garden, companion');
   await page.getByLabel('Public — in everyone’s deck').check();
-  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==', 'base64');
-  await page.getByLabel('Avatar').setInputFiles({ name: 'hana.png', mimeType: 'image/png', buffer: png });
+  await page.getByLabel('Avatar').setInputFiles({ name: 'hana.png', mimeType: 'image/png', buffer: gradientPng(240, 300) });
   await page.locator('.editor-preview .card-photo img[src^="blob:"]').waitFor();
   await page.locator('.editor-preview .card-name', { hasText: 'Hana the Gardener' }).waitFor();
   await page.locator('.editor-preview .chip', { hasText: '#garden' }).waitFor();
@@ -404,6 +433,15 @@ await step('import a JSON card and reject a broken file', async () => {
   await input.setInputFiles({ name: 'iris.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(card)) });
   await page.getByText('Imported Imported Iris.').waitFor();
   await shot('08-import');
+  // Drag and drop a second card onto the drop zone.
+  await page.evaluate((text) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([text], 'dropped.json', { type: 'application/json' }));
+    const zone = document.querySelector('.dropzone');
+    zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, JSON.stringify({ ...card, data: { ...card.data, name: 'Dropped Dana' } }));
+  await page.getByText('Imported Dropped Dana.').waitFor();
   await input.setInputFiles({ name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from('{"spec": "chara_card_v2", "data": ') });
   const alert = page.locator('.form-error[role=alert]');
   await alert.waitFor();
@@ -445,6 +483,12 @@ await step('XSS: card and message text renders literally, no script runs', async
   assert((await page.locator('main img[src="x"], main a[href^="javascript:"]').count()) === 0, 'markup reached the DOM');
   const xss = await page.evaluate(() => window.__xss);
   assert(xss.length === 0, `script ran: ${xss.join(',')}`);
+});
+
+await step('studio lists own characters', async () => {
+  await page.goto(`${base}/#/studio`);
+  for (const n of ['Hana the Gardener', 'Imported Iris', 'Dropped Dana']) await page.locator('.char-tile-name', { hasText: n }).waitFor();
+  await shot('14-studio-list');
 });
 
 await step('settings: persona saved, UI language switches ko/zh/en, theme', async () => {

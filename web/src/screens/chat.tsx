@@ -36,8 +36,12 @@ export function ChatScreen({ id }: { id: string }) {
     toast(e instanceof ApiError ? e.message : t('error_generic'), 'error');
   };
 
+  // Bumped whenever a stream starts, so that a list fetched before it cannot overwrite it.
+  const epoch = useRef(0);
   async function reload() {
+    const e = epoch.current;
     const r = await api<{ items: Message[]; next_cursor: string | null }>('GET', `${base}/messages?limit=50`);
+    if (e !== epoch.current || abortRef.current) return;
     setMsgs(r.items);
     setOlder(r.next_cursor);
   }
@@ -75,6 +79,7 @@ export function ChatScreen({ id }: { id: string }) {
   async function runStream(op: Op, open: (signal: AbortSignal) => Promise<Response>, target?: Message, tempId?: string) {
     const ctrl = new AbortController();
     abortRef.current = ctrl;
+    epoch.current++;
     stopRequested.current = false;
     stickBottom.current = true;
     setBusy(true);
@@ -133,6 +138,7 @@ export function ChatScreen({ id }: { id: string }) {
       fail(e);
     } finally {
       abortRef.current = null;
+      epoch.current++;
       setReconnecting(false);
       setStreamingId(null);
       setBusy(false);

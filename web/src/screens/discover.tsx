@@ -79,9 +79,13 @@ export function DiscoverScreen() {
     if (!loading && !exhausted && cards.length < PREFETCH_BELOW) fetchMore();
   }, [cards.length, loading, exhausted]);
 
+  // Handlers read the deck through a ref: a key press can arrive before effects re-bind.
+  const cardsRef = useRef(cards);
+  cardsRef.current = cards;
+
   const act = useCallback(
     async (action: SwipeAction) => {
-      const card = cards[0];
+      const card = cardsRef.current[0];
       const el = topRef.current;
       if (!card || busy.current) return;
       busy.current = true;
@@ -109,7 +113,7 @@ export function DiscoverScreen() {
         setCards((cs) => [card, ...cs]);
       }
     },
-    [cards, toast],
+    [toast],
   );
 
   const undo = useCallback(async () => {
