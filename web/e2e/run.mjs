@@ -176,7 +176,11 @@ await step('deck: pass by mouse drag', async () => {
   const box = await page.locator('[data-testid=top-card]').boundingBox();
   const cx = box.x + box.width / 2;
   const cy = box.y + box.height / 2;
-  // A short drag snaps back.
+  // A tap shows the description; a short drag snaps back.
+  await page.mouse.click(cx, cy);
+  await page.locator('[data-testid=top-card] .card-desc').waitFor();
+  await page.mouse.click(cx, cy);
+  await page.locator('[data-testid=top-card] .card-desc').waitFor({ state: 'detached' });
   await page.mouse.move(cx, cy);
   await page.mouse.down();
   await page.mouse.move(cx - 30, cy, { steps: 4 });

@@ -34,6 +34,7 @@ export function DiscoverScreen() {
   const [filters, setFilters] = useState<Filters>(loadFilters);
   const [showFilters, setShowFilters] = useState(false);
   const [returning, setReturning] = useState<Id | null>(null);
+  const [expanded, setExpanded] = useState(false);
   const seen = useRef(new Set<string>());
   const passed = useRef<Character[]>([]);
   const fetching = useRef(false);
@@ -89,6 +90,7 @@ export function DiscoverScreen() {
       const el = topRef.current;
       if (!card || busy.current) return;
       busy.current = true;
+      setExpanded(false);
       if (el) {
         el.classList.add('flying');
         el.style.setProperty('--like', action === 'like' ? '1' : '0');
@@ -181,6 +183,11 @@ export function DiscoverScreen() {
     drag.current = null;
     el.classList.remove('dragging');
     const action = classifySwipe({ dx: d.dx, dy: d.dy, dtMs: performance.now() - d.t, width: el.offsetWidth });
+    if (!action && Math.abs(d.dx) < 6 && Math.abs(d.dy) < 6) {
+      el.style.transform = '';
+      setExpanded((x) => !x); // a tap shows or hides the description
+      return;
+    }
     if (action) {
       act(action);
     } else {
@@ -243,7 +250,7 @@ export function DiscoverScreen() {
                 aria-hidden={i === 0 ? undefined : 'true'}
                 data-testid={i === 0 ? 'top-card' : undefined}
               >
-                <CharacterCard c={c}>
+                <CharacterCard c={c} expanded={i === 0 && expanded}>
                   <div class="stamp stamp-like" aria-hidden="true">{t('like')}</div>
                   <div class="stamp stamp-pass" aria-hidden="true">{t('pass')}</div>
                   <div class="stamp stamp-super" aria-hidden="true">{t('superlike')}</div>

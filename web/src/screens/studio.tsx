@@ -103,7 +103,17 @@ export function CharacterScreen({ id }: { id: string }) {
   return (
     <section class="page character-page" aria-label={c.name}>
       <header class="page-head">
-        <a class="icon-btn" href="#/studio" aria-label={t('back')}>
+        <a
+          class="icon-btn"
+          href="#/studio"
+          aria-label={t('back')}
+          onClick={(e) => {
+            if (window.history.length > 1) {
+              e.preventDefault();
+              window.history.back();
+            }
+          }}
+        >
           <Icon name="back" />
         </a>
         <h1>{c.name}</h1>
