@@ -3,8 +3,9 @@
 // and resuming a dropped stream with Last-Event-ID.
 import { memo } from 'preact/compat';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, enc, readSse, request, streamRequest, type Conversation, type Id, type Message } from '../api';
+import { api, ApiError, enc, request, streamRequest, type Conversation, type Id, type Message } from '../api';
 import type { SseEvent } from '../sse';
+import { runResumableStream } from '../stream';
 import { Avatar, PortrayalBadge, Spinner } from '../components/common';
 import { Icon } from '../components/icons';
 import { t } from '../i18n';
@@ -84,7 +85,6 @@ export function ChatScreen({ id }: { id: string }) {
     stickBottom.current = true;
     setBusy(true);
     let replyId: Id | null = null;
-    let lastId: string | null = null;
     const onEvent = (ev: SseEvent) => {
       let data: any = {};
       try {
@@ -119,19 +119,19 @@ export function ChatScreen({ id }: { id: string }) {
       }
     };
     try {
-      let res = await open(ctrl.signal);
-      for (let attempt = 0; ; attempt++) {
-        const r = await readSse(res, onEvent, lastId);
-        lastId = r.lastEventId;
-        if (r.finished || stopRequested.current) break;
-        if (replyId === null || attempt >= MAX_RESUMES) throw new ApiError(0, 'stream_dropped', t('error_generic'));
-        setReconnecting(true);
-        await new Promise((ok) => setTimeout(ok, 250 * (attempt + 1)));
-        const headers: Record<string, string> = { Accept: 'text/event-stream' };
-        if (lastId !== null) headers['Last-Event-ID'] = lastId;
-        res = await request('GET', `${base}/messages/${enc(replyId)}/stream`, undefined, { headers, signal: ctrl.signal });
-        setReconnecting(false);
-      }
+      await runResumableStream({
+        open,
+        resume: (mid, lastId, signal) => {
+          const headers: Record<string, string> = { Accept: 'text/event-stream' };
+          if (lastId !== null) headers['Last-Event-ID'] = lastId;
+          return request('GET', `${base}/messages/${enc(mid)}/stream`, undefined, { headers, signal });
+        },
+        onEvent,
+        signal: ctrl.signal,
+        stopped: () => stopRequested.current,
+        onReconnecting: setReconnecting,
+        maxResumes: MAX_RESUMES,
+      });
     } catch (e) {
       if (replyId !== null && !stopRequested.current) patch(replyId, (m) => ({ ...m, status: 'failed' }));
       if (tempId) setMsgs((ms) => (ms ? ms.filter((m) => m.id !== tempId) : ms));
