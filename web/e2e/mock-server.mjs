@@ -476,10 +476,12 @@ export function createMockServer(opts = {}) {
       if (!b || !['pass', 'like', 'superlike'].includes(b.action)) return err(res, 400, 'invalid_argument', 'action must be pass, like or superlike');
       const c = characters.get(Number(b.character_id));
       if (!c || !canSee(c, user)) return err(res, 404, 'not_found', 'no such character');
+      if (c.owner_id === user.id) return err(res, 400, 'invalid_argument', 'you cannot swipe your own character');
+      if (swipes.some((s) => s.user_id === user.id && s.character_id === c.id && !s.undone)) return err(res, 409, 'conflict', 'this character was already swiped');
       swipes.push({ user_id: user.id, character_id: c.id, action: b.action, undone: false });
       const out = { action: b.action, character_id: c.id };
       if (b.action !== 'pass') { const conv = createConversation(user, c); out.conversation_id = conv.id; out.conversation = convJson(conv); }
-      return send(res, 200, out);
+      return send(res, 201, out);
     }
     if (p === '/api/deck/undo' && m === 'POST') {
       const last = [...swipes].reverse().find((s) => s.user_id === user.id && !s.undone);

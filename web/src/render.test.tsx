@@ -5,6 +5,7 @@ import { Avatar, CharacterCard, monogram, safeImageUrl } from './components/comm
 import { filenameHeader } from './screens/import';
 import { parseTags, validateDraft, type Draft } from './screens/editor';
 import { validateCredentials } from './screens/auth';
+import { RichText, fillPlaceholders, segments } from './components/richtext';
 
 const EVIL = {
   name: '<img src=x onerror="window.__pwned=1">Evil',
@@ -63,6 +64,26 @@ describe('rendering untrusted text', () => {
   });
 });
 
+describe('RichText', () => {
+  it('fills placeholders and italicises *narration* using elements, not HTML', () => {
+    root = document.createElement('div');
+    render(<RichText text={'*waves at {{user}}* I am {{char}}. <b>x</b> *<img src=x onerror=alert(1)>*'} char="Mina" user="Jun" />, root);
+    expect(root.textContent).toBe('waves at Jun I am Mina. <b>x</b> <img src=x onerror=alert(1)>');
+    const ems = root.querySelectorAll('em');
+    expect(ems.length).toBe(2);
+    expect(ems[0].textContent).toBe('waves at Jun');
+    expect(ems[1].textContent).toBe('<img src=x onerror=alert(1)>');
+    expect(root.querySelectorAll('b, img').length).toBe(0);
+  });
+
+  it('splits segments; lone or multi-line asterisks stay literal', () => {
+    expect(segments('a *b* c')).toEqual([{ text: 'a ', em: false }, { text: 'b', em: true }, { text: ' c', em: false }]);
+    expect(segments('2 * 3 = 6')).toEqual([{ text: '2 * 3 = 6', em: false }]);
+    expect(segments('*a\nb*')).toEqual([{ text: '*a\nb*', em: false }]);
+    expect(fillPlaceholders('{{Char}} & {{ user }}', 'A', 'B')).toBe('A & B');
+  });
+});
+
 describe('form helpers', () => {
   const draft = (over: Partial<Draft>): Draft => ({
     name: 'A', tagline: '', description: '', personality: '', scenario: '', first_mes: 'hi', alternate_greetings: [], mes_example: '',
@@ -72,8 +93,9 @@ describe('form helpers', () => {
   it('validates required fields and lengths', () => {
     expect(validateDraft(draft({}))).toEqual({});
     expect(Object.keys(validateDraft(draft({ name: '  ', first_mes: '' })))).toEqual(['name', 'first_mes']);
-    expect(validateDraft(draft({ tagline: 'x'.repeat(141) })).tagline).toMatch(/140/);
-    expect(validateDraft(draft({ name: '가'.repeat(100) }))).toEqual({});
+    expect(validateDraft(draft({ tagline: 'x'.repeat(301) })).tagline).toMatch(/300/);
+    expect(validateDraft(draft({ name: '가'.repeat(128) }))).toEqual({});
+    expect(validateDraft(draft({ name: '가'.repeat(129) })).name).toMatch(/128/);
   });
 
   it('parses tags from commas, CJK commas and hashes, dropping duplicates', () => {

@@ -3,6 +3,7 @@
 // Every piece of card text is rendered as a text node, never as HTML.
 import type { Character } from '../api';
 import { t } from '../i18n';
+import { RichText } from './richtext';
 
 function hue(s: string): number {
   let h = 0;
@@ -57,7 +58,7 @@ export const langLabel = (l: string) => LANG_LABEL[l] || l.toUpperCase();
 export type CardLike = Pick<Character, 'name' | 'tagline' | 'tags' | 'language' | 'real_person' | 'avatar_url'> & { description?: string };
 
 /** The big photo-style card. `children` are overlays (drag stamps). */
-export function CharacterCard({ c, children, expanded = false }: { c: CardLike; children?: preact.ComponentChildren; expanded?: boolean }) {
+export function CharacterCard({ c, children, expanded = false, user = '' }: { c: CardLike; children?: preact.ComponentChildren; expanded?: boolean; user?: string }) {
   const src = safeImageUrl(c.avatar_url);
   return (
     <article class="card" style={{ '--h': String(hue(c.name || '?')) }} aria-label={c.name}>
@@ -74,8 +75,16 @@ export function CharacterCard({ c, children, expanded = false }: { c: CardLike; 
           <span>{c.name || '…'}</span>
           <span class="chip chip-lang">{langLabel(c.language || 'en')}</span>
         </h2>
-        {c.tagline && <p class="card-tagline">{c.tagline}</p>}
-        {expanded && c.description && <p class="card-desc">{c.description}</p>}
+        {c.tagline && (
+          <p class="card-tagline">
+            <RichText text={c.tagline} char={c.name} user={user} />
+          </p>
+        )}
+        {expanded && c.description && (
+          <p class="card-desc">
+            <RichText text={c.description} char={c.name} user={user} />
+          </p>
+        )}
         {c.tags && c.tags.length > 0 && (
           <ul class="tags" aria-label={t('tags')}>
             {c.tags.slice(0, 6).map((tag) => (

@@ -10,13 +10,14 @@ import { Avatar, PortrayalBadge, Spinner } from '../components/common';
 import { Icon } from '../components/icons';
 import { t } from '../i18n';
 import { useApp } from '../state';
+import { RichText } from '../components/richtext';
 
 const MAX_RESUMES = 5;
 
 type Op = 'send' | 'regenerate' | 'continue';
 
 export function ChatScreen({ id }: { id: string }) {
-  const { toast } = useApp();
+  const { toast, user } = useApp();
   const [conv, setConv] = useState<Conversation | null>(null);
   const [msgs, setMsgs] = useState<Message[] | null>(null);
   const [older, setOlder] = useState<string | null>(null);
@@ -269,6 +270,7 @@ export function ChatScreen({ id }: { id: string }) {
             key={String(m.id)}
             m={m}
             name={name}
+            userName={user?.display_name || user?.username || ''}
             avatar={ch?.avatar_url ?? null}
             isFirst={i === 0 && !older}
             isLastAssistant={i === lastAssistant}
@@ -346,6 +348,7 @@ function Typing({ name, avatar }: { name: string; avatar: string | null }) {
 interface RowProps {
   m: Message;
   name: string;
+  userName: string;
   avatar: string | null;
   isFirst: boolean;
   isLastAssistant: boolean;
@@ -391,7 +394,7 @@ const MessageRow = memo(function MessageRow(p: RowProps) {
           </div>
         ) : (
           <div class={`bubble${streaming ? ' streaming' : ''}`}>
-            {m.content}
+            <RichText text={m.content} char={p.name} user={p.userName} />
             {streaming && !m.content && (
               <span class="typing inline" aria-label={t('typing', { name: p.name })}>
                 <span />

@@ -27,7 +27,7 @@ const PREFETCH_BELOW = 4;
 const BATCH = 10;
 
 export function DiscoverScreen() {
-  const { toast } = useApp();
+  const { toast, user } = useApp();
   const [cards, setCards] = useState<Character[]>([]);
   const [loading, setLoading] = useState(true);
   const [exhausted, setExhausted] = useState(false);
@@ -250,7 +250,7 @@ export function DiscoverScreen() {
                 aria-hidden={i === 0 ? undefined : 'true'}
                 data-testid={i === 0 ? 'top-card' : undefined}
               >
-                <CharacterCard c={c} expanded={i === 0 && expanded}>
+                <CharacterCard c={c} expanded={i === 0 && expanded} user={user?.display_name || user?.username || ''}>
                   <div class="stamp stamp-like" aria-hidden="true">{t('like')}</div>
                   <div class="stamp stamp-pass" aria-hidden="true">{t('pass')}</div>
                   <div class="stamp stamp-super" aria-hidden="true">{t('superlike')}</div>

@@ -22,8 +22,8 @@ export interface Draft {
 }
 
 export const LIMITS: Partial<Record<keyof Draft, number>> = {
-  name: 100,
-  tagline: 140,
+  name: 128,
+  tagline: 300,
   description: 20000,
   personality: 10000,
   scenario: 10000,
@@ -43,7 +43,8 @@ export function parseTags(s: string): string[] {
     .split(/[,，、#\n]/)
     .map((x) => x.trim())
     .filter((x) => x && !seen.has(x.toLowerCase()) && seen.add(x.toLowerCase()))
-    .slice(0, 20);
+    .map((x) => [...x].slice(0, 48).join(''))
+    .slice(0, 32);
 }
 
 export function validateDraft(d: Draft): Partial<Record<keyof Draft, string>> {

@@ -63,7 +63,7 @@ export function FriendsScreen() {
                     </time>
                   </span>
                   <span class="friend-last">
-                    {f.last_message ? (f.last_message.role === 'user' ? `${t('you')}: ` : '') + f.last_message.content : t('no_messages')}
+                    {f.last_message ? (f.last_message.role === 'user' ? `${t('you')}: ` : '') + f.last_message.content.replace(/\*/g, '') : t('no_messages')}
                   </span>
                 </span>
               </a>

@@ -5,6 +5,7 @@ import { Avatar, CharacterCard, Empty, Spinner } from '../components/common';
 import { Icon } from '../components/icons';
 import { t } from '../i18n';
 import { navigate, useApp } from '../state';
+import { RichText } from '../components/richtext';
 
 export async function listMine(): Promise<Character[]> {
   const out: Character[] = [];
@@ -66,7 +67,8 @@ export function StudioScreen() {
 }
 
 export function CharacterScreen({ id }: { id: string }) {
-  const { toast } = useApp();
+  const { toast, user } = useApp();
+  const me = user?.display_name || user?.username || '';
   const [c, setC] = useState<Character | null>(null);
   const [missing, setMissing] = useState(false);
   useEffect(() => {
@@ -120,7 +122,7 @@ export function CharacterScreen({ id }: { id: string }) {
       </header>
       <div class="character-layout">
         <div class="character-card-wrap">
-          <CharacterCard c={c} expanded />
+          <CharacterCard c={c} expanded user={me} />
         </div>
         <div class="character-side">
           <div class="row-wrap">
@@ -137,13 +139,17 @@ export function CharacterScreen({ id }: { id: string }) {
           {c.description && (
             <>
               <h2 class="section-title">{t('description')}</h2>
-              <p class="prose">{c.description}</p>
+              <p class="prose">
+                <RichText text={c.description} char={c.name} user={me} />
+              </p>
             </>
           )}
           {c.scenario && (
             <>
               <h2 class="section-title">{t('scenario')}</h2>
-              <p class="prose">{c.scenario}</p>
+              <p class="prose">
+                <RichText text={c.scenario} char={c.name} user={me} />
+              </p>
             </>
           )}
           <h2 class="section-title">{t('export')}</h2>
