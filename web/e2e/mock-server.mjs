@@ -122,7 +122,7 @@ export function createMockServer(opts = {}) {
     const sibs = siblings(m);
     return {
       id: m.id, conversation_id: m.conversation_id, role: m.role, content: m.content, status: m.status,
-      parent_id: m.parent_id, alternative_index: sibs.indexOf(m), alternatives: sibs.length,
+      parent_id: m.parent_id || null, alternative_index: sibs.indexOf(m), alternatives: sibs.length,
       rating: m.rating, finish_reason: m.finish_reason, created_at: m.created_at,
     };
   }

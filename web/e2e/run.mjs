@@ -225,6 +225,7 @@ await step('chat: AI-portrayal label and greeting alternatives', async () => {
   const real = await page.locator('.chat-head').getByText('AI portrayal — not the real person').count();
   const conv = await apiCall('GET', `/api/conversations/${page.url().split('/chat/')[1]}`);
   assert(!!conv.json?.character?.real_person === real > 0, 'portrayal label does not match real_person');
+  await shot('03a-chat-greeting');
   const alt = page.locator('[data-testid=alt-count]').first();
   if (await alt.count()) {
     const before = await lastMsg().locator('.bubble').textContent();

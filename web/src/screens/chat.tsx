@@ -372,7 +372,8 @@ const MessageRow = memo(function MessageRow(p: RowProps) {
   const mine = m.role === 'user';
   const streaming = m.status === 'streaming';
   const showAlts = m.role === 'assistant' && m.alternatives > 1 && (p.isLastAssistant || p.isFirst);
-  const showTools = m.role === 'assistant' && p.isLastAssistant && !streaming;
+  // Greetings (no parent) switch between alternate greetings instead of regenerating.
+  const showTools = m.role === 'assistant' && p.isLastAssistant && !streaming && m.parent_id !== null && m.parent_id !== undefined;
   return (
     <div class={`msg ${mine ? 'msg-user' : 'msg-assistant'}`} data-status={m.status} data-testid="message">
       {!mine && <Avatar name={p.name} url={p.avatar} size={32} class="msg-avatar" />}

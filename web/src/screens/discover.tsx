@@ -120,11 +120,11 @@ export function DiscoverScreen() {
 
   const undo = useCallback(async () => {
     try {
-      const r = await api<{ character_id: Id }>('POST', '/api/deck/undo');
+      const r = await api<{ character_id: Id; character?: Character }>('POST', '/api/deck/undo');
       const idx = passed.current.findIndex((c) => String(c.id) === String(r.character_id));
       let card: Character;
       if (idx >= 0) card = passed.current.splice(idx, 1)[0];
-      else card = await api<Character>('GET', `/api/characters/${encodeURIComponent(String(r.character_id))}`);
+      else card = r.character ?? (await api<Character>('GET', `/api/characters/${encodeURIComponent(String(r.character_id))}`));
       setReturning(card.id);
       setCards((cs) => [card, ...cs.filter((c) => c.id !== card.id)]);
       setExhausted(false);
