@@ -79,6 +79,16 @@ export function App() {
     if (user && authRoute) navigate('/discover', true);
   }, [user, authRoute]);
 
+  // Move focus to the new screen on navigation (not on first load), for screen readers.
+  const firstRoute = useRef(true);
+  useEffect(() => {
+    if (firstRoute.current) {
+      firstRoute.current = false;
+      return;
+    }
+    if (route.name !== 'chat') document.getElementById('main')?.focus({ preventScroll: true });
+  }, [route.name, route.params.id]);
+
   useEffect(() => {
     document.title = `${t('app_name')} · ${t((NAV.find((n) => n.route.includes(route.name))?.label || 'tagline') as Key)}`;
   });
@@ -124,7 +134,7 @@ export function App() {
   return (
     <Ctx.Provider value={{ user: user ?? null, setUser, server, toast }}>
       <a class="skip-link" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>
-        Skip to content
+        {t('skip_to_content')}
       </a>
       <div class={`shell${showNav ? ' with-nav' : ''} route-${route.name}`}>
         {server && (server.model === null || server.model?.is_generated) && (
