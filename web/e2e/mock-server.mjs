@@ -491,7 +491,8 @@ export function createMockServer(opts = {}) {
     }
     if (p === '/api/friends' && m === 'GET') {
       const items = [...conversations.values()].filter((c) => c.user_id === user.id).sort((a, b) => b.updated_at - a.updated_at)
-        .map((c) => { const j = convJson(c); return { character: charJson(characters.get(c.character_id), user), conversation_id: c.id, last_message: j.last_message, updated_at: c.updated_at }; });
+        .map((c) => { const j = convJson(c); const sw = swipes.find((x) => x.user_id === user.id && x.character_id === c.character_id && !x.undone);
+          return { character: charJson(characters.get(c.character_id), user), conversation_id: c.id, last_message: j.last_message, updated_at: c.updated_at, superlike: sw?.action === 'superlike' }; });
       return send(res, 200, { items });
     }
     // conversations

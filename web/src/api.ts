@@ -75,6 +75,7 @@ export interface Friend {
   conversation_id: Id | null;
   last_message: Message | null;
   updated_at: number;
+  superlike?: boolean;
 }
 
 export interface ServerInfo {

@@ -57,6 +57,11 @@ export function FriendsScreen() {
                 <span class="friend-body">
                   <span class="friend-top">
                     <span class="friend-name">{f.character.name}</span>
+                    {f.superlike && (
+                      <span class="super-mark" title={t('superlike')} aria-label={t('superlike')}>
+                        ★
+                      </span>
+                    )}
                     {f.character.real_person && <span class="mini-badge" title={t('ai_portrayal')}>AI</span>}
                     <time class="friend-time" dateTime={new Date(f.updated_at).toISOString()}>
                       {relTime(f.updated_at)}
