@@ -385,6 +385,20 @@ await step('deck: touch swipe right likes (touch screen)', async () => {
   }
 });
 
+await step('deck: language filter', async () => {
+  await page.goto(`${base}/#/discover`);
+  await page.locator('[data-testid=top-card]').waitFor();
+  await page.getByRole('button', { name: 'Filters' }).click();
+  await page.getByLabel('中文').check();
+  await page.waitForFunction(() => {
+    const chips = [...document.querySelectorAll('.deck-card .chip-lang')];
+    return chips.length > 0 && chips.every((c) => c.textContent === '中文');
+  });
+  await page.getByLabel('中文').uncheck();
+  await page.getByRole('button', { name: 'Filters' }).click();
+  await page.locator('#deck-filters').waitFor({ state: 'detached' });
+});
+
 await step('friends list shows the new friend', async () => {
   await page.goto(`${base}/#/friends`);
   await page.locator('.friend-name', { hasText: likedName }).waitFor();
