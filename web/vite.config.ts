@@ -1,4 +1,4 @@
-import { defineConfig } from 'vite';
+import { defineConfig } from 'vitest/config';
 import preact from '@preact/preset-vite';
 
 // The app is served at "/" by tokki; `npm run dev` proxies /api to a local server
@@ -6,6 +6,6 @@ import preact from '@preact/preset-vite';
 export default defineConfig({
   plugins: [preact()],
   build: { outDir: 'dist', target: 'es2020', sourcemap: false },
-  server: { proxy: { '/api': { target: process.env.TOKKI_URL || 'http://127.0.0.1:8090', changeOrigin: false } } },
+  server: { proxy: { '/api': { target: process.env.TOKKI_URL || 'http://127.0.0.1:8090' } } },
   test: { environment: 'jsdom', include: ['src/**/*.test.ts', 'src/**/*.test.tsx'] },
-} as any);
+});

@@ -5,7 +5,7 @@ import { api, setUnauthorizedHandler, type ServerInfo, type User } from './api';
 import { Icon } from './components/icons';
 import { Spinner } from './components/common';
 import { getLang, onLangChange, setLang, t, type Key } from './i18n';
-import { Ctx, applyTheme, initialTheme, navigate, useRoute } from './state';
+import { Ctx, navigate, useRoute } from './state';
 import { AuthScreen } from './screens/auth';
 import { DiscoverScreen } from './screens/discover';
 import { FriendsScreen } from './screens/friends';
@@ -37,7 +37,6 @@ export function App() {
   const toastId = useRef(0);
 
   useEffect(() => {
-    applyTheme(initialTheme());
     setLang(getLang());
     const off = onLangChange((l) => setLangTick(l));
     api<{ user: User }>('GET', '/api/me')
