@@ -40,9 +40,13 @@ export function ChatScreen({ id }: { id: string }) {
 
   // Bumped whenever a stream starts, so that a list fetched before it cannot overwrite it.
   const epoch = useRef(0);
+  const shown = useRef(0);
+  shown.current = msgs ? msgs.length : 0;
   async function reload() {
     const e = epoch.current;
-    const r = await api<{ items: Message[]; next_cursor: string | null }>('GET', `${base}/messages?limit=50`);
+    // Keep as many messages as are on screen (older pages the reader loaded stay loaded).
+    const limit = Math.min(500, Math.max(50, shown.current + 2));
+    const r = await api<{ items: Message[]; next_cursor: string | null }>('GET', `${base}/messages?limit=${limit}`);
     if (e !== epoch.current || abortRef.current) return;
     setMsgs(r.items);
     setOlder(r.next_cursor);
