@@ -468,6 +468,23 @@ await step('import a JSON card and reject a broken file', async () => {
     zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
   }, JSON.stringify({ ...card, data: { ...card.data, name: 'Dropped Dana' } }));
   await page.getByText('Imported Dropped Dana.').waitFor();
+  // Round trip: the PNG card exported earlier imports again (and CHARX on a real server).
+  const hanaId = createdUrl.split('/').pop();
+  for (const fmt of mock ? ['png'] : ['png', 'charx']) {
+    const b64 = await page.evaluate(async (u) => {
+      const r = await fetch(u, { credentials: 'same-origin' });
+      const bytes = new Uint8Array(await r.arrayBuffer());
+      let bin = '';
+      for (const x of bytes) bin += String.fromCharCode(x);
+      return btoa(bin);
+    }, `/api/characters/${hanaId}/export?format=${fmt}`);
+    const [resp] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/api/characters/import')),
+      input.setInputFiles({ name: `hana.${fmt}`, mimeType: 'application/octet-stream', buffer: Buffer.from(b64, 'base64') }),
+    ]);
+    assert(resp.status() === 201, `${fmt} re-import answered ${resp.status()}: ${await resp.text()}`);
+    await page.getByText('Imported Hana the Gardener.').waitFor();
+  }
   await input.setInputFiles({ name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from('{"spec": "chara_card_v2", "data": ') });
   const alert = page.locator('.form-error[role=alert]');
   await alert.waitFor();
@@ -526,7 +543,7 @@ await step('XSS: card and message text renders literally, no script runs', async
 
 await step('studio lists own characters', async () => {
   await page.goto(`${base}/#/studio`);
-  for (const n of ['Hana the Gardener', 'Imported Iris', 'Dropped Dana']) await page.locator('.char-tile-name', { hasText: n }).waitFor();
+  for (const n of ['Hana the Gardener', 'Imported Iris', 'Dropped Dana']) await page.locator('.char-tile-name', { hasText: n }).first().waitFor();
   await shot('14-studio-list');
 });
 
