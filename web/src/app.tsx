@@ -104,7 +104,12 @@ export function App() {
         body = <FriendsScreen />;
         break;
       case 'chat':
-        body = <ChatScreen key={route.params.id} id={route.params.id} />;
+        body = (
+          <div class="chat-split">
+            <FriendsScreen pane activeId={route.params.id} />
+            <ChatScreen key={route.params.id} id={route.params.id} />
+          </div>
+        );
         break;
       case 'studio':
         body = <StudioScreen />;

@@ -5,7 +5,8 @@ import { Avatar, Empty, Spinner } from '../components/common';
 import { relTime, t } from '../i18n';
 import { navigate, useApp } from '../state';
 
-export function FriendsScreen() {
+/** The friends list; `pane` renders it as the side column beside a chat on wide screens. */
+export function FriendsScreen({ pane = false, activeId }: { pane?: boolean; activeId?: string } = {}) {
   const { toast } = useApp();
   const [items, setItems] = useState<Friend[] | null>(null);
 
@@ -25,9 +26,9 @@ export function FriendsScreen() {
   }, []);
 
   return (
-    <section class="page friends" aria-labelledby="friends-title">
+    <section class={pane ? 'friends friends-pane' : 'page friends'} aria-labelledby={pane ? 'friends-pane-title' : 'friends-title'}>
       <header class="page-head">
-        <h1 id="friends-title">{t('nav_friends')}</h1>
+        {pane ? <h2 id="friends-pane-title">{t('nav_friends')}</h2> : <h1 id="friends-title">{t('nav_friends')}</h1>}
       </header>
       {items === null ? (
         <Spinner />
@@ -42,7 +43,8 @@ export function FriendsScreen() {
           {items.map((f) => (
             <li key={String(f.character.id)}>
               <a
-                class="friend"
+                class={`friend${activeId !== undefined && String(f.conversation_id) === activeId ? ' active' : ''}`}
+                aria-current={activeId !== undefined && String(f.conversation_id) === activeId ? 'page' : undefined}
                 href={f.conversation_id != null ? `#/chat/${enc(f.conversation_id)}` : `#/character/${enc(f.character.id)}`}
                 onClick={(e) => {
                   if (f.conversation_id != null) return;
