@@ -4,7 +4,8 @@
 //
 // Usage: node e2e/mock-server.mjs [--port 8090] [--dist dist] [--generated]
 //   Message text containing "/drop" makes the server cut the stream after a few tokens
-//   (to exercise resume); "/slow" makes tokens come slowly (to exercise stop).
+//   (to exercise resume); "/slow" makes tokens come slowly (to exercise stop); "/fail"
+//   makes the send fail with 503 as a server without a model does.
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -528,6 +529,7 @@ export function createMockServer(opts = {}) {
           const b = await readJson(req);
           if (!b || typeof b.content !== 'string' || !b.content.trim()) return err(res, 400, 'invalid_argument', 'content is required');
           if (conv.generating) return err(res, 409, 'busy', 'a reply is still being written');
+          if (b.content.includes('/fail')) { res.setHeader('Retry-After', '5'); return err(res, 503, 'unavailable', 'no model is configured'); }
           const p0 = path_(conv.id);
           const last = p0[p0.length - 1];
           const um = newMessage(conv, 'user', b.content, last ? last.id : 0);

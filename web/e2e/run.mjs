@@ -328,6 +328,17 @@ await step('chat: dropped stream resumes with Last-Event-ID', async () => {
   assert(text.includes('You said'), 'resumed reply is incomplete');
 }, { mockOnly: true, needsModel: true });
 
+await step('chat: a failed send shows the server error and keeps the text', async () => {
+  const count = await page.locator('[data-testid=message]').count();
+  const box = page.locator('#composer-input');
+  await box.fill('/fail this should come back');
+  await box.press('Enter');
+  await page.locator('.toast-error', { hasText: 'no model is configured' }).waitFor();
+  await page.waitForFunction(() => document.querySelector('#composer-input').value === '/fail this should come back');
+  assert((await page.locator('[data-testid=message]').count()) === count, 'the unsent message stayed in the list');
+  await box.fill('');
+}, { mockOnly: true });
+
 await step('chat: edit and delete messages', async () => {
   const userMsg = page.locator('[data-testid=message].msg-user').last();
   await userMsg.getByRole('button', { name: 'Message actions' }).click();

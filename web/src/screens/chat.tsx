@@ -82,7 +82,7 @@ export function ChatScreen({ id }: { id: string }) {
   const patch = (mid: Id, f: (m: Message) => Message) => setMsgs((ms) => (ms ? ms.map((m) => (String(m.id) === String(mid) ? f(m) : m)) : ms));
 
   /** Runs one SSE operation to its end, resuming with Last-Event-ID if the connection drops. */
-  async function runStream(op: Op, open: (signal: AbortSignal) => Promise<Response>, target?: Message, tempId?: string) {
+  async function runStream(op: Op, open: (signal: AbortSignal) => Promise<Response>, target?: Message, tempId?: string, draft?: string) {
     const ctrl = new AbortController();
     abortRef.current = ctrl;
     epoch.current++;
@@ -90,6 +90,7 @@ export function ChatScreen({ id }: { id: string }) {
     stickBottom.current = true;
     setBusy(true);
     let replyId: Id | null = null;
+    let userStored = false;
     const onEvent = (ev: SseEvent) => {
       let data: any = {};
       try {
@@ -98,6 +99,7 @@ export function ChatScreen({ id }: { id: string }) {
         return;
       }
       if (ev.event === 'message' && tempId) {
+        userStored = true;
         setMsgs((ms) => (ms ? ms.map((m) => (m.id === tempId ? { ...m, ...data } : m)) : ms));
       } else if (ev.event === 'reply') {
         replyId = data.id;
@@ -139,7 +141,11 @@ export function ChatScreen({ id }: { id: string }) {
       });
     } catch (e) {
       if (replyId !== null && !stopRequested.current) patch(replyId, (m) => ({ ...m, status: 'failed' }));
-      if (tempId) setMsgs((ms) => (ms ? ms.filter((m) => m.id !== tempId) : ms));
+      if (tempId && !userStored) {
+        // The message was not stored: take it off the list and give the text back.
+        setMsgs((ms) => (ms ? ms.filter((m) => m.id !== tempId) : ms));
+        if (draft) setText((cur) => cur || draft);
+      }
       fail(e);
     } finally {
       abortRef.current = null;
@@ -160,7 +166,7 @@ export function ChatScreen({ id }: { id: string }) {
     const temp: Message = { id: clientId, conversation_id: id, role: 'user', content, status: 'complete', parent_id: null, alternative_index: 0, alternatives: 1, rating: 0, finish_reason: '', created_at: Date.now() };
     setMsgs((ms) => [...(ms || []), temp]);
     setText('');
-    runStream('send', (signal) => streamRequest('POST', `${base}/messages`, { content, client_id: clientId }, { signal }), undefined, clientId);
+    runStream('send', (signal) => streamRequest('POST', `${base}/messages`, { content, client_id: clientId }, { signal }), undefined, clientId, content);
   }
 
   const regenerate = (m: Message) => runStream('regenerate', (signal) => streamRequest('POST', `${base}/messages/${enc(m.id)}/regenerate`, {}, { signal }), m);
