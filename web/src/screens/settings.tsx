@@ -13,6 +13,10 @@ export function SettingsScreen() {
 
   async function save(e: Event) {
     e.preventDefault();
+    if (new TextEncoder().encode(persona).length > 8192) {
+      toast(t('too_long', { field: t('persona_description'), max: 8192 }), 'error');
+      return;
+    }
     setBusy(true);
     try {
       const r = await api<{ user: User }>('PATCH', '/api/me', { display_name: name.trim(), persona });
@@ -44,11 +48,11 @@ export function SettingsScreen() {
         <h2 class="section-title">{t('persona')}</h2>
         <div class="field">
           <label for="s-name">{t('persona_name')}</label>
-          <input id="s-name" value={name} maxLength={100} onInput={(e) => setName(e.currentTarget.value)} />
+          <input id="s-name" value={name} maxLength={64} onInput={(e) => setName(e.currentTarget.value)} />
         </div>
         <div class="field">
           <label for="s-persona">{t('persona_description')}</label>
-          <textarea id="s-persona" rows={4} value={persona} maxLength={4000} onInput={(e) => setPersona(e.currentTarget.value)} />
+          <textarea id="s-persona" rows={4} value={persona} maxLength={8192} onInput={(e) => setPersona(e.currentTarget.value)} />
         </div>
         <div class="row-end">
           <button class="btn btn-primary" type="submit" disabled={busy}>
