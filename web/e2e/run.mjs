@@ -33,11 +33,19 @@ base = base.replace(/\/$/, '');
 fs.mkdirSync(SHOTS, { recursive: true });
 for (const f of fs.readdirSync(SHOTS)) if (f.startsWith('FAIL-')) fs.rmSync(path.join(SHOTS, f));
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'],
-});
+let browser;
+try {
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'],
+  });
+} catch (e) {
+  console.error(`cannot start ${CHROMIUM}: ${e.message}`);
+  mock?.close();
+  console.log('e2e: 0 passed, 1 failed');
+  process.exit(1);
+}
 const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, locale: 'en-US', acceptDownloads: true });
 context.setDefaultTimeout(STEP_TIMEOUT_MS);
 await context.addInitScript(() => {
