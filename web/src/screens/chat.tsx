@@ -1,0 +1,472 @@
+// Chat with one friend: streamed replies (token by token, typing indicator), stop,
+// regenerate, alternatives ‹ i/n › (also for greetings), continue, edit, delete, rating,
+// and resuming a dropped stream with Last-Event-ID.
+import { memo } from 'preact/compat';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { api, ApiError, enc, request, streamRequest, type Conversation, type Id, type Message } from '../api';
+import type { SseEvent } from '../sse';
+import { runResumableStream } from '../stream';
+import { Avatar, PortrayalBadge, Spinner } from '../components/common';
+import { Icon } from '../components/icons';
+import { t } from '../i18n';
+import { useApp } from '../state';
+import { RichText } from '../components/richtext';
+
+const MAX_RESUMES = 5;
+
+type Op = 'send' | 'regenerate' | 'continue';
+
+export function ChatScreen({ id }: { id: string }) {
+  const { toast, user } = useApp();
+  const [conv, setConv] = useState<Conversation | null>(null);
+  const [msgs, setMsgs] = useState<Message[] | null>(null);
+  const [older, setOlder] = useState<string | null>(null);
+  const [streamingId, setStreamingId] = useState<Id | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [reconnecting, setReconnecting] = useState(false);
+  const [text, setText] = useState('');
+  const [menuFor, setMenuFor] = useState<Id | null>(null);
+  const [editing, setEditing] = useState<{ id: Id; text: string } | null>(null);
+  const listRef = useRef<HTMLDivElement>(null);
+  const stickBottom = useRef(true);
+  const abortRef = useRef<AbortController | null>(null);
+  const stopRequested = useRef(false);
+  const base = `/api/conversations/${enc(id)}`;
+
+  const fail = (e: unknown) => {
+    if ((e as Error)?.name === 'AbortError') return;
+    toast(e instanceof ApiError ? e.message : t('error_generic'), 'error');
+  };
+
+  // Bumped whenever a stream starts, so that a list fetched before it cannot overwrite it.
+  const epoch = useRef(0);
+  const shown = useRef(0);
+  shown.current = msgs ? msgs.length : 0;
+  async function reload() {
+    const e = epoch.current;
+    // Keep as many messages as are on screen (older pages the reader loaded stay loaded).
+    const limit = Math.min(500, Math.max(50, shown.current + 2));
+    const r = await api<{ items: Message[]; next_cursor: string | null }>('GET', `${base}/messages?limit=${limit}`);
+    if (e !== epoch.current || abortRef.current) return;
+    setMsgs(r.items);
+    setOlder(r.next_cursor);
+  }
+
+  useEffect(() => {
+    api<Conversation>('GET', base).then(setConv).catch(fail);
+    reload().catch((e) => {
+      setMsgs([]);
+      fail(e);
+    });
+    const onEv = (e: Event) => {
+      const d = (e as CustomEvent).detail;
+      if (d && String(d.conversation_id) === String(id) && !abortRef.current) reload().catch(() => {});
+    };
+    window.addEventListener('tokki:event', onEv);
+    return () => {
+      window.removeEventListener('tokki:event', onEv);
+      abortRef.current?.abort();
+    };
+  }, [id]);
+
+  // Keep the view pinned to the newest message unless the reader scrolled up.
+  useLayoutEffect(() => {
+    const el = listRef.current;
+    if (el && stickBottom.current) el.scrollTop = el.scrollHeight;
+  }, [msgs]);
+  const onScroll = () => {
+    const el = listRef.current;
+    if (el) stickBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+  };
+
+  const patch = (mid: Id, f: (m: Message) => Message) => setMsgs((ms) => (ms ? ms.map((m) => (String(m.id) === String(mid) ? f(m) : m)) : ms));
+
+  /** Runs one SSE operation to its end, resuming with Last-Event-ID if the connection drops. */
+  async function runStream(op: Op, open: (signal: AbortSignal) => Promise<Response>, target?: Message, tempId?: string, draft?: string) {
+    const ctrl = new AbortController();
+    abortRef.current = ctrl;
+    epoch.current++;
+    stopRequested.current = false;
+    stickBottom.current = true;
+    setBusy(true);
+    let replyId: Id | null = null;
+    let userStored = false;
+    const onEvent = (ev: SseEvent) => {
+      let data: any = {};
+      try {
+        data = ev.data ? JSON.parse(ev.data) : {};
+      } catch {
+        return;
+      }
+      if (ev.event === 'message' && tempId) {
+        userStored = true;
+        setMsgs((ms) => (ms ? ms.map((m) => (m.id === tempId ? { ...m, ...data } : m)) : ms));
+      } else if (ev.event === 'reply') {
+        replyId = data.id;
+        setStreamingId(data.id);
+        if (op === 'continue') {
+          patch(target!.id, (m) => ({ ...m, status: 'streaming' }));
+        } else {
+          const placeholder: Message = {
+            conversation_id: id, role: 'assistant', content: '', parent_id: target?.parent_id ?? null, rating: 0, finish_reason: '', created_at: Date.now(),
+            alternative_index: target ? target.alternatives : 0, alternatives: target ? target.alternatives + 1 : 1,
+            ...data, status: 'streaming',
+          };
+          if (op === 'regenerate' && target) setMsgs((ms) => (ms ? ms.map((m) => (m.id === target.id ? placeholder : m)) : ms));
+          else setMsgs((ms) => [...(ms || []), placeholder]);
+        }
+      } else if (ev.event === 'token' && replyId !== null) {
+        const piece = typeof data.text === 'string' ? data.text : '';
+        patch(replyId, (m) => ({ ...m, content: m.content + piece }));
+      } else if (ev.event === 'done' && replyId !== null) {
+        patch(replyId, (m) => ({ ...m, status: data.finish_reason === 'stopped' || data.finish_reason === 'cancelled' || stopRequested.current ? 'stopped' : 'complete', finish_reason: data.finish_reason || '' }));
+      } else if (ev.event === 'error') {
+        if (replyId !== null) patch(replyId, (m) => ({ ...m, status: 'failed' }));
+        toast(data.message || t('error_generic'), 'error');
+      }
+    };
+    try {
+      await runResumableStream({
+        open,
+        resume: (mid, lastId, signal) => {
+          const headers: Record<string, string> = { Accept: 'text/event-stream' };
+          if (lastId !== null) headers['Last-Event-ID'] = lastId;
+          return request('GET', `${base}/messages/${enc(mid)}/stream`, undefined, { headers, signal });
+        },
+        onEvent,
+        signal: ctrl.signal,
+        stopped: () => stopRequested.current,
+        onReconnecting: setReconnecting,
+        maxResumes: MAX_RESUMES,
+      });
+    } catch (e) {
+      if (replyId !== null && !stopRequested.current) patch(replyId, (m) => ({ ...m, status: 'failed' }));
+      if (tempId && !userStored) {
+        // The message was not stored: take it off the list and give the text back.
+        setMsgs((ms) => (ms ? ms.filter((m) => m.id !== tempId) : ms));
+        if (draft) setText((cur) => cur || draft);
+      }
+      fail(e);
+    } finally {
+      abortRef.current = null;
+      epoch.current++;
+      setReconnecting(false);
+      setStreamingId(null);
+      setBusy(false);
+      // Sync counts (alternatives, statuses) with what the server stored.
+      reload().catch(() => {});
+    }
+  }
+
+  function send(e?: Event) {
+    e?.preventDefault();
+    const content = text.trim();
+    if (!content || busy) return;
+    const clientId = `c${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+    const temp: Message = { id: clientId, conversation_id: id, role: 'user', content, status: 'complete', parent_id: null, alternative_index: 0, alternatives: 1, rating: 0, finish_reason: '', created_at: Date.now() };
+    setMsgs((ms) => [...(ms || []), temp]);
+    setText('');
+    runStream('send', (signal) => streamRequest('POST', `${base}/messages`, { content, client_id: clientId }, { signal }), undefined, clientId, content);
+  }
+
+  const regenerate = (m: Message) => runStream('regenerate', (signal) => streamRequest('POST', `${base}/messages/${enc(m.id)}/regenerate`, {}, { signal }), m);
+  const cont = (m: Message) => runStream('continue', (signal) => streamRequest('POST', `${base}/messages/${enc(m.id)}/continue`, {}, { signal }), m);
+
+  async function stop() {
+    stopRequested.current = true;
+    try {
+      await api('POST', `${base}/stop`);
+    } catch (e) {
+      fail(e);
+    }
+    // If the server does not close the stream promptly, stop reading it.
+    const ctrl = abortRef.current;
+    setTimeout(() => {
+      if (ctrl && abortRef.current === ctrl) ctrl.abort();
+    }, 3000);
+  }
+
+  async function selectAlt(m: Message, delta: number) {
+    const k = m.alternative_index + delta;
+    if (k < 0 || k >= m.alternatives || busy) return;
+    try {
+      await api('POST', `${base}/messages/${enc(m.id)}/select`, { alternative: k });
+      await reload();
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  async function rate(m: Message, stars: number) {
+    const value = m.rating === stars ? 0 : stars;
+    patch(m.id, (x) => ({ ...x, rating: value }));
+    try {
+      const r = await api<Message>('POST', `${base}/messages/${enc(m.id)}/rating`, { stars: value });
+      patch(m.id, (x) => ({ ...x, rating: r?.rating ?? value }));
+    } catch (e) {
+      patch(m.id, (x) => ({ ...x, rating: m.rating }));
+      fail(e);
+    }
+  }
+
+  async function saveEdit() {
+    if (!editing) return;
+    try {
+      const r = await api<Message>('PATCH', `${base}/messages/${enc(editing.id)}`, { content: editing.text });
+      patch(editing.id, (x) => ({ ...x, content: r?.content ?? editing.text }));
+      setEditing(null);
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  async function remove(m: Message) {
+    if (!window.confirm(t('confirm_delete_message'))) return;
+    try {
+      await api('DELETE', `${base}/messages/${enc(m.id)}`);
+      setMenuFor(null);
+      await reload();
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  async function loadOlder() {
+    if (!older) return;
+    try {
+      const r = await api<{ items: Message[]; next_cursor: string | null }>('GET', `${base}/messages?limit=50&cursor=${encodeURIComponent(older)}`);
+      stickBottom.current = false;
+      setMsgs((ms) => [...r.items, ...(ms || [])]);
+      setOlder(r.next_cursor);
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  const ch = conv?.character;
+  const name = ch?.name || '';
+  const list = msgs || [];
+  let lastAssistant = -1;
+  list.forEach((m, i) => {
+    if (m.role === 'assistant') lastAssistant = i;
+  });
+  const waitingFirstToken = busy && streamingId === null;
+
+  return (
+    <section class="chat" aria-label={name || t('loading')}>
+      <header class="chat-head">
+        <a class="icon-btn" href="#/friends" aria-label={t('back')} title={t('back')}>
+          <Icon name="back" />
+        </a>
+        {ch && (
+          <a class="chat-who" href={`#/character/${enc(ch.id)}`}>
+            <Avatar name={ch.name} url={ch.avatar_url} size={40} />
+            <span class="chat-who-text">
+              <span class="chat-name">{ch.name}</span>
+              {ch.real_person ? <PortrayalBadge compact /> : ch.tagline && <span class="chat-tagline">{ch.tagline}</span>}
+            </span>
+          </a>
+        )}
+      </header>
+      <div class="chat-list" ref={listRef} onScroll={onScroll} role="log" aria-live="polite" aria-relevant="additions text" aria-busy={busy}>
+        {msgs === null && <Spinner />}
+        {older && (
+          <button class="btn btn-ghost load-older" onClick={loadOlder}>
+            {t('load_older')}
+          </button>
+        )}
+        {list.map((m, i) => (
+          <MessageRow
+            key={String(m.id)}
+            m={m}
+            name={name}
+            userName={user?.display_name || user?.username || ''}
+            avatar={ch?.avatar_url ?? null}
+            isFirst={i === 0 && !older}
+            isLastAssistant={i === lastAssistant}
+            busy={busy}
+            menuOpen={menuFor === m.id}
+            editing={editing && editing.id === m.id ? editing.text : null}
+            onMenu={() => setMenuFor((x) => (x === m.id ? null : m.id))}
+            onAlt={(d) => selectAlt(m, d)}
+            onRegenerate={() => regenerate(m)}
+            onContinue={() => cont(m)}
+            onRate={(s) => rate(m, s)}
+            onEdit={() => setEditing({ id: m.id, text: m.content })}
+            onEditText={(s) => setEditing({ id: m.id, text: s })}
+            onEditSave={saveEdit}
+            onEditCancel={() => setEditing(null)}
+            onDelete={() => remove(m)}
+          />
+        ))}
+        {waitingFirstToken && <Typing name={name} avatar={ch?.avatar_url ?? null} />}
+        {reconnecting && (
+          <p class="chat-note" role="status">
+            {t('reconnecting')}
+          </p>
+        )}
+      </div>
+      <form class="composer" onSubmit={send}>
+        <label class="sr-only" for="composer-input">
+          {t('message_placeholder', { name })}
+        </label>
+        <textarea
+          id="composer-input"
+          rows={1}
+          value={text}
+          placeholder={t('message_placeholder', { name })}
+          onInput={(e) => {
+            const el = e.currentTarget;
+            setText(el.value);
+            el.style.height = 'auto';
+            el.style.height = `${Math.min(el.scrollHeight, 160)}px`;
+          }}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+              e.preventDefault();
+              send();
+            }
+          }}
+        />
+        {busy ? (
+          <button type="button" class="send-btn stop" onClick={stop} aria-label={t('stop')} title={t('stop')}>
+            <Icon name="stop" />
+          </button>
+        ) : (
+          <button type="submit" class="send-btn" disabled={!text.trim()} aria-label={t('send')} title={t('send')}>
+            <Icon name="send" />
+          </button>
+        )}
+      </form>
+    </section>
+  );
+}
+
+function Typing({ name, avatar }: { name: string; avatar: string | null }) {
+  return (
+    <div class="msg msg-assistant">
+      <Avatar name={name} url={avatar} size={32} class="msg-avatar" />
+      <div class="bubble typing" role="status" aria-label={t('typing', { name })}>
+        <span />
+        <span />
+        <span />
+      </div>
+    </div>
+  );
+}
+
+interface RowProps {
+  m: Message;
+  name: string;
+  userName: string;
+  avatar: string | null;
+  isFirst: boolean;
+  isLastAssistant: boolean;
+  busy: boolean;
+  menuOpen: boolean;
+  editing: string | null;
+  onMenu: () => void;
+  onAlt: (delta: number) => void;
+  onRegenerate: () => void;
+  onContinue: () => void;
+  onRate: (stars: number) => void;
+  onEdit: () => void;
+  onEditText: (s: string) => void;
+  onEditSave: () => void;
+  onEditCancel: () => void;
+  onDelete: () => void;
+}
+
+const MessageRow = memo(function MessageRow(p: RowProps) {
+  const { m } = p;
+  const mine = m.role === 'user';
+  const streaming = m.status === 'streaming';
+  const showAlts = m.role === 'assistant' && m.alternatives > 1 && (p.isLastAssistant || p.isFirst);
+  // Greetings (no parent) switch between alternate greetings instead of regenerating.
+  const showTools = m.role === 'assistant' && p.isLastAssistant && !streaming && m.parent_id !== null && m.parent_id !== undefined;
+  return (
+    <div class={`msg ${mine ? 'msg-user' : 'msg-assistant'}`} data-status={m.status} data-testid="message">
+      {!mine && <Avatar name={p.name} url={p.avatar} size={32} class="msg-avatar" />}
+      <div class="msg-col">
+        {p.editing !== null ? (
+          <div class="bubble editing">
+            <label class="sr-only" for={`edit-${m.id}`}>
+              {t('edit')}
+            </label>
+            <textarea id={`edit-${m.id}`} value={p.editing} rows={4} onInput={(e) => p.onEditText(e.currentTarget.value)} />
+            <div class="row-end">
+              <button class="btn btn-ghost btn-sm" onClick={p.onEditCancel}>
+                {t('cancel')}
+              </button>
+              <button class="btn btn-primary btn-sm" onClick={p.onEditSave}>
+                {t('save')}
+              </button>
+            </div>
+          </div>
+        ) : (
+          <div class={`bubble${streaming ? ' streaming' : ''}`}>
+            <RichText text={m.content} char={p.name} user={p.userName} />
+            {streaming && !m.content && (
+              <span class="typing inline" aria-label={t('typing', { name: p.name })}>
+                <span />
+                <span />
+                <span />
+              </span>
+            )}
+            {streaming && m.content && <span class="caret" aria-hidden="true" />}
+          </div>
+        )}
+        {(m.status === 'stopped' || m.status === 'failed') && <span class={`msg-status ${m.status}`}>{t(m.status)}</span>}
+        <div class={`msg-tools${mine ? ' mine' : ''}`}>
+          {showAlts && (
+            <span class="alts" role="group" aria-label={t('alternative_n', { i: m.alternative_index + 1, n: m.alternatives })}>
+              <button class="tool-btn" onClick={() => p.onAlt(-1)} disabled={p.busy || m.alternative_index <= 0} aria-label={t('previous_alternative')}>
+                <Icon name="chevl" size={18} />
+              </button>
+              <span class="alts-count" data-testid="alt-count">
+                {m.alternative_index + 1}/{m.alternatives}
+              </span>
+              <button class="tool-btn" onClick={() => p.onAlt(1)} disabled={p.busy || m.alternative_index >= m.alternatives - 1} aria-label={t('next_alternative')}>
+                <Icon name="chevr" size={18} />
+              </button>
+            </span>
+          )}
+          {showTools && (
+            <>
+              <button class="tool-btn" onClick={p.onRegenerate} disabled={p.busy} aria-label={t('regenerate')} title={t('regenerate')}>
+                <Icon name="refresh" size={18} />
+              </button>
+              <button class="tool-btn" onClick={p.onContinue} disabled={p.busy} aria-label={t('continue')} title={t('continue')}>
+                <Icon name="play" size={18} />
+              </button>
+            </>
+          )}
+          {m.role === 'assistant' && !streaming && (p.isLastAssistant || m.rating > 0 || p.menuOpen) && (
+            <span class="stars" role="group" aria-label={t('rate')}>
+              {[1, 2, 3, 4, 5].map((s) => (
+                <button key={s} class={`star${s <= m.rating ? ' on' : ''}`} onClick={() => p.onRate(s)} aria-label={t('stars', { n: s })} aria-pressed={s <= m.rating && m.rating > 0}>
+                  <Icon name="star" size={16} />
+                </button>
+              ))}
+            </span>
+          )}
+          {!streaming && (
+            <button class="tool-btn" onClick={p.onMenu} aria-expanded={p.menuOpen} aria-label={t('message_actions')} title={t('message_actions')}>
+              <Icon name="more" size={18} />
+            </button>
+          )}
+          {p.menuOpen && !streaming && (
+            <span class="msg-menu">
+              <button class="btn btn-ghost btn-sm" onClick={p.onEdit} disabled={p.busy}>
+                <Icon name="edit" size={16} /> {t('edit')}
+              </button>
+              <button class="btn btn-ghost btn-sm danger" onClick={p.onDelete} disabled={p.busy}>
+                <Icon name="trash" size={16} /> {t('delete')}
+              </button>
+            </span>
+          )}
+        </div>
+      </div>
+    </div>
+  );
+});
