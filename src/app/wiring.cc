@@ -6,6 +6,10 @@
 #include "chat/persona_prompt.h"
 #include "core/clock.h"
 #include "discover/deck.h"
+#include "engine/remote_engine.h"
+#ifdef TOKKI_WITH_LLAMA
+#include "engine/llama_engine.h"
+#endif
 #include "persona/catalog.h"
 #include "core/log.h"
 
@@ -95,13 +99,42 @@ Result<std::unique_ptr<Wiring>> Wire(const ServeConfig& cfg,
 
   if (engine_override) {
     w->engine = std::move(engine_override);
-  } else if (!cfg.model.empty() || !cfg.backend_urls.empty()) {
-    return Status::InvalidArgument("this build has no engine for --model/--backend-url yet");
+  } else if (!cfg.model.empty()) {
+#ifdef TOKKI_WITH_LLAMA
+    engine::LlamaEngineOptions o;
+    o.model_path = cfg.model;
+    o.n_ctx = cfg.n_ctx;
+    o.n_parallel = cfg.n_parallel;
+    o.n_threads = cfg.n_engine_threads;
+    o.disk_cache_dir = (fs::path(cfg.data_dir) / "kv-cache").string();
+    TOKKI_LOG(info, "loading model", "path", cfg.model);
+    auto e = engine::LlamaEngine::Open(o);
+    if (!e.ok()) return e.status().WithContext("loading the model " + cfg.model);
+    w->engine = std::move(e).value();
+#else
+    return Status::InvalidArgument("this build has no embedded engine; use --backend-url");
+#endif
+  } else if (!cfg.backend_urls.empty()) {
+    engine::RemoteEngineOptions o;
+    o.base_urls = cfg.backend_urls;
+    o.model = cfg.backend_model;
+    o.api_key = cfg.backend_key;
+    auto e = engine::RemoteEngine::Open(o);
+    if (!e.ok()) return e.status().WithContext("setting up the backends");
+    w->engine = std::move(e).value();
   } else {
     TOKKI_LOG(warn, "no model configured: chat replies are disabled; start with --model "
                     "FILE.gguf or --backend-url URL");
   }
 
+  if (w->engine) {
+    auto info = w->engine->Info();
+    TOKKI_LOG(info, "engine ready", "backend", info.backend, "model", info.name, "n_ctx", info.n_ctx);
+    if (info.is_generated)
+      TOKKI_LOG(warn, "this is a generated demo model with random weights: its replies are noise. "
+                      "For real replies start tokki with --model FILE.gguf (any GGUF chat model) "
+                      "or --backend-url URL (an OpenAI-compatible server such as llama-server or vLLM)");
+  }
   TOKKI_RETURN_IF_ERROR(LoadCatalog(cfg, w->store.get()));
 
   // The deck: every character and every swipe so far; then retrained in the background.
@@ -135,6 +168,34 @@ Result<std::unique_ptr<Wiring>> Wire(const ServeConfig& cfg,
   w->services.deck = deck.get();
   w->services.deck_upsert = [deck](const store::Character& c) { deck->UpsertCard(api::CardFeaturesOf(c)); };
   w->services.deck_remove = [deck](Id id) { deck->RemoveCard(id); };
+  engine::Engine* eng = w->engine.get();
+  w->services.extra_metrics = [eng, deck]() {
+    std::string out;
+    auto line = [&out](const char* name, const char* type, const char* help, double v) {
+      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+             name + " " + std::to_string(v) + "\n";
+    };
+    if (eng) {
+      auto st = eng->Stats();
+      line("tokki_engine_queue_depth", "gauge", "Generations waiting for a slot.", st.queue_depth);
+      line("tokki_engine_active_sequences", "gauge", "Generations decoding now.", st.active_sequences);
+      line("tokki_engine_resident_sequences", "gauge", "Conversations with KV in the context.", st.resident_sequences);
+      line("tokki_engine_host_sequences", "gauge", "Conversations with KV snapshots in host RAM.", st.host_sequences);
+      line("tokki_engine_disk_sequences", "gauge", "Conversations with KV snapshots on disk.", st.disk_sequences);
+      line("tokki_engine_prompt_tokens_total", "counter", "Prompt tokens of all requests.", st.prompt_tokens_total);
+      line("tokki_engine_cached_tokens_total", "counter", "Prompt tokens reused from cache.", st.cached_tokens_total);
+      line("tokki_engine_prefill_tokens_total", "counter", "Prompt tokens prefilled.", st.prefill_tokens_total);
+      line("tokki_engine_decode_tokens_total", "counter", "Tokens generated.", st.decode_tokens_total);
+      line("tokki_engine_cache_hit_ratio", "gauge", "cached / prompt tokens.",
+           st.prompt_tokens_total ? double(st.cached_tokens_total) / st.prompt_tokens_total : 0);
+      line("tokki_engine_prefill_tokens_per_second", "gauge", "Recent prefill speed.", st.prefill_tokens_per_s);
+      line("tokki_engine_decode_tokens_per_second", "gauge", "Recent decode speed.", st.decode_tokens_per_s);
+    }
+    auto ds = deck->Stats();
+    line("tokki_deck_cards", "gauge", "Cards in the deck index.", static_cast<double>(ds.n_cards));
+    line("tokki_deck_users", "gauge", "Users with swipes.", static_cast<double>(ds.n_users));
+    return out;
+  };
   w->services.on_engagement = [deck](Id user, Id character, int n_messages, int rating) {
     deck->RecordEngagement(user, character, n_messages, rating, NowUnixMs());
   };
