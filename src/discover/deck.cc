@@ -803,7 +803,7 @@ void Deck::State::RebuildContent() {
   for (size_t r = 0; r < slots.size(); ++r) {
     CardSlot& slot = slots[r];
     if (r < vecs.size() && slot.version == versions[r]) {
-      slot.vec = std::move(vecs[r]);
+      slot.vec.swap(vecs[r]);  // the old vector is freed after the lock is released
       slot.in_postings = true;
     } else {
       slot.vec = Weigh(slot.raw);
@@ -817,7 +817,7 @@ void Deck::State::RebuildContent() {
     }
   }
   lock.unlock();
-  // The old postings are freed here, outside the lock.
+  // The old postings and vectors are freed here, outside the lock.
 }
 
 void Deck::State::TrainModel() {
