@@ -76,6 +76,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--mmr")) deck_options.mmr_lambda = std::atof(argv[++i]);
     else if (!std::strcmp(argv[i], "--factors")) deck_options.n_factors = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--iters")) deck_options.als_iterations = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--reg-entry")) deck_options.als_regularization_per_entry = std::atof(argv[++i]);
     else if (!std::strcmp(argv[i], "--reg")) deck_options.als_regularization = std::atof(argv[++i]);
     else if (!std::strcmp(argv[i], "--like-conf")) deck_options.like_confidence = std::atof(argv[++i]);
     else if (!std::strcmp(argv[i], "--pass-conf")) deck_options.pass_confidence = std::atof(argv[++i]);

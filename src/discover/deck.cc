@@ -847,6 +847,7 @@ void Deck::State::TrainModel() {
   als.n_factors = options.n_factors;
   als.n_iterations = options.als_iterations;
   als.regularization = options.als_regularization;
+  als.regularization_per_entry = options.als_regularization_per_entry;
   als.seed = options.seed;
   auto mf = TrainAls(n_rows, n_items, entries, als);
   auto next = std::make_shared<Model>();

@@ -55,6 +55,7 @@ struct DeckOptions {
   int n_factors = 16;
   int als_iterations = 6;
   float als_regularization = 50.0f;
+  float als_regularization_per_entry = 0.0f;  // weighted-lambda (ALS-WR) term
   float like_confidence = 8.0f;  // c = 1 + like_confidence * strength for likes
   float pass_confidence = 1.0f;  // c = 1 + pass_confidence for passes (p = 0)
   // Content vectors: term weights of tags and of the language relative to text words.
