@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <random>
 #include <string>
@@ -33,6 +34,13 @@ long RssKb(const char* key) {
   while (std::getline(f, line))
     if (line.rfind(key, 0) == 0) return std::strtol(line.c_str() + std::strlen(key), nullptr, 10);
   return -1;
+}
+
+// CPU time of the calling thread, in microseconds (robust to other processes' load).
+double ThreadCpuUs() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
 double Pct(std::vector<double> v, double p) {
@@ -153,18 +161,21 @@ int main(int argc, char** argv) {
 
     std::mt19937_64 rng(seed);
     auto measure = [&](const char* label, const DeckFilter& filter, bool swipe_after) {
-      std::vector<double> us;
+      std::vector<double> us, cpu_us;
       us.reserve(n_requests);
       for (size_t i = 0; i < n_requests; ++i) {
         const Id user = static_cast<Id>(1 + rng() % n_users);
         const int64_t a = NowSteadyUs();
+        const double c = ThreadCpuUs();
         auto page = deck.Next(user, 10, filter);
+        cpu_us.push_back(ThreadCpuUs() - c);
         us.push_back(static_cast<double>(NowSteadyUs() - a));
         if (swipe_after && !page.empty())
           deck.RecordSwipe(user, page[0], (rng() % 3 == 0) ? Feedback::kLike : Feedback::kPass, NowUnixMs());
       }
-      std::printf("next(10) %-28s p50 %.2f ms  p99 %.2f ms  max %.2f ms\n", label, Pct(us, 0.5) / 1000,
-                  Pct(us, 0.99) / 1000, Pct(us, 1.0) / 1000);
+      std::printf("next(10) %-31s wall p50 %.2f ms  p99 %.2f ms  max %.2f ms | cpu p50 %.2f ms  p99 %.2f ms\n",
+                  label, Pct(us, 0.5) / 1000, Pct(us, 0.99) / 1000, Pct(us, 1.0) / 1000,
+                  Pct(cpu_us, 0.5) / 1000, Pct(cpu_us, 0.99) / 1000);
     };
     measure("unfiltered:", DeckFilter{}, true);
     DeckFilter lang;
@@ -179,6 +190,13 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     measure("during background training:", DeckFilter{}, true);
     deck.Stop();
+    double load[3] = {0, 0, 0};
+    if (std::FILE* f = std::fopen("/proc/loadavg", "r")) {
+      if (std::fscanf(f, "%lf %lf %lf", &load[0], &load[1], &load[2]) != 3) load[0] = -1;
+      std::fclose(f);
+    }
+    std::printf("machine load average (1 min) during the run: %.2f on %u cores\n", load[0],
+                std::thread::hardware_concurrency());
     std::printf("rss: %.0f MB for the deck (process %.0f MB, peak %.0f MB)\n",
                 (RssKb("VmRSS:") - rss_before) / 1024.0, RssKb("VmRSS:") / 1024.0, RssKb("VmHWM:") / 1024.0);
   }
