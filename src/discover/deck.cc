@@ -607,7 +607,7 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
     return Log1p(std::max(0, s.likes[row].load(std::memory_order_relaxed)));
   };
 
-  // ---- per-row signals and their z-score statistics over the universe ----
+  // ---- per-row signals and their scale over the universe ----
   const size_t n_universe = universe.size();
   auto& sig = scratch.signals;
   sig.resize(n_universe);

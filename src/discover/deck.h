@@ -65,7 +65,8 @@ struct DeckOptions {
   float pass_profile_weight = 0.5f;  // a pass subtracts this times the card's vector
   size_t max_profile_terms = 64;     // profile terms used to walk the inverted index
   size_t max_history = 500;          // most recent interactions used per request
-  // Blend (weights of per-request z-scored signals).
+  // Blend: weights of the per-request signals, each centred on its mean over the eligible
+  // cards and scaled so that the best card scores 1 (exploration: Beta-prior standard units).
   float weight_content = 0.5f;
   float weight_collab = 1.5f;
   float weight_popularity = 1.0f;  // cold-start prior; fades with history

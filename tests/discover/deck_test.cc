@@ -346,3 +346,38 @@ TEST(Deck, SameStateSameDeck) {
 
 }  // namespace
 }  // namespace tokki::discover
+
+namespace tokki::discover {
+namespace {
+
+// New users get popular cards first, yet brand-new cards still get shown now and then
+// (Thompson sampling on an uncertain like rate, plus recent cards in the pool).
+TEST(Deck, ColdStartPopularityWithExplorationOfNewCards) {
+  Deck deck;
+  for (Id id = 1; id <= 100; ++id)
+    deck.UpsertCard(Card(id, "en", {"tag" + std::to_string(id % 7)}, "character " + std::to_string(id)));
+  std::mt19937_64 rng(2);
+  for (Id user = 1000; user < 1060; ++user) {
+    for (Id card = 1; card <= 10; ++card)  // cards 1..10: loved by everyone
+      deck.RecordSwipe(user, card, rng() % 5 ? Feedback::kLike : Feedback::kPass, 1);
+    for (int k = 0; k < 10; ++k)  // the rest of the old catalog: mostly passed
+      deck.RecordSwipe(user, 11 + static_cast<Id>(rng() % 80), rng() % 6 ? Feedback::kPass : Feedback::kLike, 2);
+  }
+  deck.TrainNow();
+  for (Id id = 101; id <= 110; ++id) deck.UpsertCard(Card(id, "en", {}, "brand new " + std::to_string(id)));
+  size_t popular = 0, fresh = 0, shown = 0;
+  for (Id user = 1; user <= 40; ++user) {
+    for (Id id : deck.Next(user, 10, {})) {
+      ++shown;
+      popular += id <= 10;
+      fresh += id > 100;
+    }
+  }
+  EXPECT_EQ(shown, 400u);
+  EXPECT_GE(popular, 200u) << "cold users should mostly see the loved cards";
+  EXPECT_GE(fresh, 1u) << "new cards should get some exposure";
+  EXPECT_LT(fresh, 200u);
+}
+
+}  // namespace
+}  // namespace tokki::discover
