@@ -52,7 +52,8 @@ double Pct(std::vector<double> v, double p) {
 std::vector<RatingRow> ToRows(const Simulation& sim) {
   std::vector<RatingRow> rows;
   rows.reserve(sim.ratings().size());
-  for (const auto& r : sim.ratings()) rows.push_back({r.user, r.card, double(r.rating), r.timestamp_ms, true});
+  for (const auto& r : sim.ratings())
+    rows.push_back({r.user, r.card, double(r.rating), r.timestamp_ms, true});
   return rows;
 }
 
@@ -67,33 +68,60 @@ int main(int argc, char** argv) {
   SimOptions sim_base;
   for (int i = 1; i < argc; ++i) {
     auto next = [&] { return i + 1 < argc ? std::strtoull(argv[++i], nullptr, 10) : 0ull; };
-    if (!std::strcmp(argv[i], "--cards")) n_cards = next();
-    else if (!std::strcmp(argv[i], "--users")) n_users = next();
-    else if (!std::strcmp(argv[i], "--eval-users")) eval_users = next();
-    else if (!std::strcmp(argv[i], "--quality-cards")) q_cards = next();
-    else if (!std::strcmp(argv[i], "--quality-users")) q_users = next();
-    else if (!std::strcmp(argv[i], "--requests")) n_requests = next();
-    else if (!std::strcmp(argv[i], "--seed")) seed = next();
-    else if (!std::strcmp(argv[i], "--w-content")) deck_options.weight_content = std::atof(argv[++i]);
-    else if (!std::strcmp(argv[i], "--w-collab")) deck_options.weight_collab = std::atof(argv[++i]);
-    else if (!std::strcmp(argv[i], "--w-pop")) deck_options.weight_popularity = std::atof(argv[++i]);
-    else if (!std::strcmp(argv[i], "--w-explore")) deck_options.weight_explore = std::atof(argv[++i]);
-    else if (!std::strcmp(argv[i], "--fade")) deck_options.fade_swipes = std::atof(argv[++i]);
-    else if (!std::strcmp(argv[i], "--tag-boost")) deck_options.tag_boost = std::atof(argv[++i]);
-    else if (!std::strcmp(argv[i], "--lang-boost")) deck_options.language_boost = std::atof(argv[++i]);
-    else if (!std::strcmp(argv[i], "--mmr")) deck_options.mmr_lambda = std::atof(argv[++i]);
-    else if (!std::strcmp(argv[i], "--factors")) deck_options.n_factors = std::atoi(argv[++i]);
-    else if (!std::strcmp(argv[i], "--iters")) deck_options.als_iterations = std::atoi(argv[++i]);
-    else if (!std::strcmp(argv[i], "--reg-entry")) deck_options.als_regularization_per_entry = std::atof(argv[++i]);
-    else if (!std::strcmp(argv[i], "--reg")) deck_options.als_regularization = std::atof(argv[++i]);
-    else if (!std::strcmp(argv[i], "--like-conf")) deck_options.like_confidence = std::atof(argv[++i]);
-    else if (!std::strcmp(argv[i], "--pass-conf")) deck_options.pass_confidence = std::atof(argv[++i]);
-    else if (!std::strcmp(argv[i], "--pop-skew")) sim_base.popularity_skew = std::atof(argv[++i]);
-    else if (!std::strcmp(argv[i], "--browse")) sim_base.browse_factor = std::atoi(argv[++i]);
-    else if (!std::strcmp(argv[i], "--quality-weight")) sim_base.quality_weight = std::atof(argv[++i]);
-    else if (!std::strcmp(argv[i], "--taste")) sim_base.taste_exposure = std::atof(argv[++i]);
-    else if (!std::strcmp(argv[i], "--skip-quality")) skip_quality = true;
-    else if (!std::strcmp(argv[i], "--skip-scale")) skip_scale = true;
+    if (!std::strcmp(argv[i], "--cards"))
+      n_cards = next();
+    else if (!std::strcmp(argv[i], "--users"))
+      n_users = next();
+    else if (!std::strcmp(argv[i], "--eval-users"))
+      eval_users = next();
+    else if (!std::strcmp(argv[i], "--quality-cards"))
+      q_cards = next();
+    else if (!std::strcmp(argv[i], "--quality-users"))
+      q_users = next();
+    else if (!std::strcmp(argv[i], "--requests"))
+      n_requests = next();
+    else if (!std::strcmp(argv[i], "--seed"))
+      seed = next();
+    else if (!std::strcmp(argv[i], "--w-content"))
+      deck_options.weight_content = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--w-collab"))
+      deck_options.weight_collab = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--w-pop"))
+      deck_options.weight_popularity = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--w-explore"))
+      deck_options.weight_explore = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--fade"))
+      deck_options.fade_swipes = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--tag-boost"))
+      deck_options.tag_boost = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--lang-boost"))
+      deck_options.language_boost = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--mmr"))
+      deck_options.mmr_lambda = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--factors"))
+      deck_options.n_factors = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--iters"))
+      deck_options.als_iterations = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--reg-entry"))
+      deck_options.als_regularization_per_entry = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--reg"))
+      deck_options.als_regularization = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--like-conf"))
+      deck_options.like_confidence = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--pass-conf"))
+      deck_options.pass_confidence = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--pop-skew"))
+      sim_base.popularity_skew = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--browse"))
+      sim_base.browse_factor = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--quality-weight"))
+      sim_base.quality_weight = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--taste"))
+      sim_base.taste_exposure = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--skip-quality"))
+      skip_quality = true;
+    else if (!std::strcmp(argv[i], "--skip-scale"))
+      skip_scale = true;
     else {
       std::fprintf(stderr, "unknown flag %s\n", argv[i]);
       return 2;
@@ -109,8 +137,8 @@ int main(int argc, char** argv) {
     so.n_users = q_users;
     int64_t t0 = NowSteadyUs();
     Simulation sim(so);
-    std::printf("quality: simulated %zu users, %zu cards, %zu ratings in %.1f s\n", q_users, q_cards,
-                sim.ratings().size(), (NowSteadyUs() - t0) / 1e6);
+    std::printf("quality: simulated %zu users, %zu cards, %zu ratings in %.1f s\n", q_users,
+                q_cards, sim.ratings().size(), (NowSteadyUs() - t0) / 1e6);
     EvalOptions eo;
     eo.seed = seed;
     eo.max_users = eval_users;
@@ -126,7 +154,8 @@ int main(int argc, char** argv) {
       std::printf("%s\n", ReportJson((*reports)[i]).c_str());
       likes[i] = (*reports)[i].likes_in_first_n;
     }
-    std::printf("likes in first 20: tokki %.3f  popularity %.3f  random %.3f\n", likes[0], likes[1], likes[2]);
+    std::printf("likes in first 20: tokki %.3f  popularity %.3f  random %.3f\n", likes[0], likes[1],
+                likes[2]);
     std::printf("ratio tokki/popularity %.2fx (target >= 2)  tokki/random %.2fx (target >= 5)\n",
                 likes[1] > 0 ? likes[0] / likes[1] : 0.0, likes[2] > 0 ? likes[0] / likes[2] : 0.0);
     std::printf("eval wall time %.1f s\n", (NowSteadyUs() - t0) / 1e6);
@@ -145,7 +174,8 @@ int main(int argc, char** argv) {
     const double t_upsert_s = (NowSteadyUs() - t0) / 1e6;
     t0 = NowSteadyUs();
     for (const auto& r : sim.ratings())
-      deck.RecordSwipe(r.user, r.card, r.rating >= 4 ? Feedback::kLike : Feedback::kPass, r.timestamp_ms);
+      deck.RecordSwipe(r.user, r.card, r.rating >= 4 ? Feedback::kLike : Feedback::kPass,
+                       r.timestamp_ms);
     const double t_swipes_s = (NowSteadyUs() - t0) / 1e6;
     t0 = NowSteadyUs();
     deck.TrainNow();
@@ -154,8 +184,8 @@ int main(int argc, char** argv) {
     deck.TrainNow();
     const double t_train2_s = (NowSteadyUs() - t0) / 1e6;
     const auto st = deck.Stats();
-    std::printf("scale: %zu cards, %zu users, %zu swipes; upsert %.2f s, load swipes %.2f s\n", st.n_cards,
-                st.n_users, st.n_interactions, t_upsert_s, t_swipes_s);
+    std::printf("scale: %zu cards, %zu users, %zu swipes; upsert %.2f s, load swipes %.2f s\n",
+                st.n_cards, st.n_users, st.n_interactions, t_upsert_s, t_swipes_s);
     std::printf("training (content index + ALS %d factors): first %.2f s, update %.2f s\n",
                 DeckOptions{}.n_factors, t_train_s, t_train2_s);
 
@@ -171,11 +201,14 @@ int main(int argc, char** argv) {
         cpu_us.push_back(ThreadCpuUs() - c);
         us.push_back(static_cast<double>(NowSteadyUs() - a));
         if (swipe_after && !page.empty())
-          deck.RecordSwipe(user, page[0], (rng() % 3 == 0) ? Feedback::kLike : Feedback::kPass, NowUnixMs());
+          deck.RecordSwipe(user, page[0], (rng() % 3 == 0) ? Feedback::kLike : Feedback::kPass,
+                           NowUnixMs());
       }
-      std::printf("next(10) %-31s wall p50 %.2f ms  p99 %.2f ms  max %.2f ms | cpu p50 %.2f ms  p99 %.2f ms\n",
-                  label, Pct(us, 0.5) / 1000, Pct(us, 0.99) / 1000, Pct(us, 1.0) / 1000,
-                  Pct(cpu_us, 0.5) / 1000, Pct(cpu_us, 0.99) / 1000);
+      std::printf(
+          "next(10) %-31s wall p50 %.2f ms  p99 %.2f ms  max %.2f ms | cpu p50 %.2f ms  p99 %.2f "
+          "ms\n",
+          label, Pct(us, 0.5) / 1000, Pct(us, 0.99) / 1000, Pct(us, 1.0) / 1000,
+          Pct(cpu_us, 0.5) / 1000, Pct(cpu_us, 0.99) / 1000);
     };
     measure("unfiltered:", DeckFilter{}, true);
     DeckFilter lang;
@@ -198,7 +231,8 @@ int main(int argc, char** argv) {
     std::printf("machine load average (1 min) during the run: %.2f on %u cores\n", load[0],
                 std::thread::hardware_concurrency());
     std::printf("rss: %.0f MB for the deck (process %.0f MB, peak %.0f MB)\n",
-                (RssKb("VmRSS:") - rss_before) / 1024.0, RssKb("VmRSS:") / 1024.0, RssKb("VmHWM:") / 1024.0);
+                (RssKb("VmRSS:") - rss_before) / 1024.0, RssKb("VmRSS:") / 1024.0,
+                RssKb("VmHWM:") / 1024.0);
   }
   return 0;
 }

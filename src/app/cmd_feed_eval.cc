@@ -56,7 +56,9 @@ int RunFeedEval(const FeedEvalFlags& f) {
     }
   } else {
     if (f.interactions.empty()) {
-      std::fprintf(stderr, "feed-eval: --interactions FILE.csv (or --simulate-users/--simulate-cards) is required\n");
+      std::fprintf(stderr,
+                   "feed-eval: --interactions FILE.csv (or --simulate-users/--simulate-cards) is "
+                   "required\n");
       return 2;
     }
     auto read = ReadInteractionsCsv(f.interactions);
@@ -123,7 +125,8 @@ void AddFeedEvalCommand(CLI::App& app) {
   cmd->add_option("--holdout", flags->holdout, "share of each user's rows hidden")
       ->capture_default_str()
       ->check(CLI::Range(0.01, 0.99));
-  cmd->add_option("--max-users", flags->max_users, "evaluate a seeded sample of at most N users (0 = all)")
+  cmd->add_option("--max-users", flags->max_users,
+                  "evaluate a seeded sample of at most N users (0 = all)")
       ->capture_default_str();
   cmd->add_option("--policies", flags->policies, "policies to compare")
       ->delimiter(',')

@@ -118,7 +118,7 @@ float Log1p(int32_t n) {
 struct Scratch {
   std::vector<float> profile;  // by term
   std::vector<uint32_t> touched_terms;
-  std::vector<float> content;  // by card
+  std::vector<float> content;   // by card
   std::vector<uint32_t> stamp;  // by card, for de-duplicating the universe
   uint32_t stamp_value = 0;
   Eigen::VectorXf mf;
@@ -142,9 +142,9 @@ struct Deck::State {
   std::deque<std::atomic<int32_t>> likes;   // elements never move; updated atomically
   std::deque<std::atomic<int32_t>> passes;  // under a shared catalog lock
   std::unordered_map<std::string, uint32_t> terms;
-  std::vector<uint32_t> df;  // by term id: live cards carrying the term
+  std::vector<uint32_t> df;                    // by term id: live cards carrying the term
   std::vector<std::vector<Posting>> postings;  // by term id
-  std::unordered_set<uint32_t> dirty;  // cards whose vec changed after their postings
+  std::unordered_set<uint32_t> dirty;          // cards whose vec changed after their postings
   std::unordered_map<std::string, int32_t> languages;
   std::vector<std::vector<uint32_t>> lang_cards;  // by language id
   std::unordered_map<std::string, uint32_t> tag_ids;
@@ -213,7 +213,8 @@ struct Deck::State {
 
   // Inverse document frequency from the live counts. REQUIRES: catalog_mu held.
   float IdfOf(uint32_t term) const {
-    return std::log((static_cast<float>(n_alive) + 1.0f) / (static_cast<float>(df[term]) + 1.0f)) + 1.0f;
+    return std::log((static_cast<float>(n_alive) + 1.0f) / (static_cast<float>(df[term]) + 1.0f)) +
+           1.0f;
   }
 
   // REQUIRES: catalog_mu held (either way).
@@ -524,13 +525,13 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
     history.reserve(u->by_card.size());
     for (const auto& [row, in] : u->by_card) history.emplace_back(row, &in);
     if (history.size() > opt.max_history) {
-      std::nth_element(history.begin(), history.begin() + opt.max_history, history.end(),
-                       [](const auto& a, const auto& b) { return a.second->at_ms > b.second->at_ms; });
+      std::nth_element(
+          history.begin(), history.begin() + opt.max_history, history.end(),
+          [](const auto& a, const auto& b) { return a.second->at_ms > b.second->at_ms; });
       history.resize(opt.max_history);
     }
   }
   const size_t n_history = u ? u->n_swipes : 0;
-
 
   auto& profile = scratch.profile;
   if (profile.size() < s.terms.size()) profile.resize(s.terms.size(), 0.0f);
@@ -562,8 +563,9 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
     std::fill(content.begin(), content.begin() + n_cards, 0.0f);
     std::vector<uint32_t> query(touched);
     if (query.size() > opt.max_profile_terms) {
-      std::nth_element(query.begin(), query.begin() + opt.max_profile_terms, query.end(),
-                       [&](uint32_t a, uint32_t b) { return std::abs(profile[a]) > std::abs(profile[b]); });
+      std::nth_element(
+          query.begin(), query.begin() + opt.max_profile_terms, query.end(),
+          [&](uint32_t a, uint32_t b) { return std::abs(profile[a]) > std::abs(profile[b]); });
       query.resize(opt.max_profile_terms);
     }
     for (uint32_t t : query) {
@@ -626,7 +628,8 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
     g.pop = Log1p(l);
     g.rate = (static_cast<float>(l) + m * mu) / (static_cast<float>(l + p) + m);
     sc += g.content, sm += g.mf, sp += g.pop;
-    c_max = std::max(c_max, g.content), m_max = std::max(m_max, g.mf), p_max = std::max(p_max, g.pop);
+    c_max = std::max(c_max, g.content), m_max = std::max(m_max, g.mf),
+    p_max = std::max(p_max, g.pop);
   }
   const double n_u = static_cast<double>(n_universe);
   auto scale = [&](double sum, float max) {
@@ -643,8 +646,7 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
   const float w_pop = opt.weight_popularity * fade * p_inv;
   const float w_explore = opt.weight_explore * fade / prior_sd;
   // Constant offsets do not change the order; they are folded in here.
-  const float offset =
-      -(w_content * c_mean + w_collab * m_mean + w_pop * p_mean + w_explore * mu);
+  const float offset = -(w_content * c_mean + w_collab * m_mean + w_pop * p_mean + w_explore * mu);
 
   auto make = [&](uint32_t row, const Signals& g) {
     Candidate c;
@@ -667,8 +669,8 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
   heap.reserve(k + 1);
   for (size_t i = 0; i < n_universe; ++i) {
     const Signals& g = sig[i];
-    const float base = w_content * g.content + w_collab * g.mf + w_pop * g.pop + offset +
-                       w_explore * g.rate;
+    const float base =
+        w_content * g.content + w_collab * g.mf + w_pop * g.pop + offset + w_explore * g.rate;
     if (heap.size() >= k && base <= heap.front().base) continue;
     const uint32_t row = universe[i];
     if (excluded(row)) continue;
@@ -716,8 +718,10 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
 
   // ---- Thompson sampling on the like rate ----
   for (auto& c : pool) {
-    const float l = static_cast<float>(std::max(0, s.likes[c.card].load(std::memory_order_relaxed)));
-    const float p = static_cast<float>(std::max(0, s.passes[c.card].load(std::memory_order_relaxed)));
+    const float l =
+        static_cast<float>(std::max(0, s.likes[c.card].load(std::memory_order_relaxed)));
+    const float p =
+        static_cast<float>(std::max(0, s.passes[c.card].load(std::memory_order_relaxed)));
     std::gamma_distribution<float> ga(l + m * mu, 1.0f), gb(p + m * (1 - mu), 1.0f);
     const float x = ga(rng), y = gb(rng);
     const float theta = x + y > 0 ? x / (x + y) : mu;
@@ -867,8 +871,8 @@ void Deck::TrainNow() {
   s.RebuildContent();
   s.TrainModel();
   s.trained_changes = changes;
-  TOKKI_LOG(debug, "discover trained", "t_train_ms", (NowSteadyUs() - t0) / 1000,
-            "n_interactions", s.n_interactions.load());
+  TOKKI_LOG(debug, "discover trained", "t_train_ms", (NowSteadyUs() - t0) / 1000, "n_interactions",
+            s.n_interactions.load());
 }
 
 void Deck::State::BackgroundLoop(std::chrono::milliseconds period) {

@@ -34,8 +34,10 @@ std::vector<std::string> RunCli(std::vector<std::string> args) {
 
 TEST(FeedEvalCli, SimulatedCsvGivesTheSameFiguresAsTheInMemoryPopulation) {
   const auto dir = std::filesystem::temp_directory_path();
-  const std::string rows = (dir / ("tokki_fe_rows_" + std::to_string(::getpid()) + ".csv")).string();
-  const std::string items = (dir / ("tokki_fe_items_" + std::to_string(::getpid()) + ".csv")).string();
+  const std::string rows =
+      (dir / ("tokki_fe_rows_" + std::to_string(::getpid()) + ".csv")).string();
+  const std::string items =
+      (dir / ("tokki_fe_items_" + std::to_string(::getpid()) + ".csv")).string();
   const auto simulated = RunCli({"feed-eval", "--simulate-users", "150", "--simulate-cards", "200",
                                  "--write-interactions", rows, "--write-items", items,
                                  "--max-users", "40", "--seed", "4"});
@@ -44,8 +46,8 @@ TEST(FeedEvalCli, SimulatedCsvGivesTheSameFiguresAsTheInMemoryPopulation) {
   EXPECT_NE(simulated[1].find("\"policy\":\"popularity\""), std::string::npos);
   EXPECT_NE(simulated[2].find("\"policy\":\"random\""), std::string::npos);
   EXPECT_NE(simulated[0].find("\"users_evaluated\":40"), std::string::npos);
-  const auto replayed = RunCli({"feed-eval", "--interactions", rows, "--items", items,
-                                "--max-users", "40", "--seed", "4"});
+  const auto replayed = RunCli(
+      {"feed-eval", "--interactions", rows, "--items", items, "--max-users", "40", "--seed", "4"});
   EXPECT_EQ(replayed, simulated);
   // Only some policies, random split, other threshold: still one line per policy.
   const auto two = RunCli({"feed-eval", "--interactions", rows, "--policies", "popularity,random",
@@ -53,7 +55,8 @@ TEST(FeedEvalCli, SimulatedCsvGivesTheSameFiguresAsTheInMemoryPopulation) {
   ASSERT_EQ(two.size(), 2u);
   EXPECT_NE(two[0].find("\"deck_size\":10"), std::string::npos);
   EXPECT_NE(two[0].find("\"split\":\"random\""), std::string::npos);
-  EXPECT_THROW(RunCli({"feed-eval", "--interactions", rows, "--split", "sideways"}), CLI::ValidationError);
+  EXPECT_THROW(RunCli({"feed-eval", "--interactions", rows, "--split", "sideways"}),
+               CLI::ValidationError);
   std::remove(rows.c_str());
   std::remove(items.c_str());
 }
