@@ -56,7 +56,6 @@ struct CardSlot {
   Id id = kNoId;
   std::vector<uint32_t> tags;  // sorted tag ids
   SparseVec raw;               // field boost * (1 + log tf), before idf
-  SparseVec vec;               // L2-normalised tf-idf
   uint64_t version = 0;
   bool in_postings = false;
 };
@@ -136,6 +135,7 @@ struct Deck::State {
   mutable std::shared_mutex catalog_mu;
   std::unordered_map<Id, uint32_t> card_rows;
   std::vector<CardSlot> slots;
+  std::vector<SparseVec> vecs;  // by row: L2-normalised tf-idf (swapped whole on rebuild)
   std::vector<uint8_t> flags;
   std::vector<int32_t> lang;
   std::vector<Id> owner;
@@ -192,6 +192,7 @@ struct Deck::State {
     card_rows.emplace(id, row);
     slots.emplace_back();
     slots.back().id = id;
+    vecs.emplace_back();
     flags.push_back(0);
     lang.push_back(-1);
     owner.push_back(kNoId);
@@ -310,12 +311,12 @@ void Deck::UpsertCard(const CardFeatures& card) {
   for (auto [t, w] : raw) ++s.df[t];
   if (!was_alive) ++s.n_alive;
   slot.raw = std::move(raw);
-  slot.vec = s.Weigh(slot.raw);
+  s.vecs[row] = s.Weigh(slot.raw);
   slot.version = ++s.version_counter;
   if (slot.in_postings) {
     s.dirty.insert(row);
   } else {
-    for (auto [t, w] : slot.vec) s.postings[t].push_back({row, w});
+    for (auto [t, w] : s.vecs[row]) s.postings[t].push_back({row, w});
     slot.in_postings = true;
   }
   std::vector<uint32_t> tag_rows;
@@ -542,7 +543,7 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
   for (const auto& [row, in] : history) {
     const float w = s.ProfileWeight(*in);
     if (w != 0) {
-      for (auto [t, v] : s.slots[row].vec) {
+      for (auto [t, v] : s.vecs[row]) {
         if (profile[t] == 0) touched.push_back(t);
         profile[t] += w * v;
         if (profile[t] == 0) profile[t] = 1e-30f;  // keep "touched" marking exact
@@ -574,7 +575,7 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
     }
     for (uint32_t row : s.dirty) {  // postings are stale for these: score exactly
       float dot = 0;
-      for (auto [t, v] : s.slots[row].vec) dot += (t < profile.size() ? profile[t] : 0) * v;
+      for (auto [t, v] : s.vecs[row]) dot += (t < profile.size() ? profile[t] : 0) * v;
       content[row] = dot * inv_norm;
     }
   }
@@ -752,9 +753,9 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
     taken[best] = true;
     const uint32_t row = pool[best].card;
     out.push_back(s.slots[row].id);
-    const auto& v = s.slots[row].vec;
+    const auto& v = s.vecs[row];
     for (size_t i = 0; i < n_mmr; ++i)
-      if (!taken[i]) max_sim[i] = std::max(max_sim[i], Dot(v, s.slots[pool[i].card].vec));
+      if (!taken[i]) max_sim[i] = std::max(max_sim[i], Dot(v, s.vecs[pool[i].card]));
   }
   return out;
 }
@@ -783,7 +784,7 @@ void Deck::State::RebuildContent() {
   std::vector<float> new_idf(n_terms);
   for (size_t t = 0; t < n_terms; ++t)
     new_idf[t] = std::log((n_docs + 1.0f) / (doc_freq[t] + 1.0f)) + 1.0f;
-  std::vector<SparseVec> vecs(raws.size());
+  std::vector<SparseVec> new_vecs(raws.size());
   std::vector<std::vector<Posting>> new_postings(n_terms);
   for (size_t t = 0; t < n_terms; ++t) new_postings[t].reserve(doc_freq[t]);
   for (size_t r = 0; r < raws.size(); ++r) {
@@ -798,26 +799,28 @@ void Deck::State::RebuildContent() {
       for (auto& [t, w] : v) w *= inv;
     }
     for (auto [t, w] : v) new_postings[t].push_back({static_cast<uint32_t>(r), w});
-    vecs[r] = std::move(v);
+    new_vecs[r] = std::move(v);
   }
+  // Exclusive section: O(1) swaps, then only the cards that changed meanwhile.
   std::unique_lock lock(catalog_mu);
   postings.swap(new_postings);
   postings.resize(terms.size());
+  const size_t n_copied = new_vecs.size();
+  new_vecs.resize(slots.size());
+  vecs.swap(new_vecs);
   dirty.clear();
   for (size_t r = 0; r < slots.size(); ++r) {
     CardSlot& slot = slots[r];
-    if (r < vecs.size() && slot.version == versions[r]) {
-      slot.vec.swap(vecs[r]);  // the old vector is freed after the lock is released
+    if (r < n_copied && slot.version == versions[r]) {
       slot.in_postings = true;
-    } else {
-      slot.vec = Weigh(slot.raw);
-      if (r < vecs.size()) {
-        dirty.insert(static_cast<uint32_t>(r));
-        slot.in_postings = true;
-      } else {
-        for (auto [t, w] : slot.vec) postings[t].push_back({static_cast<uint32_t>(r), w});
-        slot.in_postings = true;
-      }
+    } else if (r < n_copied) {  // edited meanwhile: postings are stale, score it exactly
+      vecs[r] = Weigh(slot.raw);
+      dirty.insert(static_cast<uint32_t>(r));
+      slot.in_postings = true;
+    } else {  // added meanwhile
+      vecs[r] = Weigh(slot.raw);
+      for (auto [t, w] : vecs[r]) postings[t].push_back({static_cast<uint32_t>(r), w});
+      slot.in_postings = true;
     }
   }
   lock.unlock();
