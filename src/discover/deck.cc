@@ -12,6 +12,10 @@
 #include <thread>
 #include <unordered_map>
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/text.h"
@@ -56,8 +60,6 @@ struct CardSlot {
   Id id = kNoId;
   std::vector<uint32_t> tags;  // sorted tag ids
   SparseVec raw;               // field boost * (1 + log tf), before idf
-  uint64_t version = 0;
-  bool in_postings = false;
 };
 
 struct Posting {
@@ -135,7 +137,10 @@ struct Deck::State {
   mutable std::shared_mutex catalog_mu;
   std::unordered_map<Id, uint32_t> card_rows;
   std::vector<CardSlot> slots;
-  std::vector<SparseVec> vecs;  // by row: L2-normalised tf-idf (swapped whole on rebuild)
+  std::vector<SparseVec> vecs;         // by row: L2-normalised tf-idf (swapped whole on rebuild)
+  std::vector<uint8_t> indexed;        // by row: 1 when the postings cover the row
+  bool rebuilding = false;             // a content rebuild copied the catalog and runs
+  std::vector<uint32_t> changed_rows;  // rows upserted while rebuilding
   std::vector<uint8_t> flags;
   std::vector<int32_t> lang;
   std::vector<Id> owner;
@@ -151,7 +156,6 @@ struct Deck::State {
   std::vector<std::vector<uint32_t>> tag_cards;  // by tag id (may hold stale rows)
   std::vector<uint32_t> recent;                  // ring of recently upserted rows
   size_t recent_next = 0;
-  uint64_t version_counter = 0;
   size_t n_alive = 0;
 
   // ---- users ----
@@ -193,6 +197,7 @@ struct Deck::State {
     slots.emplace_back();
     slots.back().id = id;
     vecs.emplace_back();
+    indexed.push_back(0);
     flags.push_back(0);
     lang.push_back(-1);
     owner.push_back(kNoId);
@@ -312,13 +317,13 @@ void Deck::UpsertCard(const CardFeatures& card) {
   if (!was_alive) ++s.n_alive;
   slot.raw = std::move(raw);
   s.vecs[row] = s.Weigh(slot.raw);
-  slot.version = ++s.version_counter;
-  if (slot.in_postings) {
+  if (s.indexed[row]) {
     s.dirty.insert(row);
   } else {
     for (auto [t, w] : s.vecs[row]) s.postings[t].push_back({row, w});
-    slot.in_postings = true;
+    s.indexed[row] = 1;
   }
+  if (s.rebuilding) s.changed_rows.push_back(row);
   std::vector<uint32_t> tag_rows;
   for (const auto& t : tags) {
     auto [it, inserted] = s.tag_ids.emplace(t, static_cast<uint32_t>(s.tag_ids.size()));
@@ -761,22 +766,27 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
 }
 
 void Deck::State::RebuildContent() {
-  // Copy what is needed under a shared lock; compute aside; swap in under a short
-  // exclusive lock, recomputing only the cards that changed meanwhile.
+  // Copy what is needed under a shared lock; compute aside; swap in under an exclusive
+  // lock that only swaps containers and redoes the cards upserted meanwhile.
   std::vector<SparseVec> raws;
-  std::vector<uint64_t> versions;
   std::vector<uint8_t> alive;
   size_t n_terms = 0;
   {
+    std::unique_lock lock(catalog_mu);
+    rebuilding = true;
+    changed_rows.clear();
+  }
+  {
     std::shared_lock lock(catalog_mu);
     raws.reserve(slots.size());
-    for (const auto& slot : slots) raws.push_back(slot.raw), versions.push_back(slot.version);
+    for (const auto& slot : slots) raws.push_back(slot.raw);
     alive = flags;
     n_terms = terms.size();
   }
+  const size_t n_copied = raws.size();
   std::vector<uint32_t> doc_freq(n_terms, 0);
   size_t n_docs = 0;
-  for (size_t r = 0; r < raws.size(); ++r) {
+  for (size_t r = 0; r < n_copied; ++r) {
     if (!(alive[r] & kAlive)) continue;
     ++n_docs;
     for (auto [t, w] : raws[r]) ++doc_freq[t];
@@ -784,10 +794,10 @@ void Deck::State::RebuildContent() {
   std::vector<float> new_idf(n_terms);
   for (size_t t = 0; t < n_terms; ++t)
     new_idf[t] = std::log((n_docs + 1.0f) / (doc_freq[t] + 1.0f)) + 1.0f;
-  std::vector<SparseVec> new_vecs(raws.size());
+  std::vector<SparseVec> new_vecs(n_copied);
   std::vector<std::vector<Posting>> new_postings(n_terms);
   for (size_t t = 0; t < n_terms; ++t) new_postings[t].reserve(doc_freq[t]);
-  for (size_t r = 0; r < raws.size(); ++r) {
+  for (size_t r = 0; r < n_copied; ++r) {
     SparseVec v = std::move(raws[r]);
     double norm = 0;
     for (auto& [t, w] : v) {
@@ -801,30 +811,33 @@ void Deck::State::RebuildContent() {
     for (auto [t, w] : v) new_postings[t].push_back({static_cast<uint32_t>(r), w});
     new_vecs[r] = std::move(v);
   }
-  // Exclusive section: O(1) swaps, then only the cards that changed meanwhile.
+  std::vector<uint8_t> new_indexed(n_copied, 1);
+  std::unordered_set<uint32_t> new_dirty;
+
   std::unique_lock lock(catalog_mu);
-  postings.swap(new_postings);
-  postings.resize(terms.size());
-  const size_t n_copied = new_vecs.size();
+  // Rows created meanwhile (new cards, or placeholders for swipes) get empty entries.
   new_vecs.resize(slots.size());
+  new_indexed.resize(slots.size(), 0);
+  new_postings.resize(terms.size());
+  postings.swap(new_postings);
   vecs.swap(new_vecs);
-  dirty.clear();
-  for (size_t r = 0; r < slots.size(); ++r) {
-    CardSlot& slot = slots[r];
-    if (r < n_copied && slot.version == versions[r]) {
-      slot.in_postings = true;
-    } else if (r < n_copied) {  // edited meanwhile: postings are stale, score it exactly
-      vecs[r] = Weigh(slot.raw);
-      dirty.insert(static_cast<uint32_t>(r));
-      slot.in_postings = true;
+  indexed.swap(new_indexed);
+  dirty.swap(new_dirty);
+  std::sort(changed_rows.begin(), changed_rows.end());
+  changed_rows.erase(std::unique(changed_rows.begin(), changed_rows.end()), changed_rows.end());
+  for (uint32_t r : changed_rows) {
+    vecs[r] = Weigh(slots[r].raw);
+    if (r < n_copied) {  // edited meanwhile: its postings may be stale, score it exactly
+      dirty.insert(r);
     } else {  // added meanwhile
-      vecs[r] = Weigh(slot.raw);
-      for (auto [t, w] : vecs[r]) postings[t].push_back({static_cast<uint32_t>(r), w});
-      slot.in_postings = true;
+      for (auto [t, w] : vecs[r]) postings[t].push_back({r, w});
+      indexed[r] = 1;
     }
   }
+  rebuilding = false;
+  changed_rows.clear();
   lock.unlock();
-  // The old postings and vectors are freed here, outside the lock.
+  // The old postings, vectors and sets are freed here, outside the lock.
 }
 
 void Deck::State::TrainModel() {
@@ -879,6 +892,8 @@ void Deck::TrainNow() {
 }
 
 void Deck::State::BackgroundLoop(std::chrono::milliseconds period) {
+  // Training is background work: let request threads win the CPU (Linux: per-thread nice).
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
   std::unique_lock lock(bg_mu);
   while (!bg_stop) {
     bg_cv.wait_for(lock, period, [&] { return bg_stop; });
