@@ -275,6 +275,33 @@ struct Deck::State {
   void BackgroundLoop(std::chrono::milliseconds period);
 };
 
+CardFeatures CardFromCharacter(const store::Character& character) {
+  CardFeatures c;
+  c.id = character.id;
+  c.owner_id = character.owner_id;
+  c.language = character.language;
+  c.tags = character.tags;
+  c.text = character.name;
+  for (const std::string* part : {&character.nickname, &character.tagline, &character.description})
+    if (!part->empty()) c.text += "\n" + *part;
+  c.real_person = character.real_person;
+  c.listed = character.visibility == store::Visibility::kPublic;
+  c.created_at_ms = character.created_at_ms;
+  return c;
+}
+
+Feedback FeedbackFromSwipe(store::SwipeAction action) {
+  switch (action) {
+    case store::SwipeAction::kPass:
+      return Feedback::kPass;
+    case store::SwipeAction::kLike:
+      return Feedback::kLike;
+    case store::SwipeAction::kSuperlike:
+      return Feedback::kSuperlike;
+  }
+  return Feedback::kPass;
+}
+
 Deck::Deck(DeckOptions options) : s_(std::make_unique<State>(std::move(options))) {}
 
 Deck::~Deck() { Stop(); }

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "core/types.h"
+#include "store/records.h"
 
 namespace tokki::discover {
 
@@ -42,6 +43,11 @@ struct CardFeatures {
 };
 
 enum class Feedback { kPass, kLike, kSuperlike };
+
+// The deck's view of a stored character: text = name + tagline + description (+ nickname),
+// listed = public visibility.
+CardFeatures CardFromCharacter(const store::Character& character);
+Feedback FeedbackFromSwipe(store::SwipeAction action);
 
 struct DeckFilter {
   std::vector<std::string> languages;  // empty = any

@@ -392,3 +392,33 @@ TEST(Deck, ColdStartPopularityWithExplorationOfNewCards) {
 
 }  // namespace
 }  // namespace tokki::discover
+
+namespace tokki::discover {
+namespace {
+
+TEST(Deck, CardFromStoredCharacter) {
+  store::Character ch;
+  ch.id = 12;
+  ch.owner_id = 3;
+  ch.name = "King Sejong";
+  ch.tagline = "세종대왕";
+  ch.description = "Creator of Hangul";
+  ch.language = "ko";
+  ch.tags = {"history"};
+  ch.real_person = true;
+  ch.visibility = store::Visibility::kUnlisted;
+  CardFeatures c = CardFromCharacter(ch);
+  EXPECT_EQ(c.id, 12);
+  EXPECT_EQ(c.owner_id, 3);
+  EXPECT_EQ(c.text, "King Sejong\n세종대왕\nCreator of Hangul");
+  EXPECT_TRUE(c.real_person);
+  EXPECT_FALSE(c.listed);
+  ch.visibility = store::Visibility::kPublic;
+  EXPECT_TRUE(CardFromCharacter(ch).listed);
+  EXPECT_EQ(FeedbackFromSwipe(store::SwipeAction::kSuperlike), Feedback::kSuperlike);
+  EXPECT_EQ(FeedbackFromSwipe(store::SwipeAction::kPass), Feedback::kPass);
+  EXPECT_EQ(FeedbackFromSwipe(store::SwipeAction::kLike), Feedback::kLike);
+}
+
+}  // namespace
+}  // namespace tokki::discover
