@@ -177,6 +177,7 @@ int main(int argc, char** argv) {
       deck.RecordSwipe(r.user, r.card, r.rating >= 4 ? Feedback::kLike : Feedback::kPass,
                        r.timestamp_ms);
     const double t_swipes_s = (NowSteadyUs() - t0) / 1e6;
+    const long rss_loaded = RssKb("VmRSS:");
     t0 = NowSteadyUs();
     deck.TrainNow();
     const double t_train_s = (NowSteadyUs() - t0) / 1e6;
@@ -230,9 +231,10 @@ int main(int argc, char** argv) {
     }
     std::printf("machine load average (1 min) during the run: %.2f on %u cores\n", load[0],
                 std::thread::hardware_concurrency());
-    std::printf("rss: %.0f MB for the deck (process %.0f MB, peak %.0f MB)\n",
-                (RssKb("VmRSS:") - rss_before) / 1024.0, RssKb("VmRSS:") / 1024.0,
-                RssKb("VmHWM:") / 1024.0);
+    std::printf("rss: deck after loading cards and swipes +%.0f MB; after training and requests +%.0f MB "
+                "(process %.0f MB, peak %.0f MB)\n",
+                (rss_loaded - rss_before) / 1024.0, (RssKb("VmRSS:") - rss_before) / 1024.0,
+                RssKb("VmRSS:") / 1024.0, RssKb("VmHWM:") / 1024.0);
   }
   return 0;
 }
