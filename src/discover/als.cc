@@ -32,7 +32,8 @@ Csr BuildCsr(size_t n_rows, const std::vector<AlsEntry>& entries, bool by_user) 
 }
 
 // One half-step: solves every row of `out` given the fixed factors `fixed`.
-void SolveRows(const Csr& m, const RowMatrixXf& fixed, float reg, RowMatrixXf& out) {
+void SolveRows(const Csr& m, const RowMatrixXf& fixed, float reg, float reg_per_entry,
+               RowMatrixXf& out) {
   const int k = static_cast<int>(fixed.cols());
   Eigen::MatrixXf gram = fixed.transpose() * fixed;
   gram.diagonal().array() += reg;
@@ -49,6 +50,7 @@ void SolveRows(const Csr& m, const RowMatrixXf& fixed, float reg, RowMatrixXf& o
       continue;
     }
     a = gram;
+    a.diagonal().array() += reg_per_entry * static_cast<float>(end - begin);
     b.setZero();
     for (uint32_t j = begin; j < end; ++j) {
       const auto y = fixed.row(m.cols[j]).transpose();
@@ -62,8 +64,8 @@ void SolveRows(const Csr& m, const RowMatrixXf& fixed, float reg, RowMatrixXf& o
 
 }  // namespace
 
-MfModel::MfModel(RowMatrixXf item_factors, float regularization)
-    : item_factors_(std::move(item_factors)) {
+MfModel::MfModel(RowMatrixXf item_factors, float regularization, float regularization_per_entry)
+    : item_factors_(std::move(item_factors)), reg_per_entry_(regularization_per_entry) {
   gram_ = item_factors_.transpose() * item_factors_;
   gram_.diagonal().array() += regularization;
 }
@@ -76,6 +78,7 @@ Eigen::VectorXf MfModel::FoldIn(const std::vector<FoldInEntry>& entries) const {
   bool any_positive = false;
   for (const auto& e : entries) {
     if (e.item >= n_items()) continue;
+    a.diagonal().array() += reg_per_entry_;
     const auto y = item_factors_.row(e.item).transpose();
     a.selfadjointView<Eigen::Lower>().rankUpdate(y, e.confidence - 1.0f);
     if (e.preference > 0) {
@@ -109,13 +112,14 @@ std::shared_ptr<const MfModel> TrainAls(size_t n_users, size_t n_items,
     for (size_t i = 0; i < n_items; ++i)
       if (by_item.offsets[i] == by_item.offsets[i + 1]) items.row(i).setZero();
     for (int it = 0; it < options.n_iterations; ++it) {
-      SolveRows(by_user, items, options.regularization, users);
-      SolveRows(by_item, users, options.regularization, items);
+      SolveRows(by_user, items, options.regularization, options.regularization_per_entry, users);
+      SolveRows(by_item, users, options.regularization, options.regularization_per_entry, items);
     }
   } else {
     items.setZero();
   }
-  return std::make_shared<const MfModel>(std::move(items), options.regularization);
+  return std::make_shared<const MfModel>(std::move(items), options.regularization,
+                                         options.regularization_per_entry);
 }
 
 }  // namespace tokki::discover

@@ -20,7 +20,8 @@ namespace tokki::discover {
 struct AlsOptions {
   int n_factors = 32;
   int n_iterations = 6;
-  float regularization = 0.5f;
+  float regularization = 0.5f;            // lambda added to every row's normal equations
+  float regularization_per_entry = 0.0f;  // plus this times the row's number of entries
   uint64_t seed = 1;
 };
 
@@ -43,7 +44,7 @@ using RowMatrixXf = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::
 
 class MfModel {
  public:
-  MfModel(RowMatrixXf item_factors, float regularization);
+  MfModel(RowMatrixXf item_factors, float regularization, float regularization_per_entry = 0.0f);
 
   int n_factors() const { return static_cast<int>(item_factors_.cols()); }
   size_t n_items() const { return static_cast<size_t>(item_factors_.rows()); }
@@ -59,6 +60,7 @@ class MfModel {
  private:
   RowMatrixXf item_factors_;  // n_items x k
   Eigen::MatrixXf gram_;      // Y^T Y + regularization * I
+  float reg_per_entry_ = 0.0f;
 };
 
 // Trains on `entries` (at most one per (user, item) pair). Items without any entry get a

@@ -12,6 +12,10 @@
 #include <thread>
 #include <unordered_map>
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/text.h"
@@ -56,9 +60,6 @@ struct CardSlot {
   Id id = kNoId;
   std::vector<uint32_t> tags;  // sorted tag ids
   SparseVec raw;               // field boost * (1 + log tf), before idf
-  SparseVec vec;               // L2-normalised tf-idf
-  uint64_t version = 0;
-  bool in_postings = false;
 };
 
 struct Posting {
@@ -118,7 +119,7 @@ float Log1p(int32_t n) {
 struct Scratch {
   std::vector<float> profile;  // by term
   std::vector<uint32_t> touched_terms;
-  std::vector<float> content;  // by card
+  std::vector<float> content;   // by card
   std::vector<uint32_t> stamp;  // by card, for de-duplicating the universe
   uint32_t stamp_value = 0;
   Eigen::VectorXf mf;
@@ -136,22 +137,25 @@ struct Deck::State {
   mutable std::shared_mutex catalog_mu;
   std::unordered_map<Id, uint32_t> card_rows;
   std::vector<CardSlot> slots;
+  std::vector<SparseVec> vecs;         // by row: L2-normalised tf-idf (swapped whole on rebuild)
+  std::vector<uint8_t> indexed;        // by row: 1 when the postings cover the row
+  bool rebuilding = false;             // a content rebuild copied the catalog and runs
+  std::vector<uint32_t> changed_rows;  // rows upserted while rebuilding
   std::vector<uint8_t> flags;
   std::vector<int32_t> lang;
   std::vector<Id> owner;
   std::deque<std::atomic<int32_t>> likes;   // elements never move; updated atomically
   std::deque<std::atomic<int32_t>> passes;  // under a shared catalog lock
   std::unordered_map<std::string, uint32_t> terms;
-  std::vector<uint32_t> df;  // by term id: live cards carrying the term
+  std::vector<uint32_t> df;                    // by term id: live cards carrying the term
   std::vector<std::vector<Posting>> postings;  // by term id
-  std::unordered_set<uint32_t> dirty;  // cards whose vec changed after their postings
+  std::unordered_set<uint32_t> dirty;          // cards whose vec changed after their postings
   std::unordered_map<std::string, int32_t> languages;
   std::vector<std::vector<uint32_t>> lang_cards;  // by language id
   std::unordered_map<std::string, uint32_t> tag_ids;
   std::vector<std::vector<uint32_t>> tag_cards;  // by tag id (may hold stale rows)
   std::vector<uint32_t> recent;                  // ring of recently upserted rows
   size_t recent_next = 0;
-  uint64_t version_counter = 0;
   size_t n_alive = 0;
 
   // ---- users ----
@@ -192,6 +196,8 @@ struct Deck::State {
     card_rows.emplace(id, row);
     slots.emplace_back();
     slots.back().id = id;
+    vecs.emplace_back();
+    indexed.push_back(0);
     flags.push_back(0);
     lang.push_back(-1);
     owner.push_back(kNoId);
@@ -213,7 +219,8 @@ struct Deck::State {
 
   // Inverse document frequency from the live counts. REQUIRES: catalog_mu held.
   float IdfOf(uint32_t term) const {
-    return std::log((static_cast<float>(n_alive) + 1.0f) / (static_cast<float>(df[term]) + 1.0f)) + 1.0f;
+    return std::log((static_cast<float>(n_alive) + 1.0f) / (static_cast<float>(df[term]) + 1.0f)) +
+           1.0f;
   }
 
   // REQUIRES: catalog_mu held (either way).
@@ -268,6 +275,33 @@ struct Deck::State {
   void BackgroundLoop(std::chrono::milliseconds period);
 };
 
+CardFeatures CardFromCharacter(const store::Character& character) {
+  CardFeatures c;
+  c.id = character.id;
+  c.owner_id = character.owner_id;
+  c.language = character.language;
+  c.tags = character.tags;
+  c.text = character.name;
+  for (const std::string* part : {&character.nickname, &character.tagline, &character.description})
+    if (!part->empty()) c.text += "\n" + *part;
+  c.real_person = character.real_person;
+  c.listed = character.visibility == store::Visibility::kPublic;
+  c.created_at_ms = character.created_at_ms;
+  return c;
+}
+
+Feedback FeedbackFromSwipe(store::SwipeAction action) {
+  switch (action) {
+    case store::SwipeAction::kPass:
+      return Feedback::kPass;
+    case store::SwipeAction::kLike:
+      return Feedback::kLike;
+    case store::SwipeAction::kSuperlike:
+      return Feedback::kSuperlike;
+  }
+  return Feedback::kPass;
+}
+
 Deck::Deck(DeckOptions options) : s_(std::make_unique<State>(std::move(options))) {}
 
 Deck::~Deck() { Stop(); }
@@ -309,14 +343,14 @@ void Deck::UpsertCard(const CardFeatures& card) {
   for (auto [t, w] : raw) ++s.df[t];
   if (!was_alive) ++s.n_alive;
   slot.raw = std::move(raw);
-  slot.vec = s.Weigh(slot.raw);
-  slot.version = ++s.version_counter;
-  if (slot.in_postings) {
+  s.vecs[row] = s.Weigh(slot.raw);
+  if (s.indexed[row]) {
     s.dirty.insert(row);
   } else {
-    for (auto [t, w] : slot.vec) s.postings[t].push_back({row, w});
-    slot.in_postings = true;
+    for (auto [t, w] : s.vecs[row]) s.postings[t].push_back({row, w});
+    s.indexed[row] = 1;
   }
+  if (s.rebuilding) s.changed_rows.push_back(row);
   std::vector<uint32_t> tag_rows;
   for (const auto& t : tags) {
     auto [it, inserted] = s.tag_ids.emplace(t, static_cast<uint32_t>(s.tag_ids.size()));
@@ -524,13 +558,13 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
     history.reserve(u->by_card.size());
     for (const auto& [row, in] : u->by_card) history.emplace_back(row, &in);
     if (history.size() > opt.max_history) {
-      std::nth_element(history.begin(), history.begin() + opt.max_history, history.end(),
-                       [](const auto& a, const auto& b) { return a.second->at_ms > b.second->at_ms; });
+      std::nth_element(
+          history.begin(), history.begin() + opt.max_history, history.end(),
+          [](const auto& a, const auto& b) { return a.second->at_ms > b.second->at_ms; });
       history.resize(opt.max_history);
     }
   }
   const size_t n_history = u ? u->n_swipes : 0;
-
 
   auto& profile = scratch.profile;
   if (profile.size() < s.terms.size()) profile.resize(s.terms.size(), 0.0f);
@@ -541,7 +575,7 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
   for (const auto& [row, in] : history) {
     const float w = s.ProfileWeight(*in);
     if (w != 0) {
-      for (auto [t, v] : s.slots[row].vec) {
+      for (auto [t, v] : s.vecs[row]) {
         if (profile[t] == 0) touched.push_back(t);
         profile[t] += w * v;
         if (profile[t] == 0) profile[t] = 1e-30f;  // keep "touched" marking exact
@@ -562,8 +596,9 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
     std::fill(content.begin(), content.begin() + n_cards, 0.0f);
     std::vector<uint32_t> query(touched);
     if (query.size() > opt.max_profile_terms) {
-      std::nth_element(query.begin(), query.begin() + opt.max_profile_terms, query.end(),
-                       [&](uint32_t a, uint32_t b) { return std::abs(profile[a]) > std::abs(profile[b]); });
+      std::nth_element(
+          query.begin(), query.begin() + opt.max_profile_terms, query.end(),
+          [&](uint32_t a, uint32_t b) { return std::abs(profile[a]) > std::abs(profile[b]); });
       query.resize(opt.max_profile_terms);
     }
     for (uint32_t t : query) {
@@ -572,7 +607,7 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
     }
     for (uint32_t row : s.dirty) {  // postings are stale for these: score exactly
       float dot = 0;
-      for (auto [t, v] : s.slots[row].vec) dot += (t < profile.size() ? profile[t] : 0) * v;
+      for (auto [t, v] : s.vecs[row]) dot += (t < profile.size() ? profile[t] : 0) * v;
       content[row] = dot * inv_norm;
     }
   }
@@ -607,7 +642,7 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
     return Log1p(std::max(0, s.likes[row].load(std::memory_order_relaxed)));
   };
 
-  // ---- per-row signals and their z-score statistics over the universe ----
+  // ---- per-row signals and their scale over the universe ----
   const size_t n_universe = universe.size();
   auto& sig = scratch.signals;
   sig.resize(n_universe);
@@ -626,7 +661,8 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
     g.pop = Log1p(l);
     g.rate = (static_cast<float>(l) + m * mu) / (static_cast<float>(l + p) + m);
     sc += g.content, sm += g.mf, sp += g.pop;
-    c_max = std::max(c_max, g.content), m_max = std::max(m_max, g.mf), p_max = std::max(p_max, g.pop);
+    c_max = std::max(c_max, g.content), m_max = std::max(m_max, g.mf),
+    p_max = std::max(p_max, g.pop);
   }
   const double n_u = static_cast<double>(n_universe);
   auto scale = [&](double sum, float max) {
@@ -643,8 +679,7 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
   const float w_pop = opt.weight_popularity * fade * p_inv;
   const float w_explore = opt.weight_explore * fade / prior_sd;
   // Constant offsets do not change the order; they are folded in here.
-  const float offset =
-      -(w_content * c_mean + w_collab * m_mean + w_pop * p_mean + w_explore * mu);
+  const float offset = -(w_content * c_mean + w_collab * m_mean + w_pop * p_mean + w_explore * mu);
 
   auto make = [&](uint32_t row, const Signals& g) {
     Candidate c;
@@ -667,8 +702,8 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
   heap.reserve(k + 1);
   for (size_t i = 0; i < n_universe; ++i) {
     const Signals& g = sig[i];
-    const float base = w_content * g.content + w_collab * g.mf + w_pop * g.pop + offset +
-                       w_explore * g.rate;
+    const float base =
+        w_content * g.content + w_collab * g.mf + w_pop * g.pop + offset + w_explore * g.rate;
     if (heap.size() >= k && base <= heap.front().base) continue;
     const uint32_t row = universe[i];
     if (excluded(row)) continue;
@@ -716,8 +751,10 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
 
   // ---- Thompson sampling on the like rate ----
   for (auto& c : pool) {
-    const float l = static_cast<float>(std::max(0, s.likes[c.card].load(std::memory_order_relaxed)));
-    const float p = static_cast<float>(std::max(0, s.passes[c.card].load(std::memory_order_relaxed)));
+    const float l =
+        static_cast<float>(std::max(0, s.likes[c.card].load(std::memory_order_relaxed)));
+    const float p =
+        static_cast<float>(std::max(0, s.passes[c.card].load(std::memory_order_relaxed)));
     std::gamma_distribution<float> ga(l + m * mu, 1.0f), gb(p + m * (1 - mu), 1.0f);
     const float x = ga(rng), y = gb(rng);
     const float theta = x + y > 0 ? x / (x + y) : mu;
@@ -748,30 +785,35 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
     taken[best] = true;
     const uint32_t row = pool[best].card;
     out.push_back(s.slots[row].id);
-    const auto& v = s.slots[row].vec;
+    const auto& v = s.vecs[row];
     for (size_t i = 0; i < n_mmr; ++i)
-      if (!taken[i]) max_sim[i] = std::max(max_sim[i], Dot(v, s.slots[pool[i].card].vec));
+      if (!taken[i]) max_sim[i] = std::max(max_sim[i], Dot(v, s.vecs[pool[i].card]));
   }
   return out;
 }
 
 void Deck::State::RebuildContent() {
-  // Copy what is needed under a shared lock; compute aside; swap in under a short
-  // exclusive lock, recomputing only the cards that changed meanwhile.
+  // Copy what is needed under a shared lock; compute aside; swap in under an exclusive
+  // lock that only swaps containers and redoes the cards upserted meanwhile.
   std::vector<SparseVec> raws;
-  std::vector<uint64_t> versions;
   std::vector<uint8_t> alive;
   size_t n_terms = 0;
   {
+    std::unique_lock lock(catalog_mu);
+    rebuilding = true;
+    changed_rows.clear();
+  }
+  {
     std::shared_lock lock(catalog_mu);
     raws.reserve(slots.size());
-    for (const auto& slot : slots) raws.push_back(slot.raw), versions.push_back(slot.version);
+    for (const auto& slot : slots) raws.push_back(slot.raw);
     alive = flags;
     n_terms = terms.size();
   }
+  const size_t n_copied = raws.size();
   std::vector<uint32_t> doc_freq(n_terms, 0);
   size_t n_docs = 0;
-  for (size_t r = 0; r < raws.size(); ++r) {
+  for (size_t r = 0; r < n_copied; ++r) {
     if (!(alive[r] & kAlive)) continue;
     ++n_docs;
     for (auto [t, w] : raws[r]) ++doc_freq[t];
@@ -779,10 +821,10 @@ void Deck::State::RebuildContent() {
   std::vector<float> new_idf(n_terms);
   for (size_t t = 0; t < n_terms; ++t)
     new_idf[t] = std::log((n_docs + 1.0f) / (doc_freq[t] + 1.0f)) + 1.0f;
-  std::vector<SparseVec> vecs(raws.size());
+  std::vector<SparseVec> new_vecs(n_copied);
   std::vector<std::vector<Posting>> new_postings(n_terms);
   for (size_t t = 0; t < n_terms; ++t) new_postings[t].reserve(doc_freq[t]);
-  for (size_t r = 0; r < raws.size(); ++r) {
+  for (size_t r = 0; r < n_copied; ++r) {
     SparseVec v = std::move(raws[r]);
     double norm = 0;
     for (auto& [t, w] : v) {
@@ -794,30 +836,35 @@ void Deck::State::RebuildContent() {
       for (auto& [t, w] : v) w *= inv;
     }
     for (auto [t, w] : v) new_postings[t].push_back({static_cast<uint32_t>(r), w});
-    vecs[r] = std::move(v);
+    new_vecs[r] = std::move(v);
   }
+  std::vector<uint8_t> new_indexed(n_copied, 1);
+  std::unordered_set<uint32_t> new_dirty;
+
   std::unique_lock lock(catalog_mu);
+  // Rows created meanwhile (new cards, or placeholders for swipes) get empty entries.
+  new_vecs.resize(slots.size());
+  new_indexed.resize(slots.size(), 0);
+  new_postings.resize(terms.size());
   postings.swap(new_postings);
-  postings.resize(terms.size());
-  dirty.clear();
-  for (size_t r = 0; r < slots.size(); ++r) {
-    CardSlot& slot = slots[r];
-    if (r < vecs.size() && slot.version == versions[r]) {
-      slot.vec = std::move(vecs[r]);
-      slot.in_postings = true;
-    } else {
-      slot.vec = Weigh(slot.raw);
-      if (r < vecs.size()) {
-        dirty.insert(static_cast<uint32_t>(r));
-        slot.in_postings = true;
-      } else {
-        for (auto [t, w] : slot.vec) postings[t].push_back({static_cast<uint32_t>(r), w});
-        slot.in_postings = true;
-      }
+  vecs.swap(new_vecs);
+  indexed.swap(new_indexed);
+  dirty.swap(new_dirty);
+  std::sort(changed_rows.begin(), changed_rows.end());
+  changed_rows.erase(std::unique(changed_rows.begin(), changed_rows.end()), changed_rows.end());
+  for (uint32_t r : changed_rows) {
+    vecs[r] = Weigh(slots[r].raw);
+    if (r < n_copied) {  // edited meanwhile: its postings may be stale, score it exactly
+      dirty.insert(r);
+    } else {  // added meanwhile
+      for (auto [t, w] : vecs[r]) postings[t].push_back({r, w});
+      indexed[r] = 1;
     }
   }
+  rebuilding = false;
+  changed_rows.clear();
   lock.unlock();
-  // The old postings are freed here, outside the lock.
+  // The old postings, vectors and sets are freed here, outside the lock.
 }
 
 void Deck::State::TrainModel() {
@@ -847,6 +894,7 @@ void Deck::State::TrainModel() {
   als.n_factors = options.n_factors;
   als.n_iterations = options.als_iterations;
   als.regularization = options.als_regularization;
+  als.regularization_per_entry = options.als_regularization_per_entry;
   als.seed = options.seed;
   auto mf = TrainAls(n_rows, n_items, entries, als);
   auto next = std::make_shared<Model>();
@@ -866,11 +914,13 @@ void Deck::TrainNow() {
   s.RebuildContent();
   s.TrainModel();
   s.trained_changes = changes;
-  TOKKI_LOG(debug, "discover trained", "t_train_ms", (NowSteadyUs() - t0) / 1000,
-            "n_interactions", s.n_interactions.load());
+  TOKKI_LOG(debug, "discover trained", "t_train_ms", (NowSteadyUs() - t0) / 1000, "n_interactions",
+            s.n_interactions.load());
 }
 
 void Deck::State::BackgroundLoop(std::chrono::milliseconds period) {
+  // Training is background work: let request threads win the CPU (Linux: per-thread nice).
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
   std::unique_lock lock(bg_mu);
   while (!bg_stop) {
     bg_cv.wait_for(lock, period, [&] { return bg_stop; });

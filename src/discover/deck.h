@@ -26,13 +26,14 @@
 #include <vector>
 
 #include "core/types.h"
+#include "store/records.h"
 
 namespace tokki::discover {
 
 // What the deck knows about a character card.
 struct CardFeatures {
   Id id = kNoId;
-  Id owner_id = kNoId;  // never shown to its owner
+  Id owner_id = kNoId;   // never shown to its owner
   std::string language;  // BCP-47 primary tag ("en", "ko", "zh"); "" when unknown
   std::vector<std::string> tags;
   std::string text;  // name + tagline + description
@@ -42,6 +43,11 @@ struct CardFeatures {
 };
 
 enum class Feedback { kPass, kLike, kSuperlike };
+
+// The deck's view of a stored character: text = name + tagline + description (+ nickname),
+// listed = public visibility.
+CardFeatures CardFromCharacter(const store::Character& character);
+Feedback FeedbackFromSwipe(store::SwipeAction action);
 
 struct DeckFilter {
   std::vector<std::string> languages;  // empty = any
@@ -55,8 +61,9 @@ struct DeckOptions {
   int n_factors = 16;
   int als_iterations = 6;
   float als_regularization = 50.0f;
-  float like_confidence = 8.0f;  // c = 1 + like_confidence * strength for likes
-  float pass_confidence = 1.0f;  // c = 1 + pass_confidence for passes (p = 0)
+  float als_regularization_per_entry = 0.0f;  // weighted-lambda (ALS-WR) term
+  float like_confidence = 8.0f;               // c = 1 + like_confidence * strength for likes
+  float pass_confidence = 1.0f;               // c = 1 + pass_confidence for passes (p = 0)
   // Content vectors: term weights of tags and of the language relative to text words.
   float tag_boost = 2.0f;
   float language_boost = 2.0f;
@@ -64,7 +71,8 @@ struct DeckOptions {
   float pass_profile_weight = 0.5f;  // a pass subtracts this times the card's vector
   size_t max_profile_terms = 64;     // profile terms used to walk the inverted index
   size_t max_history = 500;          // most recent interactions used per request
-  // Blend (weights of per-request z-scored signals).
+  // Blend: weights of the per-request signals, each centred on its mean over the eligible
+  // cards and scaled so that the best card scores 1 (exploration: Beta-prior standard units).
   float weight_content = 0.5f;
   float weight_collab = 1.5f;
   float weight_popularity = 1.0f;  // cold-start prior; fades with history
@@ -72,16 +80,16 @@ struct DeckOptions {
   float fade_swipes = 10.0f;       // popularity/explore weights scale by 1 / (1 + n / fade)
   float prior_strength = 10.0f;    // Beta prior pseudo-swipes at the global like rate
   // Candidates and diversity.
-  size_t n_candidates = 200;          // best base scores kept for re-ranking
-  size_t n_explore_candidates = 32;   // random eligible cards added (new ones first)
-  float mmr_lambda = 0.75f;           // 1 = pure relevance, 0 = pure diversity
+  size_t n_candidates = 200;         // best base scores kept for re-ranking
+  size_t n_explore_candidates = 32;  // random eligible cards added (new ones first)
+  float mmr_lambda = 0.75f;          // 1 = pure relevance, 0 = pure diversity
 };
 
 struct DeckStats {
-  size_t n_cards = 0;         // live cards (listed or not)
-  size_t n_users = 0;         // users with any recorded interaction
-  size_t n_interactions = 0;  // current (not undone) swipes
-  int64_t last_train_ms = 0;  // wall time the current model was trained; 0 = never
+  size_t n_cards = 0;           // live cards (listed or not)
+  size_t n_users = 0;           // users with any recorded interaction
+  size_t n_interactions = 0;    // current (not undone) swipes
+  int64_t last_train_ms = 0;    // wall time the current model was trained; 0 = never
   int64_t t_last_train_ms = 0;  // how long that training took
   uint64_t model_version = 0;   // bumps on every training
 };

@@ -69,7 +69,8 @@ class Policy {
 
 class TokkiPolicy : public Policy {
  public:
-  TokkiPolicy(const DeckOptions& options, const std::vector<CardFeatures>& catalog) : deck_(options) {
+  TokkiPolicy(const DeckOptions& options, const std::vector<CardFeatures>& catalog)
+      : deck_(options) {
     for (const auto& c : catalog) deck_.UpsertCard(c);
   }
   void Swipe(Id user, Id item, Feedback feedback, int64_t at_ms) override {
@@ -160,7 +161,8 @@ struct UserSplit {
 double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  const size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5));
+  const size_t i =
+      std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5));
   return v[i];
 }
 
@@ -179,8 +181,10 @@ Result<std::vector<RatingRow>> ReadInteractionsCsv(const std::string& path) {
     if (line.find("::") != std::string::npos) {
       std::string fixed;
       for (size_t i = 0; i < line.size(); ++i) {
-        if (line.compare(i, 2, "::") == 0) fixed += ',', ++i;
-        else fixed += line[i];
+        if (line.compare(i, 2, "::") == 0)
+          fixed += ',', ++i;
+        else
+          fixed += line[i];
       }
       line = std::move(fixed);
     } else if (line.find('\t') != std::string::npos) {
@@ -247,7 +251,8 @@ Result<std::vector<PolicyReport>> EvaluateFeed(const std::vector<RatingRow>& row
     }
 
   // Per-user split.
-  const bool all_timed = std::all_of(rows.begin(), rows.end(), [](const RatingRow& r) { return r.has_timestamp; });
+  const bool all_timed =
+      std::all_of(rows.begin(), rows.end(), [](const RatingRow& r) { return r.has_timestamp; });
   const bool time_split = options.split == SplitMode::kTime && all_timed;
   std::map<Id, std::vector<const RatingRow*>> by_user;  // ordered: deterministic
   for (const auto& r : rows) by_user[r.user].push_back(&r);
@@ -261,8 +266,11 @@ Result<std::vector<PolicyReport>> EvaluateFeed(const std::vector<RatingRow>& row
       std::mt19937_64 rng(Mix(options.seed ^ Mix(static_cast<uint64_t>(user))));
       std::shuffle(list.begin(), list.end(), rng);
     }
-    const size_t n_hidden = list.size() < 2 ? 0
-        : std::max<size_t>(1, static_cast<size_t>(std::lround(options.holdout_fraction * list.size())));
+    const size_t n_hidden =
+        list.size() < 2
+            ? 0
+            : std::max<size_t>(
+                  1, static_cast<size_t>(std::lround(options.holdout_fraction * list.size())));
     UserSplit& sp = splits[user];
     for (size_t i = 0; i < list.size(); ++i) {
       if (i < list.size() - n_hidden) {
@@ -271,7 +279,8 @@ Result<std::vector<PolicyReport>> EvaluateFeed(const std::vector<RatingRow>& row
         sp.hidden[list[i]->item] = list[i]->rating;  // later rows win on duplicates
       }
     }
-    for (const auto& [item, rating] : sp.hidden) sp.n_hidden_likes += rating >= options.like_threshold;
+    for (const auto& [item, rating] : sp.hidden)
+      sp.n_hidden_likes += rating >= options.like_threshold;
   }
 
   // Users evaluated: those with a hidden like; a seeded sample when capped.
@@ -282,7 +291,8 @@ Result<std::vector<PolicyReport>> EvaluateFeed(const std::vector<RatingRow>& row
     std::mt19937_64 rng(Mix(options.seed + 17));
     std::shuffle(eval_users.begin(), eval_users.end(), rng);
   }
-  if (options.max_users > 0 && eval_users.size() > options.max_users) eval_users.resize(options.max_users);
+  if (options.max_users > 0 && eval_users.size() > options.max_users)
+    eval_users.resize(options.max_users);
 
   std::vector<PolicyReport> reports;
   for (const auto& name : options.policies) {
@@ -361,7 +371,9 @@ Result<std::vector<PolicyReport>> EvaluateFeed(const std::vector<RatingRow>& row
     rep.max_likes_in_first_n = sum_max / n;
     rep.cards_to_first_like = sum_first / n;
     rep.ndcg_at_n = sum_ndcg / n;
-    rep.coverage = catalog.empty() ? 0 : static_cast<double>(shown_any.size()) / static_cast<double>(catalog.size());
+    rep.coverage = catalog.empty() ? 0
+                                   : static_cast<double>(shown_any.size()) /
+                                         static_cast<double>(catalog.size());
     rep.next_p50_us = Percentile(t_us, 0.5);
     rep.next_p99_us = Percentile(t_us, 0.99);
     reports.push_back(std::move(rep));
@@ -373,11 +385,12 @@ std::string ReportJson(const PolicyReport& r) {
   char buf[512];
   std::snprintf(buf, sizeof(buf),
                 "{\"policy\":\"%s\",\"users_evaluated\":%zu,\"deck_size\":%zu,"
-                "\"likes_in_first_n\":%.4f,\"max_likes_in_first_n\":%.4f,\"cards_to_first_like\":%.4f,\"ndcg_at_n\":%.4f,"
+                "\"likes_in_first_n\":%.4f,\"max_likes_in_first_n\":%.4f,\"cards_to_first_like\":%."
+                "4f,\"ndcg_at_n\":%.4f,"
                 "\"coverage\":%.4f,\"split\":\"%s\",\"page_p50_us\":%.0f,\"page_p99_us\":%.0f}",
-                r.policy.c_str(), r.users_evaluated, r.deck_size, r.likes_in_first_n, r.max_likes_in_first_n,
-                r.cards_to_first_like, r.ndcg_at_n, r.coverage, r.time_split ? "time" : "random",
-                r.next_p50_us, r.next_p99_us);
+                r.policy.c_str(), r.users_evaluated, r.deck_size, r.likes_in_first_n,
+                r.max_likes_in_first_n, r.cards_to_first_like, r.ndcg_at_n, r.coverage,
+                r.time_split ? "time" : "random", r.next_p50_us, r.next_p99_us);
   return buf;
 }
 

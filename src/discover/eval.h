@@ -56,14 +56,14 @@ struct PolicyReport {
   std::string policy;
   size_t users_evaluated = 0;
   size_t deck_size = 0;
-  double likes_in_first_n = 0;     // mean per user
-  double max_likes_in_first_n = 0; // mean of min(deck_size, hidden likes): the ceiling
-  double cards_to_first_like = 0;  // mean per user; deck_size + 1 when none was liked
-  double ndcg_at_n = 0;            // binary relevance = hidden like
-  double coverage = 0;             // distinct cards shown / catalog size
-  double next_p50_us = 0;          // latency of one page request
+  double likes_in_first_n = 0;      // mean per user
+  double max_likes_in_first_n = 0;  // mean of min(deck_size, hidden likes): the ceiling
+  double cards_to_first_like = 0;   // mean per user; deck_size + 1 when none was liked
+  double ndcg_at_n = 0;             // binary relevance = hidden like
+  double coverage = 0;              // distinct cards shown / catalog size
+  double next_p50_us = 0;           // latency of one page request
   double next_p99_us = 0;
-  bool time_split = false;         // whether the split used timestamps
+  bool time_split = false;  // whether the split used timestamps
 };
 
 Result<std::vector<PolicyReport>> EvaluateFeed(const std::vector<RatingRow>& rows,

@@ -28,11 +28,13 @@ std::string MakeWord(const std::string& lang, std::mt19937_64& rng) {
   std::string w;
   const int n_syllables = 2 + static_cast<int>(rng() % 2);
   if (lang == "ko") {
-    for (int i = 0; i < n_syllables; ++i) AppendUtf8(w, 0xAC00 + static_cast<char32_t>(rng() % 2000));
+    for (int i = 0; i < n_syllables; ++i)
+      AppendUtf8(w, 0xAC00 + static_cast<char32_t>(rng() % 2000));
   } else if (lang == "zh") {
-    for (int i = 0; i < n_syllables; ++i) AppendUtf8(w, 0x4E00 + static_cast<char32_t>(rng() % 3000));
+    for (int i = 0; i < n_syllables; ++i)
+      AppendUtf8(w, 0x4E00 + static_cast<char32_t>(rng() % 3000));
   } else {
-    static constexpr const char* kOnset[] = {"b", "c", "d", "f", "g", "h", "k", "l", "m", "n",
+    static constexpr const char* kOnset[] = {"b", "c", "d", "f", "g", "h", "k",  "l",  "m",  "n",
                                              "p", "r", "s", "t", "v", "z", "br", "st", "tr", "sh"};
     static constexpr const char* kVowel[] = {"a", "e", "i", "o", "u", "ai", "ea", "ou"};
     for (int i = 0; i < n_syllables + 1; ++i) {
@@ -48,7 +50,8 @@ std::string MakeWord(const std::string& lang, std::mt19937_64& rng) {
 std::vector<size_t> GumbelTopK(const std::vector<double>& scores, size_t k, std::mt19937_64& rng) {
   std::uniform_real_distribution<double> uni(1e-12, 1.0);
   std::vector<std::pair<double, size_t>> keyed(scores.size());
-  for (size_t i = 0; i < scores.size(); ++i) keyed[i] = {scores[i] - std::log(-std::log(uni(rng))), i};
+  for (size_t i = 0; i < scores.size(); ++i)
+    keyed[i] = {scores[i] - std::log(-std::log(uni(rng))), i};
   k = std::min(k, keyed.size());
   std::partial_sort(keyed.begin(), keyed.begin() + k, keyed.end(),
                     [](const auto& a, const auto& b) { return a.first > b.first; });
@@ -85,11 +88,10 @@ Simulation::Simulation(SimOptions options) : options_(std::move(options)) {
   // Tags and per-language lexicons, each word/tag with a latent direction.
   std::vector<std::string> tag_names;
   static constexpr const char* kTagWords[] = {
-      "romance", "fantasy",   "history", "mentor",  "comedy",  "mystery", "scifi",
-      "horror",  "slice",     "adventure", "music", "poetry",  "science", "warrior",
-      "royalty", "detective", "school",  "cooking", "travel",  "sports",  "villain",
-      "healer",  "idol",      "gamer",   "pirate",  "witch",   "robot",   "samurai",
-      "scholar", "artist",    "doctor",  "spy"};
+      "romance", "fantasy",   "history", "mentor",  "comedy",  "mystery", "scifi",   "horror",
+      "slice",   "adventure", "music",   "poetry",  "science", "warrior", "royalty", "detective",
+      "school",  "cooking",   "travel",  "sports",  "villain", "healer",  "idol",    "gamer",
+      "pirate",  "witch",     "robot",   "samurai", "scholar", "artist",  "doctor",  "spy"};
   for (size_t t = 0; t < o.n_tags; ++t)
     tag_names.push_back(t < 32 ? std::string(kTagWords[t]) : "tag" + std::to_string(t));
   std::vector<float> tag_dirs(o.n_tags * d);
@@ -168,7 +170,8 @@ Simulation::Simulation(SimOptions options) : options_(std::move(options)) {
   for (size_t u = 0; u < o.n_users; ++u) {
     const Id user = static_cast<Id>(u + 1);
     const size_t n_obs =
-        o.min_ratings + (o.max_ratings > o.min_ratings ? rng() % (o.max_ratings - o.min_ratings + 1) : 0);
+        o.min_ratings +
+        (o.max_ratings > o.min_ratings ? rng() % (o.max_ratings - o.min_ratings + 1) : 0);
     // Candidates seen, by popularity; then what gets rated, by taste.
     std::unordered_set<size_t> cand_set;
     const size_t n_cand = std::min(o.n_cards, std::max<size_t>(o.browse_factor * n_obs, 200));
@@ -226,8 +229,8 @@ Status Simulation::WriteItemsCsv(const std::string& path) const {
     for (const auto& t : c.tags) tags += (tags.empty() ? "" : "|") + t;
     std::string text;
     for (char ch : c.text) text += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-    f << c.id << ',' << c.language << ',' << (c.real_person ? 1 : 0) << ',' << tags << ",\""
-      << text << "\"\n";
+    f << c.id << ',' << c.language << ',' << (c.real_person ? 1 : 0) << ',' << tags << ",\"" << text
+      << "\"\n";
   }
   f.flush();
   return f ? Status::Ok() : Status::Internal("write failed: " + path);

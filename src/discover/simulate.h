@@ -31,10 +31,10 @@ struct SimOptions {
   size_t n_tags = 32;
   size_t words_per_language = 400;
   std::vector<std::pair<std::string, double>> languages = {{"en", 0.6}, {"ko", 0.25}, {"zh", 0.15}};
-  double popularity_skew = 0.8;   // Zipf exponent of how often a card gets seen
-  double taste_exposure = 2.0;    // how much users pick what they rate by taste
-  size_t browse_factor = 8;       // cards seen (by popularity) per card rated (by taste)
-  double quality_weight = 0.2;    // how much a card's popularity reflects quality
+  double popularity_skew = 0.8;  // Zipf exponent of how often a card gets seen
+  double taste_exposure = 2.0;   // how much users pick what they rate by taste
+  size_t browse_factor = 8;      // cards seen (by popularity) per card rated (by taste)
+  double quality_weight = 0.2;   // how much a card's popularity reflects quality
   double other_language_penalty = 1.5;
   double noise_sd = 0.5;
   size_t min_ratings = 20;

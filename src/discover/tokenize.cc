@@ -65,11 +65,12 @@ void AppendUtf8(std::string& out, char32_t cp) {
 
 // Letters and digits of space-separated scripts (Latin, Greek, Cyrillic, ...).
 bool IsWordCodePoint(char32_t cp) {
-  if (cp < 0x80) return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
+  if (cp < 0x80)
+    return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
   if (cp == 0xD7 || cp == 0xF7) return false;
-  if (cp >= 0xC0 && cp <= 0x24F) return true;   // Latin-1 letters, Latin Extended
-  if (cp >= 0x370 && cp <= 0x52F) return true;   // Greek, Cyrillic
-  if (cp >= 0x0590 && cp <= 0x1FFF) return true; // Hebrew .. Greek Extended (letters mostly)
+  if (cp >= 0xC0 && cp <= 0x24F) return true;     // Latin-1 letters, Latin Extended
+  if (cp >= 0x370 && cp <= 0x52F) return true;    // Greek, Cyrillic
+  if (cp >= 0x0590 && cp <= 0x1FFF) return true;  // Hebrew .. Greek Extended (letters mostly)
   return false;
 }
 
@@ -82,10 +83,10 @@ char32_t LowerCodePoint(char32_t cp) {
 }
 
 constexpr std::array<std::string_view, 40> kStopWords = {
-    "a",    "an",   "and",  "are",  "as",   "at",   "be",   "but",  "by",   "for",
-    "from", "has",  "have", "he",   "her",  "his",  "i",    "in",   "is",   "it",
-    "its",  "me",   "my",   "of",   "on",   "or",   "she",  "that", "the",  "their",
-    "they", "this", "to",   "was",  "who",  "will", "with", "you",  "your", "we"};
+    "a",    "an",   "and",  "are", "as",  "at",   "be",   "but",  "by",   "for",
+    "from", "has",  "have", "he",  "her", "his",  "i",    "in",   "is",   "it",
+    "its",  "me",   "my",   "of",  "on",  "or",   "she",  "that", "the",  "their",
+    "they", "this", "to",   "was", "who", "will", "with", "you",  "your", "we"};
 
 bool IsStopWord(std::string_view w) {
   for (auto s : kStopWords)
@@ -117,14 +118,14 @@ void FlushCjk(std::vector<char32_t>& run, std::vector<std::string>& out) {
 }  // namespace
 
 bool IsCjkCodePoint(char32_t cp) {
-  return (cp >= 0x1100 && cp <= 0x11FF) ||    // Hangul Jamo
-         (cp >= 0x3040 && cp <= 0x30FF) ||    // Hiragana, Katakana
-         (cp >= 0x3130 && cp <= 0x318F) ||    // Hangul Compatibility Jamo
-         (cp >= 0x3400 && cp <= 0x4DBF) ||    // CJK Extension A
-         (cp >= 0x4E00 && cp <= 0x9FFF) ||    // CJK Unified Ideographs
-         (cp >= 0xAC00 && cp <= 0xD7A3) ||    // Hangul Syllables
-         (cp >= 0xF900 && cp <= 0xFAFF) ||    // CJK Compatibility Ideographs
-         (cp >= 0x20000 && cp <= 0x3134F);    // CJK Extensions B..G
+  return (cp >= 0x1100 && cp <= 0x11FF) ||  // Hangul Jamo
+         (cp >= 0x3040 && cp <= 0x30FF) ||  // Hiragana, Katakana
+         (cp >= 0x3130 && cp <= 0x318F) ||  // Hangul Compatibility Jamo
+         (cp >= 0x3400 && cp <= 0x4DBF) ||  // CJK Extension A
+         (cp >= 0x4E00 && cp <= 0x9FFF) ||  // CJK Unified Ideographs
+         (cp >= 0xAC00 && cp <= 0xD7A3) ||  // Hangul Syllables
+         (cp >= 0xF900 && cp <= 0xFAFF) ||  // CJK Compatibility Ideographs
+         (cp >= 0x20000 && cp <= 0x3134F);  // CJK Extensions B..G
 }
 
 void TokenizeText(std::string_view text, std::vector<std::string>& out) {

@@ -30,8 +30,9 @@ std::vector<CardFeatures> RandomCatalog(size_t n, uint64_t seed) {
   std::mt19937_64 rng(seed);
   const char* langs[] = {"en", "ko", "zh"};
   const char* tags[] = {"history", "fantasy", "romance", "mentor", "comedy", "scifi"};
-  const char* words[] = {"brave", "gentle", "scholar", "pirate", "king", "poet", "robot", "witch",
-                         "세종", "대왕", "李白", "月亮", "detective", "chef", "sailor", "painter"};
+  const char* words[] = {"brave",     "gentle", "scholar", "pirate", "king", "poet",
+                         "robot",     "witch",  "세종",    "대왕",   "李白", "月亮",
+                         "detective", "chef",   "sailor",  "painter"};
   std::vector<CardFeatures> out;
   for (size_t i = 0; i < n; ++i) {
     std::string text;
@@ -72,7 +73,8 @@ TEST(Deck, NeverShowsOwnedUnlistedOrRemovedCards) {
 
 TEST(Deck, SwipedCardsAreExcludedAtOnceAndUndoBringsThemBack) {
   Deck deck;
-  for (Id id = 1; id <= 5; ++id) deck.UpsertCard(Card(id, "en", {}, "card number " + std::to_string(id)));
+  for (Id id = 1; id <= 5; ++id)
+    deck.UpsertCard(Card(id, "en", {}, "card number " + std::to_string(id)));
   deck.RecordSwipe(9, 2, Feedback::kPass, 1);
   deck.RecordSwipe(9, 3, Feedback::kLike, 2);
   deck.RecordSwipe(9, 4, Feedback::kSuperlike, 3);
@@ -155,7 +157,8 @@ TEST(Deck, PassesNeverReturnProperty) {
         const auto page = deck.Next(user, 1 + rng() % 12, filter);
         ASSERT_EQ(AsSet(page).size(), page.size()) << "duplicate in page, seed " << seed;
         for (Id id : page) {
-          ASSERT_FALSE(swiped[user].count(id)) << "swiped card " << id << " returned, seed " << seed;
+          ASSERT_FALSE(swiped[user].count(id))
+              << "swiped card " << id << " returned, seed " << seed;
           const auto& c = catalog.at(id);
           ASSERT_TRUE(c.listed);
           ASSERT_NE(c.owner_id, user);
@@ -261,9 +264,11 @@ TEST(Deck, LikeShiftsTheNextPageImmediately) {
   options.mmr_lambda = 1.0f;
   Deck deck(options);
   for (Id id = 1; id <= 30; ++id)
-    deck.UpsertCard(Card(id, "ko", {"history"}, "조선 시대 학자 임금 세종 역사 " + std::to_string(id)));
+    deck.UpsertCard(
+        Card(id, "ko", {"history"}, "조선 시대 학자 임금 세종 역사 " + std::to_string(id)));
   for (Id id = 31; id <= 60; ++id)
-    deck.UpsertCard(Card(id, "en", {"scifi"}, "space robot starship captain galaxy " + std::to_string(id)));
+    deck.UpsertCard(
+        Card(id, "en", {"scifi"}, "space robot starship captain galaxy " + std::to_string(id)));
   auto count_in = [](const std::vector<Id>& page, Id lo, Id hi) {
     return std::count_if(page.begin(), page.end(), [&](Id id) { return id >= lo && id <= hi; });
   };
@@ -318,9 +323,11 @@ TEST(Deck, MmrDiversifiesNearCopies) {
     Deck deck(options);
     deck.UpsertCard(Card(1, "en", {"pirate"}, "pirate captain treasure ship sea"));
     for (Id id = 2; id <= 11; ++id)  // near-copies of the liked card
-      deck.UpsertCard(Card(id, "en", {"pirate"}, "pirate captain treasure ship sea " + std::to_string(id)));
-    const char* other[] = {"pirate chef kitchen", "sea poet", "ship engineer", "treasure scholar",
-                           "captain of a starship", "pirate queen", "sea witch", "ship cat"};
+      deck.UpsertCard(
+          Card(id, "en", {"pirate"}, "pirate captain treasure ship sea " + std::to_string(id)));
+    const char* other[] = {
+        "pirate chef kitchen",   "sea poet",     "ship engineer", "treasure scholar",
+        "captain of a starship", "pirate queen", "sea witch",     "ship cat"};
     for (Id id = 12; id < 20; ++id) deck.UpsertCard(Card(id, "en", {}, other[id - 12]));
     deck.RecordSwipe(1, 1, Feedback::kLike, 1);
     const auto page = deck.Next(1, 6, {});
@@ -337,11 +344,80 @@ TEST(Deck, SameStateSameDeck) {
     Deck deck;
     for (const auto& c : RandomCatalog(200, 9)) deck.UpsertCard(c);
     for (Id u = 1; u < 20; ++u)
-      for (Id c = 1; c < 200; c += 7 + u) deck.RecordSwipe(u, c, c % 3 ? Feedback::kPass : Feedback::kLike, c);
+      for (Id c = 1; c < 200; c += 7 + u)
+        deck.RecordSwipe(u, c, c % 3 ? Feedback::kPass : Feedback::kLike, c);
     deck.TrainNow();
     return deck.Next(3, 15, {});
   };
   EXPECT_EQ(run(), run());
+}
+
+}  // namespace
+}  // namespace tokki::discover
+
+namespace tokki::discover {
+namespace {
+
+// New users get popular cards first, yet brand-new cards still get shown now and then
+// (Thompson sampling on an uncertain like rate, plus recent cards in the pool).
+TEST(Deck, ColdStartPopularityWithExplorationOfNewCards) {
+  Deck deck;
+  for (Id id = 1; id <= 100; ++id)
+    deck.UpsertCard(
+        Card(id, "en", {"tag" + std::to_string(id % 7)}, "character " + std::to_string(id)));
+  std::mt19937_64 rng(2);
+  for (Id user = 1000; user < 1060; ++user) {
+    for (Id card = 1; card <= 10; ++card)  // cards 1..10: loved by everyone
+      deck.RecordSwipe(user, card, rng() % 5 ? Feedback::kLike : Feedback::kPass, 1);
+    for (int k = 0; k < 10; ++k)  // the rest of the old catalog: mostly passed
+      deck.RecordSwipe(user, 11 + static_cast<Id>(rng() % 80),
+                       rng() % 6 ? Feedback::kPass : Feedback::kLike, 2);
+  }
+  deck.TrainNow();
+  for (Id id = 101; id <= 110; ++id)
+    deck.UpsertCard(Card(id, "en", {}, "brand new " + std::to_string(id)));
+  size_t popular = 0, fresh = 0, shown = 0;
+  for (Id user = 1; user <= 40; ++user) {
+    for (Id id : deck.Next(user, 10, {})) {
+      ++shown;
+      popular += id <= 10;
+      fresh += id > 100;
+    }
+  }
+  EXPECT_EQ(shown, 400u);
+  EXPECT_GE(popular, 200u) << "cold users should mostly see the loved cards";
+  EXPECT_GE(fresh, 1u) << "new cards should get some exposure";
+  EXPECT_LT(fresh, 200u);
+}
+
+}  // namespace
+}  // namespace tokki::discover
+
+namespace tokki::discover {
+namespace {
+
+TEST(Deck, CardFromStoredCharacter) {
+  store::Character ch;
+  ch.id = 12;
+  ch.owner_id = 3;
+  ch.name = "King Sejong";
+  ch.tagline = "세종대왕";
+  ch.description = "Creator of Hangul";
+  ch.language = "ko";
+  ch.tags = {"history"};
+  ch.real_person = true;
+  ch.visibility = store::Visibility::kUnlisted;
+  CardFeatures c = CardFromCharacter(ch);
+  EXPECT_EQ(c.id, 12);
+  EXPECT_EQ(c.owner_id, 3);
+  EXPECT_EQ(c.text, "King Sejong\n세종대왕\nCreator of Hangul");
+  EXPECT_TRUE(c.real_person);
+  EXPECT_FALSE(c.listed);
+  ch.visibility = store::Visibility::kPublic;
+  EXPECT_TRUE(CardFromCharacter(ch).listed);
+  EXPECT_EQ(FeedbackFromSwipe(store::SwipeAction::kSuperlike), Feedback::kSuperlike);
+  EXPECT_EQ(FeedbackFromSwipe(store::SwipeAction::kPass), Feedback::kPass);
+  EXPECT_EQ(FeedbackFromSwipe(store::SwipeAction::kLike), Feedback::kLike);
 }
 
 }  // namespace

@@ -2,9 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <cstdio>
 #include <filesystem>
-#include <unistd.h>
 #include <fstream>
 
 #include "discover/simulate.h"
@@ -18,9 +18,7 @@ std::string TempPath(const std::string& name) {
       .string();
 }
 
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
+void WriteFile(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 std::vector<RatingRow> ToRows(const Simulation& sim) {
   std::vector<RatingRow> rows;
@@ -88,7 +86,9 @@ TEST(EvalCsv, SimulationRoundTripsThroughCsv) {
 
 TEST(EvalCsv, ItemsWithQuotedCommas) {
   const auto path = TempPath("items.csv");
-  WriteFile(path, "id,language,real_person,tags,text\n7,ko,1,history|mentor,\"세종, \"\"the great\"\"\"\n");
+  WriteFile(
+      path,
+      "id,language,real_person,tags,text\n7,ko,1,history|mentor,\"세종, \"\"the great\"\"\"\n");
   auto items = ReadItemsCsv(path);
   ASSERT_TRUE(items.ok());
   ASSERT_EQ(items->size(), 1u);
