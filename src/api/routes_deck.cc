@@ -18,15 +18,6 @@ Result<store::SwipeAction> ParseAction(const std::string& s) {
   return Status::InvalidArgument("action must be pass, like or superlike");
 }
 
-discover::Feedback ToFeedback(store::SwipeAction a) {
-  switch (a) {
-    case store::SwipeAction::kPass: return discover::Feedback::kPass;
-    case store::SwipeAction::kLike: return discover::Feedback::kLike;
-    case store::SwipeAction::kSuperlike: return discover::Feedback::kSuperlike;
-  }
-  return discover::Feedback::kPass;
-}
-
 std::string_view ActionName(store::SwipeAction a) {
   switch (a) {
     case store::SwipeAction::kPass: return "pass";
@@ -37,19 +28,6 @@ std::string_view ActionName(store::SwipeAction a) {
 }
 
 }  // namespace
-
-discover::CardFeatures CardFeaturesOf(const store::Character& c) {
-  discover::CardFeatures f;
-  f.id = c.id;
-  f.owner_id = c.owner_id;
-  f.language = c.language;
-  f.tags = c.tags;
-  f.text = c.name + "\n" + c.tagline + "\n" + c.description;
-  f.real_person = c.real_person;
-  f.listed = c.visibility == store::Visibility::kPublic;
-  f.created_at_ms = c.created_at_ms;
-  return f;
-}
 
 void AddDeckRoutes(std::vector<Route>& r, const Services& s) {
   using V = http::verb;
@@ -103,7 +81,7 @@ void AddDeckRoutes(std::vector<Route>& r, const Services& s) {
                  if (saved.status().code() == Status::Code::kAlreadyExists)
                    return ErrorResponse(ctx, Status::Conflict("this character was already swiped"));
                  if (!saved.ok()) return ErrorResponse(ctx, saved.status());
-                 deck->RecordSwipe(ctx.user_id, c->id, ToFeedback(*action), saved->created_at_ms);
+                 deck->RecordSwipe(ctx.user_id, c->id, discover::FeedbackFromSwipe(*action), saved->created_at_ms);
                  Json out{{"action", ActionName(*action)}, {"character_id", c->id},
                           {"conversation_id", nullptr}};
                  if (*action != store::SwipeAction::kPass) {

@@ -16,7 +16,5 @@ void AddDeckRoutes(std::vector<Route>& routes, const Services& services);
 // Card import and export (routes_cards.cc). Imports invalidate `list_cache`.
 void AddCardRoutes(std::vector<Route>& routes, const Services& services,
                    std::shared_ptr<ResponseCache> list_cache);
-// The deck's view of a character.
-discover::CardFeatures CardFeaturesOf(const store::Character& c);
 
 }  // namespace tokki::api

@@ -141,14 +141,11 @@ Result<std::unique_ptr<Wiring>> Wire(const ServeConfig& cfg,
   auto deck = std::make_shared<discover::Deck>();
   {
     TOKKI_ASSIGN_OR_RETURN(auto all, w->store->AllCharacters());
-    for (auto& c : all) deck->UpsertCard(api::CardFeaturesOf(c));
+    for (auto& c : all) deck->UpsertCard(discover::CardFromCharacter(c));
     TOKKI_ASSIGN_OR_RETURN(auto swipes, w->store->AllSwipes());
-    for (auto& sw : swipes) {
-      auto fb = sw.action == store::SwipeAction::kPass   ? discover::Feedback::kPass
-                : sw.action == store::SwipeAction::kLike ? discover::Feedback::kLike
-                                                         : discover::Feedback::kSuperlike;
-      deck->RecordSwipe(sw.user_id, sw.character_id, fb, sw.created_at_ms);
-    }
+    for (auto& sw : swipes)
+      deck->RecordSwipe(sw.user_id, sw.character_id, discover::FeedbackFromSwipe(sw.action),
+                        sw.created_at_ms);
     deck->TrainNow();
     deck->StartBackgroundTraining(std::chrono::seconds(30));
     TOKKI_LOG(info, "deck ready", "characters", all.size(), "swipes", swipes.size());
@@ -166,7 +163,7 @@ Result<std::unique_ptr<Wiring>> Wire(const ServeConfig& cfg,
   w->services.engine = w->engine.get();
   w->services.auth = w->auth.get();
   w->services.deck = deck.get();
-  w->services.deck_upsert = [deck](const store::Character& c) { deck->UpsertCard(api::CardFeaturesOf(c)); };
+  w->services.deck_upsert = [deck](const store::Character& c) { deck->UpsertCard(discover::CardFromCharacter(c)); };
   w->services.deck_remove = [deck](Id id) { deck->RemoveCard(id); };
   engine::Engine* eng = w->engine.get();
   w->services.extra_metrics = [eng, deck]() {
