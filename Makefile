@@ -10,7 +10,7 @@ DATA_DIR ?= var
 # Extra flags for `tokki serve`, e.g. SERVE_FLAGS="--model /models/qwen.gguf"
 SERVE_FLAGS ?=
 
-.PHONY: help deps llama configure build web run test test-unit test-web bench clean
+.PHONY: help deps llama llama-tools configure build web run test bench clean
 
 help:
 	@echo "make run    build everything and serve Tokki on http://$(HOST):$(PORT)"
@@ -23,6 +23,11 @@ deps:
 
 llama: deps
 	@bash tools/deps/llama.sh >/dev/null
+
+# llama-server, llama-bench, llama-batched-bench from the same pinned source: the remote
+# backend tests and the benchmark baseline use them (built once, cached).
+llama-tools: llama
+	@bash tools/deps/llama.sh --tools >/dev/null
 
 configure: llama
 	@cmake --preset release -DCMAKE_PREFIX_PATH="$$(bash tools/deps/llama.sh)" >/dev/null
@@ -38,10 +43,10 @@ web: deps
 run: build web
 	@bash tools/run.sh $(HOST) $(PORT) $(DATA_DIR) $(SERVE_FLAGS)
 
-test: build web
+test: build web llama-tools
 	@bash tools/test.sh
 
-bench: build web
+bench: build web llama-tools
 	@bash bench/run.sh
 
 clean:

@@ -1,12 +1,33 @@
 #!/usr/bin/env bash
-# `make test`: every test CI runs. The C++ suites run under CTest (labels: model, server,
-# e2e mark the ones that need a model, a server or a browser); the web app's unit tests
-# and its browser suite run through npm.
-set -euo pipefail
+# `make test`: every test CI runs.
+#  1. CTest: unit tests, the store conformance suite, HTTP tests against real servers on
+#     127.0.0.1 (label "server"), engine tests on generated models (label "model"), the
+#     remote-backend tests against a real llama-server, the kill -9 crash test.
+#  2. The web app's unit tests (Vitest).
+#  3. The browser suite (playwright-core driving Debian's Chromium) against a real
+#     `tokki serve` with the generated tiny model. Screenshots: build/screenshots/.
+set -uo pipefail
 cd "$(dirname "$0")/.."
 status=0
 ctest --test-dir build --output-on-failure -j 2 --timeout 600 || status=1
+
 if [ -f web/package.json ]; then
   (cd web && npm test) || status=1
+
+  models=build/models
+  mkdir -p "$models"
+  model=$models/tiny-f16.gguf
+  [ -f "$model" ] || build/bin/tokki model gen --preset tiny --type f16 -o "$model" >/dev/null || status=1
+  data=$(mktemp -d)
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  build/bin/tokki serve --port "$port" --data-dir "$data" --model "$model" --ctx-size 8192 \
+    --parallel 8 --log-level warn >"$data/server.log" 2>&1 &
+  server=$!
+  for _ in $(seq 300); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+  export SCREENSHOT_DIR=$PWD/build/screenshots
+  (cd web && BASE_URL="http://127.0.0.1:$port" npm run e2e) || { status=1; tail -50 "$data/server.log"; }
+  kill -TERM "$server" 2>/dev/null
+  wait "$server" 2>/dev/null
+  rm -rf "$data"
 fi
 exit $status
