@@ -89,6 +89,13 @@ Result<engine::SamplingParams> ParseGeneration(const Json& body, int default_max
   return p;
 }
 
+// For bodies that may be empty: {"generation": {...}} or nothing.
+Result<engine::SamplingParams> ParseOptionalGeneration(const RequestContext& ctx, int default_max_tokens) {
+  if (ctx.req.body().empty()) return ParseGeneration(Json::object(), default_max_tokens);
+  TOKKI_ASSIGN_OR_RETURN(Json body, ParseJsonBody(ctx));
+  return ParseGeneration(body, default_max_tokens);
+}
+
 bool WantsEventStream(const Request& req) {
   auto accept = req[http::field::accept];
   return std::string_view(accept.data(), accept.size()).find("text/event-stream") !=
@@ -553,13 +560,7 @@ std::vector<Route> MakeRoutes(const Services& s, const ServerOptions& options, M
   };
   r.push_back({V::post, "/api/conversations/{id}/messages/{mid}/regenerate", true, true, false,
                message_op([chat, reply_answer](RequestContext& ctx, Id id, Id mid) -> HandlerResult {
-                 Json body = Json::object();
-                 if (!ctx.req.body().empty()) {
-                   auto b = ParseJsonBody(ctx);
-                   if (!b.ok()) return ErrorResponse(ctx, b.status());
-                   body = *b;
-                 }
-                 auto gen = ParseGeneration(body, 256);
+                 auto gen = ParseOptionalGeneration(ctx, 256);
                  if (!gen.ok()) return ErrorResponse(ctx, gen.status());
                  auto out = chat->Regenerate(ctx.user_id, id, mid, *gen);
                  if (!out.ok()) return ErrorResponse(ctx, out.status());
@@ -567,13 +568,7 @@ std::vector<Route> MakeRoutes(const Services& s, const ServerOptions& options, M
                })});
   r.push_back({V::post, "/api/conversations/{id}/messages/{mid}/continue", true, true, false,
                message_op([chat, reply_answer](RequestContext& ctx, Id id, Id mid) -> HandlerResult {
-                 Json body = Json::object();
-                 if (!ctx.req.body().empty()) {
-                   auto b = ParseJsonBody(ctx);
-                   if (!b.ok()) return ErrorResponse(ctx, b.status());
-                   body = *b;
-                 }
-                 auto gen = ParseGeneration(body, 128);
+                 auto gen = ParseOptionalGeneration(ctx, 128);
                  if (!gen.ok()) return ErrorResponse(ctx, gen.status());
                  auto out = chat->Continue(ctx.user_id, id, mid, *gen);
                  if (!out.ok()) return ErrorResponse(ctx, out.status());

@@ -19,21 +19,6 @@ namespace tokki::app {
 
 namespace {
 
-std::string DefaultWebDir() {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  auto exe = fs::read_symlink("/proc/self/exe", ec);
-  std::vector<fs::path> candidates;
-  if (!ec) {
-    candidates.push_back(exe.parent_path() / "../../web/dist");  // build/bin/tokki
-    candidates.push_back(exe.parent_path() / "../share/tokki/web");
-  }
-  candidates.push_back("web/dist");
-  for (auto& c : candidates)
-    if (fs::exists(c / "index.html", ec)) return fs::weakly_canonical(c, ec).string();
-  return "";
-}
-
 int RunServe(const ServeConfig& cfg) {
   log::Init(cfg.log_level);
   // Signals are taken by sigwait() below; block them before any thread starts.
@@ -56,7 +41,8 @@ int RunServe(const ServeConfig& cfg) {
   so.host = cfg.host;
   so.port = cfg.port;
   so.n_threads = cfg.n_threads;
-  so.web_dir = cfg.web_dir.empty() ? DefaultWebDir() : cfg.web_dir;
+  so.web_dir = cfg.web_dir.empty() ? FindShippedDir("web/dist", "web", "index.html").string()
+                                    : cfg.web_dir;
   so.max_body_bytes = cfg.max_body_bytes;
   so.heartbeat_ms = cfg.heartbeat_ms;
   so.max_connections = cfg.max_connections;

@@ -24,27 +24,40 @@ void Wiring::Close() {
 
 namespace {
 
-std::filesystem::path DefaultCatalogDir() {
+// Tokens one conversation's prompt and reply may take: 4096, or less when the model's
+// window is smaller.
+int PromptBudget(const engine::Engine* e) {
+  constexpr int kDefault = 4096;
+  if (!e) return kDefault;
+  int n = e->Info().n_ctx;
+  return n > 0 && n < kDefault ? n : kDefault;
+}
+
+}  // namespace
+
+std::filesystem::path FindShippedDir(const std::string& source_rel, const std::string& install_rel,
+                                     const std::string& marker) {
   namespace fs = std::filesystem;
   std::error_code ec;
   auto exe = fs::read_symlink("/proc/self/exe", ec);
   std::vector<fs::path> candidates;
   if (!ec) {
-    candidates.push_back(exe.parent_path() / "../../catalog");  // build/bin/tokki
-    candidates.push_back(exe.parent_path() / "../share/tokki/catalog");
+    candidates.push_back(exe.parent_path() / "../.." / source_rel);  // build/bin/tokki
+    candidates.push_back(exe.parent_path() / "../share/tokki" / install_rel);
   }
-  candidates.push_back("catalog");
-  for (auto& c : candidates)
-    if (fs::is_directory(c, ec)) return fs::weakly_canonical(c, ec);
+  candidates.push_back(source_rel);
+  for (auto& c : candidates) {
+    bool ok = marker.empty() ? fs::is_directory(c, ec) : fs::exists(c / marker, ec);
+    if (ok) return fs::weakly_canonical(c, ec);
+  }
   return {};
 }
-
-}  // namespace
 
 Status LoadCatalog(const ServeConfig& cfg, store::Store* store) {
   namespace fs = std::filesystem;
   if (cfg.catalog_dir == "none") return Status::Ok();
-  fs::path dir = cfg.catalog_dir.empty() ? DefaultCatalogDir() : fs::path(cfg.catalog_dir);
+  fs::path dir = cfg.catalog_dir.empty() ? FindShippedDir("catalog", "catalog", "")
+                                          : fs::path(cfg.catalog_dir);
   if (dir.empty()) {
     TOKKI_LOG(warn, "no character catalog found; pass --catalog-dir to load one");
     return Status::Ok();
@@ -154,7 +167,7 @@ Result<std::unique_ptr<Wiring>> Wire(const ServeConfig& cfg,
 
   w->events = std::make_unique<chat::UserEvents>();
   w->chat = std::make_unique<chat::ChatService>(w->store.get(), w->engine.get(), w->events.get(),
-                                                chat::PersonaPromptBuilder(w->engine.get(), 4096, 512),
+                                                chat::PersonaPromptBuilder(w->engine.get(), PromptBudget(w->engine.get()), 512),
                                                 chat::ChatOptions{});
   w->auth = std::make_unique<api::Auth>(w->store.get(), api::AuthOptions{});
   w->services.store = w->store.get();

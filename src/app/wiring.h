@@ -1,6 +1,7 @@
 // tokki/app/wiring.h — builds the concrete objects from a ServeConfig and owns them.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -51,6 +52,12 @@ struct Wiring {
 };
 
 // `engine_override` (tests) replaces the engine the config would open.
+// A folder that ships with Tokki: <source tree>/`source_rel` next to build/bin/tokki, or
+// <prefix>/share/tokki/`install_rel`, or ./`source_rel`; the first holding `marker`
+// ("" = any existing folder). Empty when none does.
+std::filesystem::path FindShippedDir(const std::string& source_rel, const std::string& install_rel,
+                                     const std::string& marker);
+
 // Adds the catalog's characters that the store does not have yet (matched by slug).
 // `cfg.catalog_dir`: "" = the catalog next to the program, "none" = skip.
 Status LoadCatalog(const ServeConfig& cfg, store::Store* store);

@@ -170,14 +170,7 @@ Result<SendOutcome> ChatService::Send(Id user_id, Id conversation_id, std::strin
       return out;
     }
   }
-  if (!engine_)
-    return Status::Unavailable(
-        "no model is configured: start tokki with --model FILE.gguf or --backend-url URL");
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (active_by_conversation_.count(conversation_id))
-      return Status::Conflict("a reply is still being written in this conversation; stop it first");
-  }
+  TOKKI_RETURN_IF_ERROR(CanReply(conversation_id));
   TOKKI_ASSIGN_OR_RETURN(auto all, store_->ListMessages(conversation_id));
   auto history = ToMessages(SelectedPath(all));
 
@@ -208,6 +201,16 @@ Result<SendOutcome> ChatService::Send(Id user_id, Id conversation_id, std::strin
   return out;
 }
 
+Status ChatService::CanReply(Id conversation_id) const {
+  if (!engine_)
+    return Status::Unavailable(
+        "no model is configured: start tokki with --model FILE.gguf or --backend-url URL");
+  std::lock_guard<std::mutex> lock(mu_);
+  if (active_by_conversation_.count(conversation_id))
+    return Status::Conflict("a reply is still being written in this conversation; stop it first");
+  return Status::Ok();
+}
+
 Result<SendOutcome> ChatService::Regenerate(Id user_id, Id conversation_id, Id message_id,
                                             engine::SamplingParams sampling) {
   TOKKI_ASSIGN_OR_RETURN(Message target, OwnedMessage(user_id, conversation_id, message_id));
@@ -215,15 +218,8 @@ Result<SendOutcome> ChatService::Regenerate(Id user_id, Id conversation_id, Id m
     return Status::InvalidArgument("only an assistant message can be regenerated");
   if (target.parent_id == kNoId)
     return Status::InvalidArgument("a greeting cannot be regenerated; select an alternative");
-  if (!engine_)
-    return Status::Unavailable(
-        "no model is configured: start tokki with --model FILE.gguf or --backend-url URL");
+  TOKKI_RETURN_IF_ERROR(CanReply(conversation_id));
   TOKKI_ASSIGN_OR_RETURN(store::Conversation conv, OwnedConversation(user_id, conversation_id));
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (active_by_conversation_.count(conversation_id))
-      return Status::Conflict("a reply is still being written in this conversation; stop it first");
-  }
   TOKKI_ASSIGN_OR_RETURN(auto all, store_->ListMessages(conversation_id));
   // History: the path up to and including the parent of the regenerated message.
   std::vector<Message> history;
@@ -249,15 +245,8 @@ Result<SendOutcome> ChatService::Continue(Id user_id, Id conversation_id, Id mes
   TOKKI_ASSIGN_OR_RETURN(Message target, OwnedMessage(user_id, conversation_id, message_id));
   if (target.role != "assistant")
     return Status::InvalidArgument("only an assistant message can be continued");
-  if (!engine_)
-    return Status::Unavailable(
-        "no model is configured: start tokki with --model FILE.gguf or --backend-url URL");
+  TOKKI_RETURN_IF_ERROR(CanReply(conversation_id));
   TOKKI_ASSIGN_OR_RETURN(store::Conversation conv, OwnedConversation(user_id, conversation_id));
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (active_by_conversation_.count(conversation_id))
-      return Status::Conflict("a reply is still being written in this conversation; stop it first");
-  }
   TOKKI_ASSIGN_OR_RETURN(auto all, store_->ListMessages(conversation_id));
   auto history = ToMessages(SelectedPath(all));
   if (history.empty() || history.back().id != message_id)

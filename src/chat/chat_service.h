@@ -107,6 +107,8 @@ class ChatService {
  private:
   struct Active;
 
+  // Unavailable without an engine; Conflict while the conversation has a running reply.
+  Status CanReply(Id conversation_id) const;
   Result<store::Conversation> OwnedConversation(Id user_id, Id conversation_id);
   Result<store::Message> OwnedMessage(Id user_id, Id conversation_id, Id message_id);
   Result<SendOutcome> StartReply(const store::Conversation& conv, store::Message reply_row,
