@@ -259,7 +259,8 @@ std::string RenderAvatarPng(std::string_view seed, const Palette& palette, std::
   const double luminance = 0.2126 * mid.r + 0.7152 * mid.g + 0.0722 * mid.b;
   const bool light_palette = luminance > 150;
   const Rgb ink = light_palette ? Mix(mid, Rgb{0, 0, 0}, 0.72) : Mix(mid, Rgb{255, 255, 255}, 0.9);
-  const Rgb shadow = light_palette ? Mix(mid, Rgb{255, 255, 255}, 0.7) : Mix(c1, Rgb{0, 0, 0}, 0.55);
+  const Rgb shadow =
+      light_palette ? Mix(mid, Rgb{255, 255, 255}, 0.7) : Mix(c1, Rgb{0, 0, 0}, 0.55);
 
   std::vector<uint8_t> pixels(static_cast<size_t>(n) * n * 3);
   constexpr int kSamples = 3;

@@ -30,7 +30,8 @@ struct PngInfo {
 };
 
 // Decodes the whole PNG (so that text chunks after IDAT are seen and the image is known
-// to be valid), one row at a time. Limits: 8192 px per side, 64 Mpx, 16 MiB per chunk.
+// to be valid), one row at a time. Limits: 8192 px per side, 64 Mpx, 8 MiB + 64 KiB per
+// chunk (decompressed), at most 15 text chunks kept (later ones are skipped).
 Result<PngInfo> ReadPng(std::string_view bytes);
 
 // Returns the PNG with every tEXt/zTXt/iTXt chunk removed (other chunks byte-identical).

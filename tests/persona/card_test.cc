@@ -394,3 +394,51 @@ TEST(CardReject, HugePngDimensions) {
 
 }  // namespace
 }  // namespace tokki::persona
+
+namespace tokki::persona {
+namespace {
+
+void AppendChunk(std::string* out, const std::string& type, const std::string& data) {
+  uint32_t n = static_cast<uint32_t>(data.size());
+  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(n >> shift));
+  std::string body = type + data;
+  *out += body;
+  uLong crc = crc32(0, reinterpret_cast<const Bytef*>(body.data()), body.size());
+  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(crc >> shift));
+}
+
+TEST(CardReject, CompressedTextChunkFloodIsBounded) {
+  // 40 zTXt chunks that each inflate to 8 MiB: only the first 15 text chunks are kept
+  // (so memory stays bounded), and a card chunk after them is not seen.
+  std::string big(8u << 20, 'A');
+  uLongf n_comp = compressBound(big.size());
+  std::string comp(n_comp, '\0');
+  ASSERT_EQ(compress2(reinterpret_cast<Bytef*>(comp.data()), &n_comp,
+                      reinterpret_cast<const Bytef*>(big.data()), big.size(), 1),
+            Z_OK);
+  comp.resize(n_comp);
+  std::vector<uint8_t> px(3, 0);
+  std::string png = *internal::EncodePng(1, 1, 3, px.data(), {});
+  std::string body = png.substr(0, png.size() - 12);  // without IEND
+  std::string card = internal::Base64Encode(R"({"name":"Late"})");
+  std::string early = body;
+  AppendChunk(&early, "tEXt", std::string("chara") + '\0' + card);
+  for (int i = 0; i < 40; ++i) {
+    AppendChunk(&body, "zTXt", std::string("junk") + '\0' + '\0' + comp);
+    AppendChunk(&early, "zTXt", std::string("junk") + '\0' + '\0' + comp);
+  }
+  AppendChunk(&body, "tEXt", std::string("chara") + '\0' + card);
+  AppendChunk(&body, "IEND", "");
+  AppendChunk(&early, "IEND", "");
+  auto info = internal::ReadPng(body);
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_LT(info->texts.size(), 16u);
+  EXPECT_NE(ImportCard(body).status().message().find("no 'chara'"), std::string::npos);
+  // The same card chunk first in the file is found.
+  auto ok = ImportCard(early);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->character.name, "Late");
+}
+
+}  // namespace
+}  // namespace tokki::persona
