@@ -49,6 +49,7 @@ void ReadFromSource(png_structp png, png_bytep out, png_size_t n) {
 }
 
 // Copies the text chunks libpng kept in `info` (called after the setjmp region).
+// Keywords are always copied; text only for the card keywords "chara" and "ccv3".
 void CollectText(png_structp png, png_infop info, PngInfo* out) {
   png_textp text = nullptr;
   int n_text = 0;
@@ -60,7 +61,11 @@ void CollectText(png_structp png, png_infop info, PngInfo* out) {
                          text[i].compression == PNG_ITXT_COMPRESSION_zTXt
                      ? text[i].itxt_length
                      : text[i].text_length;
-    if (text[i].text != nullptr) t.text.assign(text[i].text, len);
+    // Only card chunks need their text; others (possibly megabytes) are not copied.
+    std::string key;
+    for (char c : t.keyword) key += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    if (text[i].text != nullptr && (key == "chara" || key == "ccv3"))
+      t.text.assign(text[i].text, len);
     out->texts.push_back(std::move(t));
   }
 }

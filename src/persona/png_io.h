@@ -26,7 +26,9 @@ struct PngText {
 struct PngInfo {
   uint32_t width = 0;
   uint32_t height = 0;
-  std::vector<PngText> texts;  // tEXt, zTXt and iTXt chunks, in file order
+  // tEXt, zTXt and iTXt chunks, in file order; `text` is filled only for the card
+  // keywords "chara" and "ccv3" (case-insensitive), other chunks give just the keyword.
+  std::vector<PngText> texts;
 };
 
 // Decodes the whole PNG (so that text chunks after IDAT are seen and the image is known
