@@ -11,8 +11,8 @@
 namespace tokki::persona::internal {
 namespace {
 
-constexpr uint32_t kMaxSidePx = 8192;
-constexpr uint64_t kMaxPixels = 64ull << 20;
+constexpr uint32_t kMaxSidePx = 4096;
+constexpr uint64_t kMaxPixels = 16ull << 20;
 // Per chunk, also the decompressed size of zTXt/iTXt (a card never needs more).
 constexpr size_t kMaxChunkBytes = (8u << 20) + (64u << 10);
 // Text and unknown chunks kept per image; later ones are skipped without being

@@ -32,7 +32,7 @@ struct PngInfo {
 };
 
 // Decodes the whole PNG (so that text chunks after IDAT are seen and the image is known
-// to be valid), one row at a time. Limits: 8192 px per side, 64 Mpx, 8 MiB + 64 KiB per
+// to be valid), one row at a time. Limits: 4096 px per side, 16 Mpx, 8 MiB + 64 KiB per
 // chunk (decompressed), at most 15 text chunks kept (later ones are skipped).
 Result<PngInfo> ReadPng(std::string_view bytes);
 
