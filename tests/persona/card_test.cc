@@ -112,6 +112,18 @@ TEST(CardImport, V2AndV1Json) {
   EXPECT_EQ(cleo.character.language, "en");
 }
 
+TEST(CardImport, PygmalionKeys) {
+  auto r = ImportCard(R"({"char_name":"Pip","char_persona":"A sprite.","world_scenario":"A garden.",
+    "char_greeting":"Hi!","example_dialogue":"<START>\nYou: hey\nPip: hey"})");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->format, "v1_json");
+  EXPECT_EQ(r->character.name, "Pip");
+  EXPECT_EQ(r->character.description, "A sprite.");
+  EXPECT_EQ(r->character.scenario, "A garden.");
+  EXPECT_EQ(r->character.first_mes, "Hi!");
+  EXPECT_NE(r->character.mes_example.find("Pip: hey"), std::string::npos);
+}
+
 TEST(CardImport, PngChunksAndAvatar) {
   ImportedCard boris = MustImport(Fixture("boris_v2.png"));
   EXPECT_EQ(boris.format, "v2_png");
