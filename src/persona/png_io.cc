@@ -133,6 +133,18 @@ Result<PngInfo> ReadPng(std::string_view bytes) {
       return Status::TooLarge("PNG is " + std::to_string(w) + "x" + std::to_string(h) +
                               " px; the limit is " + std::to_string(kMaxSidePx) + " px per side");
   }
+  // libpng only warns about a chunk longer than its limit and then allocates the declared
+  // length, so walk the chunk headers first: each must fit in the bytes that are there.
+  for (size_t pos = 8; pos + 8 <= bytes.size();) {
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data()) + pos;
+    uint64_t len = ReadBe32(p);
+    std::string type(bytes.substr(pos + 4, 4));
+    if (len > bytes.size() - pos - 8 || bytes.size() - pos - 8 - len < 4)
+      return Status::InvalidArgument("broken PNG: chunk '" + type + "' declares " +
+                                     std::to_string(len) + " bytes past the end of the file");
+    pos += 12 + len;
+    if (type == "IEND") break;
+  }
   ErrorSink sink{};
   ReadGuard g;
   g.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &sink, OnError, OnWarning);

@@ -419,6 +419,21 @@ void AppendChunk(std::string* out, const std::string& type, const std::string& d
   for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(crc >> shift));
 }
 
+TEST(CardReject, ChunkLengthPastEndOfFile) {
+  // Found by fuzzing: a tEXt chunk declaring 1.4 GB in a 1 KB file made libpng allocate
+  // the declared size. Such files are refused before libpng sees them.
+  std::vector<uint8_t> px(3, 0);
+  std::string png = *internal::EncodePng(1, 1, 3, px.data(), {});
+  std::string body = png.substr(0, png.size() - 12);
+  const char header[] = {0x54, 0x00, 0x00, 0x1a, 't', 'E', 'X', 't'};  // 1409286170 bytes
+  body.append(header, sizeof(header));
+  body += "chara";
+  body += std::string(100, 'x');
+  Status st = ImportCard(body).status();
+  EXPECT_EQ(st.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(st.message().find("past the end"), std::string::npos) << st.ToString();
+}
+
 TEST(CardReject, CompressedTextChunkFloodIsBounded) {
   // 40 zTXt chunks that each inflate to 8 MiB: only the first 15 text chunks are kept
   // (so memory stays bounded), and a card chunk after them is not seen.
