@@ -254,8 +254,13 @@ std::string RenderAvatarPng(std::string_view seed, const Palette& palette, std::
   const double motif_dx = rng.Uniform(-0.06, 0.06), motif_dy = rng.Uniform(-0.06, 0.06);
   const Rotation rot(motif_rot);
   const Rotation stripe_rot(stripe_angle);
-  const Rgb ink = Mix(Mix(c0, c1, 0.5), Rgb{255, 255, 255}, 0.9);
-  const Rgb shadow = Mix(c1, Rgb{0, 0, 0}, 0.55);
+  // Light ink on dark palettes, dark ink on light ones (with the background glow added).
+  const Rgb mid = Mix(c0, c1, 0.5);
+  const double luminance = 0.2126 * mid.r + 0.7152 * mid.g + 0.0722 * mid.b;
+  const bool light_palette = luminance > 150;
+  const Rgb ink = light_palette ? Mix(mid, Rgb{0, 0, 0}, 0.72) : Mix(mid, Rgb{255, 255, 255}, 0.9);
+  const Rgb shadow =
+      light_palette ? Mix(mid, Rgb{255, 255, 255}, 0.7) : Mix(c1, Rgb{0, 0, 0}, 0.55);
 
   std::vector<uint8_t> pixels(static_cast<size_t>(n) * n * 3);
   constexpr int kSamples = 3;

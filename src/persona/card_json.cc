@@ -316,7 +316,7 @@ Result<ParsedCard> CardFromJson(const json& doc) {
         "card has a 'data' object but no 'spec' field (expected chara_card_v2 or chara_card_v3)");
   } else {
     out.spec_version = 1;
-    if (!doc.contains("name")) {
+    if (!doc.contains("name") && !doc.contains("char_name")) {
       if (doc.contains("entries"))
         return Status::InvalidArgument(
             "not a character card: this looks like a lorebook / World Info file (it has "
@@ -326,7 +326,16 @@ Result<ParsedCard> CardFromJson(const json& doc) {
   }
   const bool v1 = out.spec_version == 1;
   Mapper m(*data, prefix, &out.warnings);
-  TOKKI_RETURN_IF_ERROR(m.String("name", &c.name));
+  // Pygmalion-era files: char_name, char_persona, world_scenario, char_greeting,
+  // example_dialogue.
+  const bool pygmalion = v1 && !doc.contains("name") && doc.contains("char_name");
+  TOKKI_RETURN_IF_ERROR(m.String("name", &c.name, pygmalion ? "char_name" : nullptr));
+  if (pygmalion) {
+    TOKKI_RETURN_IF_ERROR(m.String("description", &c.description, "char_persona"));
+    TOKKI_RETURN_IF_ERROR(m.String("scenario", &c.scenario, "world_scenario"));
+    TOKKI_RETURN_IF_ERROR(m.String("first_mes", &c.first_mes, "char_greeting"));
+    TOKKI_RETURN_IF_ERROR(m.String("mes_example", &c.mes_example, "example_dialogue"));
+  }
   if (Trim(c.name).empty())
     return Status::InvalidArgument("the card has no name ('" + prefix +
                                    "name' is missing or empty)");

@@ -15,7 +15,15 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kMaxRegexProgramMemBytes = 1 << 20;
+constexpr int kMaxRegexProgramMemBytes = 256 << 10;
+
+// The last kMaxLoreScanBytes of `text`, not splitting a UTF-8 sequence.
+std::string_view Tail(std::string_view text) {
+  if (text.size() <= kMaxLoreScanBytes) return text;
+  size_t start = text.size() - kMaxLoreScanBytes;
+  while (start < text.size() && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) ++start;
+  return text.substr(start);
+}
 
 std::optional<int> ParseInt(std::string_view s) {
   s = Trim(s);
@@ -156,17 +164,29 @@ Result<Lorebook> ParseLorebook(std::string_view character_book_json) {
   if (doc.is_null()) return book;
   if (!doc.is_object()) return Status::InvalidArgument("character_book must be an object");
   book.name = JsonString(doc, "name");
-  book.scan_depth = std::clamp(JsonInt(doc, "scan_depth", kDefaultLoreScanDepth), 0, 1000);
+  book.scan_depth =
+      std::clamp(JsonInt(doc, "scan_depth", kDefaultLoreScanDepth), 0, kMaxLoreScanDepth);
   book.token_budget = std::max(0, JsonInt(doc, "token_budget", 0));
   book.recursive_scanning = JsonBool(doc, "recursive_scanning", false);
   auto entries = doc.find("entries");
   if (entries == doc.end() || entries->is_null()) return book;
   if (!entries->is_array()) return Status::InvalidArgument("character_book.entries must be a list");
+  size_t n_keys = 0, n_regex = 0;
+  bool warned_keys = false;
   for (const auto& j : *entries) {
     if (!j.is_object()) continue;
     LoreEntry e;
     e.keys = JsonStrings(j, "keys");
     e.secondary_keys = JsonStrings(j, "secondary_keys");
+    for (auto* keys : {&e.keys, &e.secondary_keys}) {
+      size_t room = kMaxLoreKeys - std::min(n_keys, kMaxLoreKeys);
+      if (keys->size() > room) {
+        keys->resize(room);
+        if (!warned_keys) book.warnings.push_back("more than 4096 keys; the rest are ignored");
+        warned_keys = true;
+      }
+      n_keys += keys->size();
+    }
     e.enabled = JsonBool(j, "enabled", true);
     e.constant = JsonBool(j, "constant", false);
     e.selective = JsonBool(j, "selective", false);
@@ -187,9 +207,13 @@ Result<Lorebook> ParseLorebook(std::string_view character_book_json) {
     }
     ParseDecorators(&e, JsonString(j, "content"));
     if (e.use_regex) {
-      for (const auto& k : e.keys) e.key_regex.push_back(CompileKey(k, e.case_sensitive));
-      for (const auto& k : e.secondary_keys)
-        e.secondary_regex.push_back(CompileKey(k, e.case_sensitive));
+      auto compile = [&](const std::string& k) -> std::shared_ptr<const re2::RE2> {
+        if (n_regex >= kMaxLoreRegexKeys) return nullptr;
+        ++n_regex;
+        return CompileKey(k, e.case_sensitive);
+      };
+      for (const auto& k : e.keys) e.key_regex.push_back(compile(k));
+      for (const auto& k : e.secondary_keys) e.secondary_regex.push_back(compile(k));
       for (size_t i = 0; i < e.key_regex.size(); ++i)
         if (e.key_regex[i] == nullptr)
           book.warnings.push_back("entry '" + e.name + "': regex key '" + e.keys[i] +
@@ -212,9 +236,15 @@ std::vector<ActivatedEntry> ActivateEntries(const LoreScanInput& input) {
     size_t n = input.messages.size();
     size_t first = depth >= 0 && static_cast<size_t>(depth) < n ? n - depth : 0;
     for (size_t i = first; i < n; ++i) {
-      if (!text.empty()) text += '\n';
+      if (i > first) text += '\n';
+      // Only the tail is scanned; skip whole messages that cannot reach it.
+      size_t rest = 0;
+      for (size_t k = i + 1; k < n && rest <= kMaxLoreScanBytes; ++k)
+        rest += input.messages[k].size() + 1;
+      if (rest > kMaxLoreScanBytes) continue;
       text += input.messages[i];
     }
+    text = std::string(Tail(text));
     std::string lower = AsciiLower(text);
     return windows.emplace(depth, std::make_pair(std::move(text), std::move(lower))).first->second;
   };
@@ -253,6 +283,7 @@ std::vector<ActivatedEntry> ActivateEntries(const LoreScanInput& input) {
         text += '\n';
       }
       scanned = order.size();
+      text = std::string(Tail(text));
       std::string lower = AsciiLower(text);
       for (size_t i = 0; i < book.entries.size(); ++i) {
         const LoreEntry& e = book.entries[i];

@@ -12,6 +12,8 @@
 //     `use_regex` a key is an RE2 pattern, "/pattern/flags" accepted (linear time);
 //   - with recursive_scanning, activated content is scanned again for more entries
 //     (extensions.exclude_recursion / prevent_recursion honoured);
+//   - cost is bounded: scan_depth <= 100, the scan text is cut to its last 32 KiB, at
+//     most 4096 keys and 256 regex keys per book (the rest never match, with a warning);
 //   - the token budget keeps the highest `priority` first (ties: lower insertion_order),
 //     and the result is sorted by insertion_order.
 // V3 decorators at the start of content (one per line, removed from the text):
@@ -77,7 +79,11 @@ struct Lorebook {
 };
 
 inline constexpr int kDefaultLoreScanDepth = 2;
-inline constexpr int kMaxLoreRecursion = 5;
+inline constexpr int kMaxLoreScanDepth = 100;          // messages
+inline constexpr size_t kMaxLoreScanBytes = 32 << 10;  // tail of the scan text kept
+inline constexpr int kMaxLoreRecursion = 5;            // rounds
+inline constexpr size_t kMaxLoreKeys = 4096;           // keys + secondary keys per book
+inline constexpr size_t kMaxLoreRegexKeys = 256;       // use_regex keys compiled per book
 
 // Parses character_book JSON (as stored in Character::character_book_json). "" gives an
 // empty book.

@@ -73,6 +73,8 @@ std::string ExpandMacros(std::string_view text, const MacroContext& ctx, uint64_
   std::string out;
   out.reserve(text.size());
   size_t i = 0;
+  size_t close = std::string_view::npos;
+  bool close_valid = false;
   while (i < text.size()) {
     char c = text[i];
     if (c == '<') {
@@ -89,7 +91,12 @@ std::string ExpandMacros(std::string_view text, const MacroContext& ctx, uint64_
       }
     }
     if (c == '{' && i + 1 < text.size() && text[i + 1] == '{') {
-      size_t close = text.find("}}", i + 2);
+      // The next "}}" at or after i + 2; cached because i only grows, which keeps
+      // texts full of unclosed "{{" linear.
+      if (!close_valid || (close != std::string_view::npos && close < i + 2)) {
+        close = text.find("}}", i + 2);
+        close_valid = true;
+      }
       if (close != std::string_view::npos) {
         std::string_view body = text.substr(i + 2, close - i - 2);
         std::string_view name = Trim(body);

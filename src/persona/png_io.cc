@@ -11,9 +11,13 @@
 namespace tokki::persona::internal {
 namespace {
 
-constexpr uint32_t kMaxSidePx = 8192;
-constexpr uint64_t kMaxPixels = 64ull << 20;
-constexpr size_t kMaxChunkBytes = 16u << 20;
+constexpr uint32_t kMaxSidePx = 4096;
+constexpr uint64_t kMaxPixels = 16ull << 20;
+// Per chunk, also the decompressed size of zTXt/iTXt (a card never needs more).
+constexpr size_t kMaxChunkBytes = (8u << 20) + (64u << 10);
+// Text and unknown chunks kept per image; later ones are skipped without being
+// decompressed. Bounds the memory a PNG full of compressed text chunks can claim.
+constexpr uint32_t kMaxKeptChunks = 16;
 
 struct ReadSource {
   const unsigned char* data;
@@ -44,23 +48,26 @@ void ReadFromSource(png_structp png, png_bytep out, png_size_t n) {
   src->pos += n;
 }
 
-// Collects text chunks seen so far. Runs outside any C++ object's lifetime concerns:
-// it only appends to `out`, which outlives the setjmp region.
-void CollectText(png_structp png, png_infop info, size_t* n_seen, PngInfo* out) {
+// Copies the text chunks libpng kept in `info` (called after the setjmp region).
+// Keywords are always copied; text only for the card keywords "chara" and "ccv3".
+void CollectText(png_structp png, png_infop info, PngInfo* out) {
   png_textp text = nullptr;
   int n_text = 0;
   png_get_text(png, info, &text, &n_text);
-  for (int i = static_cast<int>(*n_seen); i < n_text; ++i) {
+  for (int i = 0; i < n_text; ++i) {
     PngText t;
     t.keyword = text[i].key != nullptr ? text[i].key : "";
     size_t len = text[i].compression == PNG_ITXT_COMPRESSION_NONE ||
                          text[i].compression == PNG_ITXT_COMPRESSION_zTXt
                      ? text[i].itxt_length
                      : text[i].text_length;
-    if (text[i].text != nullptr) t.text.assign(text[i].text, len);
+    // Only card chunks need their text; others (possibly megabytes) are not copied.
+    std::string key;
+    for (char c : t.keyword) key += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    if (text[i].text != nullptr && (key == "chara" || key == "ccv3"))
+      t.text.assign(text[i].text, len);
     out->texts.push_back(std::move(t));
   }
-  *n_seen = static_cast<size_t>(n_text);
 }
 
 struct ReadGuard {
@@ -79,7 +86,7 @@ bool ReadPngInner(ReadGuard* g, ReadSource* src, ErrorSink* sink, PngInfo* out,
   png_set_read_fn(g->png, src, ReadFromSource);
   png_set_user_limits(g->png, kMaxSidePx, kMaxSidePx);
   png_set_chunk_malloc_max(g->png, kMaxChunkBytes);
-  png_set_chunk_cache_max(g->png, 4096);
+  png_set_chunk_cache_max(g->png, kMaxKeptChunks);
   // Text chunks are read into `info` before IDAT and into `end_info` after it.
   png_read_info(g->png, g->info);
   png_uint_32 w = 0, h = 0;
@@ -126,6 +133,18 @@ Result<PngInfo> ReadPng(std::string_view bytes) {
       return Status::TooLarge("PNG is " + std::to_string(w) + "x" + std::to_string(h) +
                               " px; the limit is " + std::to_string(kMaxSidePx) + " px per side");
   }
+  // libpng only warns about a chunk longer than its limit and then allocates the declared
+  // length, so walk the chunk headers first: each must fit in the bytes that are there.
+  for (size_t pos = 8; pos + 8 <= bytes.size();) {
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data()) + pos;
+    uint64_t len = ReadBe32(p);
+    std::string type(bytes.substr(pos + 4, 4));
+    if (len > bytes.size() - pos - 8 || bytes.size() - pos - 8 - len < 4)
+      return Status::InvalidArgument("broken PNG: chunk '" + type + "' declares " +
+                                     std::to_string(len) + " bytes past the end of the file");
+    pos += 12 + len;
+    if (type == "IEND") break;
+  }
   ErrorSink sink{};
   ReadGuard g;
   g.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &sink, OnError, OnWarning);
@@ -145,10 +164,8 @@ Result<PngInfo> ReadPng(std::string_view bytes) {
       return Status::TooLarge("PNG is too large: " + msg);
     return Status::InvalidArgument("broken PNG: " + msg);
   }
-  size_t n_seen = 0;
-  CollectText(g.png, g.info, &n_seen, &out);
-  n_seen = 0;
-  CollectText(g.png, g.end_info, &n_seen, &out);
+  CollectText(g.png, g.info, &out);
+  CollectText(g.png, g.end_info, &out);
   return out;
 }
 

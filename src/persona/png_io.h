@@ -26,11 +26,14 @@ struct PngText {
 struct PngInfo {
   uint32_t width = 0;
   uint32_t height = 0;
-  std::vector<PngText> texts;  // tEXt, zTXt and iTXt chunks, in file order
+  // tEXt, zTXt and iTXt chunks, in file order; `text` is filled only for the card
+  // keywords "chara" and "ccv3" (case-insensitive), other chunks give just the keyword.
+  std::vector<PngText> texts;
 };
 
 // Decodes the whole PNG (so that text chunks after IDAT are seen and the image is known
-// to be valid), one row at a time. Limits: 8192 px per side, 64 Mpx, 16 MiB per chunk.
+// to be valid), one row at a time. Limits: 4096 px per side, 16 Mpx, 8 MiB + 64 KiB per
+// chunk (decompressed), at most 15 text chunks kept (later ones are skipped).
 Result<PngInfo> ReadPng(std::string_view bytes);
 
 // Returns the PNG with every tEXt/zTXt/iTXt chunk removed (other chunks byte-identical).

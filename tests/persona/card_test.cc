@@ -112,6 +112,18 @@ TEST(CardImport, V2AndV1Json) {
   EXPECT_EQ(cleo.character.language, "en");
 }
 
+TEST(CardImport, PygmalionKeys) {
+  auto r = ImportCard(R"({"char_name":"Pip","char_persona":"A sprite.","world_scenario":"A garden.",
+    "char_greeting":"Hi!","example_dialogue":"<START>\nYou: hey\nPip: hey"})");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->format, "v1_json");
+  EXPECT_EQ(r->character.name, "Pip");
+  EXPECT_EQ(r->character.description, "A sprite.");
+  EXPECT_EQ(r->character.scenario, "A garden.");
+  EXPECT_EQ(r->character.first_mes, "Hi!");
+  EXPECT_NE(r->character.mes_example.find("Pip: hey"), std::string::npos);
+}
+
 TEST(CardImport, PngChunksAndAvatar) {
   ImportedCard boris = MustImport(Fixture("boris_v2.png"));
   EXPECT_EQ(boris.format, "v2_png");
@@ -390,6 +402,69 @@ TEST(CardReject, HugePngDimensions) {
   for (int i = 0; i < 4; ++i) patched[29 + i] = static_cast<char>((crc >> (24 - 8 * i)) & 0xFF);
   Status st = ImportCard(patched).status();
   EXPECT_EQ(st.code(), Status::Code::kTooLarge) << st.ToString();
+}
+
+}  // namespace
+}  // namespace tokki::persona
+
+namespace tokki::persona {
+namespace {
+
+void AppendChunk(std::string* out, const std::string& type, const std::string& data) {
+  uint32_t n = static_cast<uint32_t>(data.size());
+  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(n >> shift));
+  std::string body = type + data;
+  *out += body;
+  uLong crc = crc32(0, reinterpret_cast<const Bytef*>(body.data()), body.size());
+  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(crc >> shift));
+}
+
+TEST(CardReject, ChunkLengthPastEndOfFile) {
+  // Found by fuzzing: a tEXt chunk declaring 1.4 GB in a 1 KB file made libpng allocate
+  // the declared size. Such files are refused before libpng sees them.
+  std::vector<uint8_t> px(3, 0);
+  std::string png = *internal::EncodePng(1, 1, 3, px.data(), {});
+  std::string body = png.substr(0, png.size() - 12);
+  const char header[] = {0x54, 0x00, 0x00, 0x1a, 't', 'E', 'X', 't'};  // 1409286170 bytes
+  body.append(header, sizeof(header));
+  body += "chara";
+  body += std::string(100, 'x');
+  Status st = ImportCard(body).status();
+  EXPECT_EQ(st.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(st.message().find("past the end"), std::string::npos) << st.ToString();
+}
+
+TEST(CardReject, CompressedTextChunkFloodIsBounded) {
+  // 40 zTXt chunks that each inflate to 8 MiB: only the first 15 text chunks are kept
+  // (so memory stays bounded), and a card chunk after them is not seen.
+  std::string big(8u << 20, 'A');
+  uLongf n_comp = compressBound(big.size());
+  std::string comp(n_comp, '\0');
+  ASSERT_EQ(compress2(reinterpret_cast<Bytef*>(comp.data()), &n_comp,
+                      reinterpret_cast<const Bytef*>(big.data()), big.size(), 1),
+            Z_OK);
+  comp.resize(n_comp);
+  std::vector<uint8_t> px(3, 0);
+  std::string png = *internal::EncodePng(1, 1, 3, px.data(), {});
+  std::string body = png.substr(0, png.size() - 12);  // without IEND
+  std::string card = internal::Base64Encode(R"({"name":"Late"})");
+  std::string early = body;
+  AppendChunk(&early, "tEXt", std::string("chara") + '\0' + card);
+  for (int i = 0; i < 40; ++i) {
+    AppendChunk(&body, "zTXt", std::string("junk") + '\0' + '\0' + comp);
+    AppendChunk(&early, "zTXt", std::string("junk") + '\0' + '\0' + comp);
+  }
+  AppendChunk(&body, "tEXt", std::string("chara") + '\0' + card);
+  AppendChunk(&body, "IEND", "");
+  AppendChunk(&early, "IEND", "");
+  auto info = internal::ReadPng(body);
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_LT(info->texts.size(), 16u);
+  EXPECT_NE(ImportCard(body).status().message().find("no 'chara'"), std::string::npos);
+  // The same card chunk first in the file is found.
+  auto ok = ImportCard(early);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->character.name, "Late");
 }
 
 }  // namespace

@@ -156,6 +156,28 @@ TEST(Lorebook, Decorators) {
   EXPECT_EQ(Activate(book, {"old", "a", "b", "c"}), std::vector<std::string>{"Far"});
 }
 
+TEST(Lorebook, CostIsBounded) {
+  // More keys than the cap: the extra ones are ignored with a warning.
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < kMaxLoreKeys + 10; ++i) keys.push_back("<" + std::to_string(i) + ">");
+  json book = {{"entries", {Entry(keys, "K")}}};
+  auto parsed = ParseLorebook(book.dump());
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->entries[0].keys.size(), kMaxLoreKeys);
+  EXPECT_EQ(parsed->warnings.size(), 1u);
+  EXPECT_EQ(Activate(book, {"<4095>"}), std::vector<std::string>{"K"});
+  EXPECT_TRUE(Activate(book, {"<4100>"}).empty());
+  // Only the tail of a huge scan text is scanned.
+  std::string huge = "needle " + std::string(kMaxLoreScanBytes, 'x');
+  json b2 = {{"entries", {Entry({"needle"}, "N")}}};
+  EXPECT_TRUE(Activate(b2, {huge}).empty());
+  EXPECT_EQ(Activate(b2, {std::string(kMaxLoreScanBytes, 'x') + " needle"}),
+            std::vector<std::string>{"N"});
+  // Scan depth is clamped.
+  json b3 = {{"scan_depth", 100000}, {"entries", {Entry({"old"}, "O")}}};
+  EXPECT_EQ(ParseLorebook(b3.dump())->scan_depth, kMaxLoreScanDepth);
+}
+
 TEST(Lorebook, BadInput) {
   EXPECT_TRUE(ParseLorebook("").ok());
   EXPECT_TRUE(ParseLorebook("").value().entries.empty());

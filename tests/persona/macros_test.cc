@@ -67,6 +67,17 @@ TEST(Macros, RandomChangesWithTurnAndRollRanges) {
   EXPECT_EQ(ExpandMacros("{{roll:zero}}", Ctx()), "{{roll:zero}}");
 }
 
+TEST(Macros, LinearOnHostileText) {
+  // 64 KiB of unclosed "{{" and of "{{" before a single "}}": returned unchanged, fast.
+  std::string open(64 << 10, '{');
+  EXPECT_EQ(ExpandMacros(open, Ctx()), open);
+  std::string one_close = open + "}}";
+  EXPECT_EQ(ExpandMacros(one_close, Ctx()), one_close);
+  std::string many;
+  for (int i = 0; i < 5000; ++i) many += "{{char}}{{x}}";
+  EXPECT_EQ(ExpandMacros(many, Ctx()).size(), 5000u * (4 + 5));
+}
+
 TEST(Macros, SaltSeparatesFields) {
   const std::string text = "{{pick:1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16}}";
   int differ = 0;

@@ -3,6 +3,7 @@
 # build, and runs it for SECONDS (default 60). Seeds: tests/persona/fixtures and, when
 # present, ../shared/cards (or $SHARED_CARDS). Output in build-fuzz/: corpus/, artifacts/ (crashes), fuzz.log.
 #   bash tools/fuzz/run.sh 600
+# Extra libFuzzer flags: FUZZ_ARGS="-malloc_limit_mb=256".
 # Needs clang-14 and libclang-rt-14-dev (tools/deps/apt/persona.txt).
 set -euo pipefail
 seconds=${1:-60}
@@ -35,7 +36,7 @@ set +e
 "$out/card_fuzz" "$out/corpus" "$out/seeds" \
   -dict="$root/tools/fuzz/card.dict" \
   -max_total_time="$seconds" -max_len=262144 -timeout=20 -rss_limit_mb=2560 \
-  -artifact_prefix="$out/artifacts/" -print_final_stats=1 2>&1 | tee "$out/fuzz.log" | \
+  -artifact_prefix="$out/artifacts/" -print_final_stats=1 ${FUZZ_ARGS:-} 2>&1 | tee "$out/fuzz.log" | \
   grep -E "^#[0-9]+ +(pulse|NEW|REDUCE|DONE)|ERROR|SUMMARY|stat::|contract violation" | \
   awk 'NR % 20 == 1 || /ERROR|SUMMARY|stat::|DONE|contract/'
 rc=${PIPESTATUS[0]}
