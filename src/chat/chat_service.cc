@@ -126,7 +126,7 @@ Result<store::Conversation> ChatService::GetConversation(Id user_id, Id conversa
 
 Status ChatService::DeleteConversation(Id user_id, Id conversation_id) {
   TOKKI_RETURN_IF_ERROR(OwnedConversation(user_id, conversation_id).status());
-  Stop(user_id, conversation_id);
+  static_cast<void>(Stop(user_id, conversation_id));  // nothing running is fine
   if (engine_) engine_->Forget("conv:" + std::to_string(conversation_id));
   return store_->DeleteConversation(conversation_id);
 }
