@@ -282,7 +282,8 @@ class Server::Impl {
     int64_t us = NowSteadyUs() - start_us;
     metrics_->Observe(ctx.route.empty() ? "other" : ctx.route, std::string(req.method_string()),
                       status, us);
-    if (status >= 500 || spdlog::should_log(spdlog::level::debug)) {
+    // Every request at debug; failures (4xx/5xx) also at info, so they show by default.
+    if (status >= 400 || spdlog::should_log(spdlog::level::debug)) {
       TOKKI_LOG(info, "request", "rid", ctx.request_id, "method", std::string(req.method_string()),
                 "path", ctx.path, "status", status, "us", us, "user", ctx.user_id);
     }
