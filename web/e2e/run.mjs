@@ -567,7 +567,8 @@ await step('import a JSON card and reject a broken file', async () => {
 
 await step('XSS: card and message text renders literally, no script runs', async () => {
   const evil = {
-    name: '<img src=x onerror="window.__xss.push(\'name\')">Evil',
+    // Unique per run, so that cards left by earlier runs on the same server cannot match too.
+    name: `<img src=x onerror="window.__xss.push('name')">Evil ${user}`,
     tagline: '<script>window.__xss.push("tagline")</script>',
     description: '<a href="javascript:window.__xss.push(\'link\')">click me</a> <svg onload="window.__xss.push(\'svg\')">',
     first_mes: '<img src=x onerror=alert(1)> hi <script>alert(2)</script>',
@@ -606,7 +607,7 @@ await step('XSS: card and message text renders literally, no script runs', async
   const liked = await apiCall('POST', '/api/deck/swipes', { character_id: cid, action: 'like' });
   assert(liked.status === 200 || liked.status === 201, `like failed (${liked.status})`);
   await page.goto(`${base}/#/friends`);
-  await page.locator('.friend-name', { hasText: '<img src=x' }).waitFor();
+  await page.locator('.friend-name', { hasText: evil.name }).waitFor();
   await page.waitForTimeout(300);
   assert((await page.locator('main img[src="x"], main a[href^="javascript:"]').count()) === 0, 'markup reached the DOM');
   const xss = await page.evaluate(() => window.__xss);
