@@ -42,12 +42,16 @@ export function ChatScreen({ id }: { id: string }) {
   const epoch = useRef(0);
   const shown = useRef(0);
   shown.current = msgs ? msgs.length : 0;
+  // Numbers each list fetch: only the newest one may be shown, so an answer that arrives late
+  // (e.g. one started by a background event before an alternative was selected) cannot undo it.
+  const reloadSeq = useRef(0);
   async function reload() {
     const e = epoch.current;
+    const seq = ++reloadSeq.current;
     // Keep as many messages as are on screen (older pages the reader loaded stay loaded).
     const limit = Math.min(500, Math.max(50, shown.current + 2));
     const r = await api<{ items: Message[]; next_cursor: string | null }>('GET', `${base}/messages?limit=${limit}`);
-    if (e !== epoch.current || abortRef.current) return;
+    if (e !== epoch.current || seq !== reloadSeq.current || abortRef.current) return;
     setMsgs(r.items);
     setOlder(r.next_cursor);
   }
@@ -112,6 +116,8 @@ export function ChatScreen({ id }: { id: string }) {
             alternative_index: target ? target.alternatives : 0, alternatives: target ? target.alternatives + 1 : 1,
             ...data, status: 'streaming',
           };
+          // A new alternative counts itself among the alternatives whatever the reply row says.
+          if (target) placeholder.alternatives = Math.max(placeholder.alternatives ?? 0, target.alternatives + 1, (placeholder.alternative_index ?? 0) + 1);
           if (op === 'regenerate' && target) setMsgs((ms) => (ms ? ms.map((m) => (m.id === target.id ? placeholder : m)) : ms));
           else setMsgs((ms) => [...(ms || []), placeholder]);
         }
