@@ -469,7 +469,8 @@ std::vector<Route> MakeRoutes(const Services& s, const ServerOptions& options, M
       plan.stream = out.stream;
       plan.after_seq = LastEventId(ctx.req);
       if (out.user_message.id) plan.preface.emplace_back("message", MessageJson(out.user_message, 1));
-      plan.preface.emplace_back("reply", MessageJson(out.reply, 1));
+      auto alternatives = chat->AlternativeCount(out.reply);
+      plan.preface.emplace_back("reply", MessageJson(out.reply, alternatives.ok() ? *alternatives : 1));
       if (!plan.stream) {
         auto st = chat->Stream(ctx.user_id, out.reply.conversation_id, out.reply.id);
         if (!st.ok()) return ErrorResponse(ctx, st.status());

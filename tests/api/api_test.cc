@@ -265,6 +265,9 @@ TEST_F(ApiTest, RegenerateSelectRateEditDelete) {
                         json{{"generation", {{"max_tokens", 4}}}}.dump());
   ASSERT_FALSE(regen.empty());
   EXPECT_EQ(regen.back().event, "done");
+  ASSERT_EQ(regen[0].event, "reply");
+  EXPECT_EQ(regen[0].json()["alternatives"], 2);
+  EXPECT_EQ(regen[0].json()["alternative_index"], 1);
   auto msgs = c.Get(base + "/messages").json()["items"];
   EXPECT_EQ(msgs.back()["alternatives"], 2);
   EXPECT_EQ(msgs.back()["alternative_index"], 1);
