@@ -851,6 +851,8 @@ struct LlamaEngine::Impl {
         st_resident++;
       }
       conv_lcp = CommonPrefix(c->tokens, prompt);
+      // Making room may have dropped the persona prefix we meant to use.
+      if (p && p->seq < 0) plen = 0;
     }
     size_t keep;
     if (plen > conv_lcp) {
