@@ -583,10 +583,13 @@ int Main(int argc, char** argv) {
     std::printf("  tokki turn%d/turn2 TTFT p50 %.2f (target <= 1.2)  hit %.1f%% (target >= 95%%)",
                 p.cfg.turns, drift, t.hit_rate * 100);
     if (p.cfg.users == 16) {
-      std::printf("  tok/s vs batched-bench B=16 reference 254: %.0f%% (target >= 80%%)",
-                  t.tok_s / 254 * 100);
+      std::printf(
+          "  tok/s vs bench.md batched-bench B=16 figure 254 (quiet machine): %.0f%% (target >= "
+          "80%%; use --batched for a same-run ratio)",
+          t.tok_s / 254 * 100);
     } else if (p.cfg.users == 8) {
-      std::printf("  tok/s vs batched-bench B=8 reference 197: %.0f%%", t.tok_s / 197 * 100);
+      std::printf("  tok/s vs bench.md batched-bench B=8 figure 197 (quiet machine): %.0f%%",
+                  t.tok_s / 197 * 100);
     }
     std::printf("\n");
   }

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <filesystem>
@@ -219,7 +220,8 @@ struct Conversation {
   CacheTier tier = CacheTier::kNone;
   std::string host_blob;  // kHost: encoded snapshot
   int64_t last_used_us = 0;
-  bool busy = false;  // a request is using it
+  bool busy = false;              // a request is using it
+  bool forget_when_done = false;  // Forget() arrived while busy
 };
 
 // A shared persona prefix. Decode thread only.
@@ -272,6 +274,7 @@ struct LlamaEngine::Impl {
   uint64_t model_hash = 0;
   int seq_ctx_limit = 0;  // max tokens of one sequence
   int n_vocab = 0;
+  bool trace = std::getenv("TOKKI_ENGINE_TRACE") != nullptr;  // logs every step
   std::vector<llama_token> eog_tokens;
 
   // ---- shared with callers (mu) ----
@@ -848,6 +851,8 @@ struct LlamaEngine::Impl {
         st_resident++;
       }
       conv_lcp = CommonPrefix(c->tokens, prompt);
+      // Making room may have dropped the persona prefix we meant to use.
+      if (p && p->seq < 0) plen = 0;
     }
     size_t keep;
     if (plen > conv_lcp) {
@@ -1045,6 +1050,10 @@ struct LlamaEngine::Impl {
       }
     }
     for (size_t i = 0; i < done.size(); ++i) Finish(done[i], reasons[i]);
+    if (trace) {
+      TOKKI_LOG(info, "step", "n_tokens", batch.n_tokens, "n_gen", n_gen, "n_prefill", n_prefilled,
+                "decode_ms", dt / 1000.0, "sample_ms", (NowSteadyUs() - t0 - dt) / 1000.0);
+    }
   }
 
   void MaybeRegisterPrefix(Request* r) {
@@ -1183,6 +1192,11 @@ struct LlamaEngine::Impl {
         }
       }
     }
+    if (c && c->forget_when_done && !c->busy) {
+      const std::string key = c->key;
+      r->conv = nullptr;
+      ForgetNow(key);
+    }
     GenerateResult res;
     res.finish_reason = reason;
     res.usage = r->usage;
@@ -1214,7 +1228,7 @@ struct LlamaEngine::Impl {
     }
     Conversation& c = *it->second;
     if (c.busy) {
-      TruncateConv(c, 0);  // the running turn continues; nothing is reused afterwards
+      c.forget_when_done = true;  // the running turn finishes; nothing is kept afterwards
       return;
     }
     if (c.seq >= 0) {

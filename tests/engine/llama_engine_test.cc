@@ -545,3 +545,36 @@ TEST_F(LlamaEngineTest, OversizedPromptIsRejected) {
 
 }  // namespace
 }  // namespace tokki::engine
+
+namespace tokki::engine {
+namespace {
+
+TEST_F(LlamaEngineTest, ForgetDuringAGenerationTakesEffectAfterIt) {
+  auto e = Open(Options());
+  ASSERT_TRUE(e);
+  std::vector<ChatMessage> msgs = {{"system", Persona(7)}, {"user", "Hello"}};
+  auto done = std::make_shared<std::promise<Result<GenerateResult>>>();
+  auto text = std::make_shared<std::string>();
+  auto first = std::make_shared<std::promise<void>>();
+  GenerateCallbacks cb;
+  cb.on_token = [text, first](std::string_view t) {
+    if (text->empty()) first->set_value();
+    *text += t;
+  };
+  cb.on_done = [done](Result<GenerateResult> r) { done->set_value(std::move(r)); };
+  auto h = e->Submit(Chat("fd", msgs, 24), cb);
+  ASSERT_TRUE(h.ok());
+  first->get_future().wait();
+  e->Forget("fd");  // while it runs: the turn still completes normally
+  Result<GenerateResult> r = done->get_future().get();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->usage.completion_tokens, 24);
+  Outcome alone = RunGen(*e, Chat("fd-control", msgs, 24));
+  EXPECT_EQ(*text, alone.text);
+  Outcome again = RunGen(*e, Chat("fd", msgs, 4));
+  ASSERT_TRUE(again.result.ok());
+  EXPECT_EQ(again.result->usage.cached_tokens, 0);
+}
+
+}  // namespace
+}  // namespace tokki::engine
