@@ -1,4 +1,4 @@
-// CharChat-MT — Tokki's serving benchmark (docs: /work/shared/docs/bench.md, docs/engine.md).
+// CharChat-MT — Tokki's serving benchmark (docs: ../shared/docs/bench.md beside the repository, docs/engine.md).
 //
 // U users each talk T turns to one of C characters (distinct: C = U; popular: C = U/4,
 // Zipf 1.2), zero think time, ~400-token personas, ~30-token user messages, replies of

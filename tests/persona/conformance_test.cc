@@ -70,7 +70,7 @@ size_t LorebookSize(const store::Character& c) {
 }
 
 TEST(CardConformance, SharedCardsMatchManifest) {
-  // TOKKI_SHARED_CARDS overrides the default ../shared/cards (e.g. for a worktree).
+  // TOKKI_SHARED_CARDS overrides the default ../shared/cards.
   const char* env = std::getenv("TOKKI_SHARED_CARDS");
   fs::path dir = env != nullptr ? fs::path(env) : fs::path(TOKKI_SHARED_CARDS_DIR);
   if (!fs::exists(dir / "MANIFEST.tsv")) GTEST_SKIP() << "no shared cards at " << dir;
