@@ -25,6 +25,7 @@ if [ -f web/package.json ]; then
   server=$!
   for _ in $(seq 300); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
   export SCREENSHOT_DIR=$PWD/build/screenshots
+  rm -rf "$SCREENSHOT_DIR"
   (cd web && BASE_URL="http://127.0.0.1:$port" npm run e2e) || { status=1; tail -50 "$data/server.log"; }
   kill -TERM "$server" 2>/dev/null
   wait "$server" 2>/dev/null
