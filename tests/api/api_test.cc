@@ -8,7 +8,23 @@ namespace {
 
 using nlohmann::json;
 
-class ApiTest : public ServerFixture {};
+class ApiTest : public ServerFixture {
+ protected:
+  // Starts a 1,000-token streamed reply on another connection; returns once it is
+  // streaming. The events land in *events when the stream ends.
+  std::thread LongReplyInBackground(HttpClient& c, const std::string& base,
+                                    std::vector<SseEvent>* events) {
+    std::thread reader([this, token = c.token(), base, events] {
+      HttpClient r(port_);
+      r.set_token(token);
+      *events = r.Stream(http::verb::post, base + "/messages",
+                         json{{"content", "tell me everything"},
+                              {"generation", {{"max_tokens", 1000}}}}.dump());
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    return reader;
+  }
+};
 
 void ExpectError(const HttpResult& r, int status, const std::string& code) {
   EXPECT_EQ(r.status, status) << r.body;
@@ -293,13 +309,7 @@ TEST_F(ApiTest, StopEndsTheStreamAndKeepsThePartialReply) {
   auto conv = StartChat(c, "Talker");
   std::string base = "/api/conversations/" + std::to_string(conv["id"].get<int64_t>());
   std::vector<SseEvent> events;
-  std::thread reader([&] {
-    HttpClient r(port_);
-    r.set_token(c.token());
-    events = r.Stream(http::verb::post, base + "/messages",
-                      json{{"content", "go on and on"}, {"generation", {{"max_tokens", 1000}}}}.dump());
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  std::thread reader = LongReplyInBackground(c, base, &events);
   auto stop = c.Post(base + "/stop", json::object());
   EXPECT_EQ(stop.status, 200);
   EXPECT_TRUE(stop.json()["stopped"].get<bool>());
@@ -344,15 +354,7 @@ TEST_F(ApiTest, GracefulShutdownEndsStreamsCleanly) {
   auto conv = StartChat(c, "Night Owl");
   std::string base = "/api/conversations/" + std::to_string(conv["id"].get<int64_t>());
   std::vector<SseEvent> events;
-  std::thread reader([&] {
-    HttpClient r(port_);
-    r.set_token(c.token());
-    events = r.Stream(http::verb::post, base + "/messages",
-                      json{{"content", "keep talking"}, {"generation", {{"max_tokens", 1000}}}}.dump());
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(400));
-  auto* store = wiring_->store.get();
-  (void)store;
+  std::thread reader = LongReplyInBackground(c, base, &events);
   StopServer();  // stop accepting → end replies → close connections → flush
   reader.join();
   ASSERT_FALSE(events.empty());

@@ -18,34 +18,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Outcome {
-  std::string text;
-  int n_pieces = 0;
-  Result<GenerateResult> result = Status::Internal("not done");
-};
-
-// Submits and waits.
-Outcome RunGen(Engine& e, GenerateRequest req) {
-  auto state = std::make_shared<Outcome>();
-  auto done = std::make_shared<std::promise<void>>();
-  GenerateCallbacks cb;
-  cb.on_token = [state](std::string_view t) {
-    state->text += t;
-    state->n_pieces++;
-  };
-  cb.on_done = [state, done](Result<GenerateResult> r) {
-    state->result = std::move(r);
-    done->set_value();
-  };
-  auto h = e.Submit(std::move(req), std::move(cb));
-  if (!h.ok()) {
-    Outcome o;
-    o.result = h.status();
-    return o;
-  }
-  done->get_future().wait();
-  return *state;
-}
+using testing::Outcome;
+using testing::RunGen;
 
 GenerateRequest Chat(std::string conv, std::vector<ChatMessage> msgs, int max_tokens = 16) {
   GenerateRequest r;
