@@ -9,12 +9,23 @@ for pkg in $(cat "$here"/apt/*.txt | sed 's/#.*//' | tr -s ' \t' '\n' | sort -u)
     missing+=("$pkg")
   fi
 done
-# Node.js and npm: any install will do (Debian's, or one the machine came with).
+# Node.js and npm: the machine's own install is used when present; otherwise Debian's
+# (checked for version below).
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
-[ ${#missing[@]} -eq 0 ] && exit 0
-echo "[deps] installing: ${missing[*]}" >&2
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "[deps] installing: ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+# The web app's build tools (Vite 8, Vitest 4) need Node.js 20.19 or newer.
+node_version=$(node -p 'process.versions.node' 2>/dev/null || echo 0)
+node_major=${node_version%%.*}
+node_minor=$(echo "$node_version" | cut -d. -f2)
+if [ "$node_major" -lt 20 ] || { [ "$node_major" -eq 20 ] && [ "$node_minor" -lt 19 ]; }; then
+  echo "[deps] Node.js $node_version is too old for the web app: install Node.js 20.19 or newer" >&2
+  exit 1
+fi
