@@ -179,6 +179,12 @@ struct Deck::State {
   std::thread bg_thread;
 
   UserShard& ShardOf(Id user) { return shards[Mix(static_cast<uint64_t>(user)) % kShards]; }
+  // Adds (delta +1) or removes (-1) one swipe of `feedback` on `row` in the counters.
+  void CountSwipe(uint32_t row, Feedback feedback, int delta) {
+    const bool pass = feedback == Feedback::kPass;
+    (pass ? passes[row] : likes[row]).fetch_add(delta);
+    (pass ? total_passes : total_likes).fetch_add(delta);
+  }
   const UserShard& ShardOf(Id user) const {
     return shards[Mix(static_cast<uint64_t>(user)) % kShards];
   }
@@ -414,8 +420,7 @@ void Deck::RecordSwipe(Id user, Id card, Feedback feedback, int64_t at_ms) {
   UserState& u = uit->second;
   Interaction& in = u.by_card[row];
   if (in.swiped) {  // replace the previous swipe
-    (in.feedback == Feedback::kPass ? s.passes[row] : s.likes[row]).fetch_sub(1);
-    (in.feedback == Feedback::kPass ? s.total_passes : s.total_likes).fetch_sub(1);
+    s.CountSwipe(row, in.feedback, -1);
   } else {
     ++u.n_swipes;
     s.n_interactions.fetch_add(1, std::memory_order_relaxed);
@@ -423,8 +428,7 @@ void Deck::RecordSwipe(Id user, Id card, Feedback feedback, int64_t at_ms) {
   in.swiped = true;
   in.feedback = feedback;
   in.at_ms = at_ms;
-  (feedback == Feedback::kPass ? s.passes[row] : s.likes[row]).fetch_add(1);
-  (feedback == Feedback::kPass ? s.total_passes : s.total_likes).fetch_add(1);
+  s.CountSwipe(row, feedback, +1);
   ++u.n_changes;
   s.n_changes.fetch_add(1, std::memory_order_relaxed);
 }
@@ -443,8 +447,7 @@ void Deck::UndoSwipe(Id user, Id card) {
   auto it = u.by_card.find(row);
   if (it == u.by_card.end() || !it->second.swiped) return;
   Interaction& in = it->second;
-  (in.feedback == Feedback::kPass ? s.passes[row] : s.likes[row]).fetch_sub(1);
-  (in.feedback == Feedback::kPass ? s.total_passes : s.total_likes).fetch_sub(1);
+  s.CountSwipe(row, in.feedback, -1);
   in.swiped = false;
   if (in.n_messages == 0 && in.rating == 0) u.by_card.erase(it);
   --u.n_swipes;

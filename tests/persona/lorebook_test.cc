@@ -3,21 +3,14 @@
 
 #include "persona/lorebook.h"
 
+#include "count_words.h"
+
 namespace tokki::persona {
 namespace {
 
 using nlohmann::json;
 
-int CountWords(std::string_view s) {
-  int n = 0;
-  bool in_word = false;
-  for (char c : s) {
-    bool space = c == ' ' || c == '\n' || c == '\t';
-    if (!space && !in_word) ++n;
-    in_word = !space;
-  }
-  return n;
-}
+using testing::CountWords;
 
 json Entry(std::vector<std::string> keys, std::string content, int order = 100) {
   return {{"keys", keys},

@@ -3,19 +3,12 @@
 
 #include "persona/prompt.h"
 
+#include "count_words.h"
+
 namespace tokki::persona {
 namespace {
 
-int CountWords(std::string_view s) {
-  int n = 0;
-  bool in_word = false;
-  for (char c : s) {
-    bool space = c == ' ' || c == '\n' || c == '\t';
-    if (!space && !in_word) ++n;
-    in_word = !space;
-  }
-  return n;
-}
+using testing::CountWords;
 
 store::Character Aria() {
   store::Character c;
