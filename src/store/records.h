@@ -14,6 +14,9 @@
 
 namespace tokki::store {
 
+// What a user may do beyond chatting. Stored as its integer value: never reorder.
+enum class Role { kUser, kModerator, kAdmin };
+
 struct User {
   Id id = kNoId;
   std::string username;
@@ -21,6 +24,9 @@ struct User {
   std::string display_name;   // the user's persona name ({{user}}); username when empty
   std::string persona;        // the user's persona description
   int64_t created_at_ms = 0;
+  Role role = Role::kUser;       // changed only by Store::SetUserRole after creation
+  bool suspended = false;        // changed only by Store::SetUserSuspended after creation
+  bool adult_confirmed = false;  // the user confirmed they are an adult (mature content)
 };
 
 struct Session {
@@ -34,7 +40,9 @@ enum class Visibility { kPrivate, kUnlisted, kPublic };
 
 struct Character {
   Id id = kNoId;
-  Id owner_id = kNoId;  // kNoId = the shipped catalog
+  // kNoId = the shipped catalog, or (with removed_at_ms != 0) a character whose creator
+  // deleted their account while other users still had conversations with it.
+  Id owner_id = kNoId;
   std::string slug;     // stable id of a catalog character ("" for user-made ones)
   Visibility visibility = Visibility::kPrivate;
 
@@ -70,6 +78,15 @@ struct Character {
   int64_t revision = 1;  // bumps on every edit; part of the prompt prefix cache key
   int64_t created_at_ms = 0;
   int64_t updated_at_ms = 0;
+
+  // Moderation state.
+  bool mature = false;  // set by the creator: mature content, shown only to those who opt in
+  // Unpublished by a moderator. Changed only by Store::SetCharacterHidden.
+  bool hidden = false;
+  // 0 = live. Set when the creator deleted the character (Store::RemoveCharacter) or their
+  // account (Store::DeleteUser): the row, its avatar and every conversation stay readable,
+  // but it is no longer listed or searchable.
+  int64_t removed_at_ms = 0;
 };
 
 struct Avatar {
@@ -128,6 +145,47 @@ struct Swipe {
   SwipeAction action = SwipeAction::kPass;
   bool undone = false;
   int64_t created_at_ms = 0;
+};
+
+// ---- operator side: reports, audit log, quotas.
+// Enums are stored as their integer values: never reorder.
+
+enum class ReportTarget { kCharacter, kMessage };
+enum class ReportStatus { kOpen, kDismissed, kActioned };
+
+// A user's report of a character or a message, for the moderation queue.
+struct Report {
+  Id id = kNoId;
+  Id reporter_id = kNoId;
+  ReportTarget target_kind = ReportTarget::kCharacter;
+  Id target_id = kNoId;  // a character id or a message id; not checked to exist
+  std::string reason;    // short machine-readable reason, e.g. "minor", "spam"
+  std::string note;      // the reporter's free text
+  ReportStatus status = ReportStatus::kOpen;
+  Id resolved_by = kNoId;  // the moderator; kNoId while open (or once they are deleted)
+  int64_t created_at_ms = 0;
+  int64_t resolved_at_ms = 0;  // 0 while open
+};
+
+// One operator action, kept for accountability. Entries are never changed or deleted,
+// and outlive the users they name.
+struct AuditEntry {
+  Id id = kNoId;
+  Id actor_id = kNoId;      // who did it (kNoId = the system)
+  std::string action;       // e.g. "user.suspend", "character.hide", "report.resolve"
+  std::string target_kind;  // e.g. "user", "character", "message", "report", "setting"
+  Id target_id = kNoId;
+  std::string detail;  // free text or JSON, as the caller chooses
+  int64_t created_at_ms = 0;
+};
+
+// What a user currently holds, for quotas.
+struct UserUsage {
+  int64_t n_characters = 0;  // characters they own that are not removed
+  // An approximation of the storage those characters take: avatar bytes plus the UTF-8
+  // byte length of every text column of the card as stored (string lists and JSON fields
+  // counted as their JSON encoding). Row, index and full-text overhead are not counted.
+  int64_t storage_bytes = 0;
 };
 
 }  // namespace tokki::store

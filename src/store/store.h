@@ -1,15 +1,22 @@
 // tokki/store/store.h — the Store interface: everything Tokki keeps.
 //
-// Implementations: SqliteStore (sqlite_store.h, the default) — a PostgreSQL one can be
-// added behind the same interface; tests/store/conformance_test.cc is written against this
-// interface only, so any implementation runs the same suite.
+// Implementations: SqliteStore (sqlite/sqlite_store.cc, opened by OpenSqliteStore; the
+// default) — a PostgreSQL one can be added behind the same interface;
+// tests/store/conformance_test.cc is written against this interface only, so any
+// implementation runs the same suite.
 //
 // Contracts:
 // - Every method is thread-safe.
-// - Not-found is Status::NotFound; unique violations are Status::AlreadyExists.
-// - Ownership is NOT checked here; callers (services) decide who may see what.
+// - Not-found is Status::NotFound; unique violations are Status::AlreadyExists; a state
+//   that does not allow the change (resolving a resolved report) is Status::Conflict.
+// - A method that writes more than one row does so in one transaction: all or nothing.
+// - Ownership and roles are NOT checked here; callers (services) decide who may see or do
+//   what. The store only applies the listing rules written on ListCharacters.
+// - `limit` arguments are clamped into their stated range; a `before_id` / `after_id` of
+//   kNoId means "from the first row in that order".
 //
-// Start reading at CreateCharacter / AppendMessage.
+// Start reading at CreateCharacter / AppendMessage; the operator side (roles, reports,
+// audit, quotas, settings) follows the same rules.
 #pragma once
 
 #include <memory>
@@ -25,13 +32,14 @@
 namespace tokki::store {
 
 struct CharacterQuery {
-  Id viewer_id = kNoId;      // sees public ones plus their own (any visibility)
-  bool only_owned = false;   // only the viewer's own characters
-  std::string text;          // full-text search over name, tagline, description, tags
-  std::string tag;           // exact tag
-  std::string language;      // exact language
-  std::string cursor;        // opaque, from a previous page
-  int limit = 20;            // 1..100
+  Id viewer_id = kNoId;         // sees public ones plus their own (any visibility)
+  bool only_owned = false;      // only the viewer's own characters
+  bool include_mature = false;  // mature characters of others too (the viewer opted in)
+  std::string text;             // full-text search over name, tagline, description, tags
+  std::string tag;              // exact tag
+  std::string language;         // exact language
+  std::string cursor;           // opaque, from a previous page
+  int limit = 20;               // 1..100
 };
 
 struct CharacterPage {
@@ -49,24 +57,58 @@ class Store {
   virtual ~Store() = default;
 
   // ---- users and sessions
+  // Assigns id and created_at; writes every field, role/suspended/adult_confirmed too.
+  // AlreadyExists when the username is taken (case-insensitively).
   virtual Result<User> CreateUser(User user) = 0;
   virtual Result<User> GetUser(Id id) = 0;
   virtual Result<User> GetUserByName(std::string_view username) = 0;
-  virtual Status UpdateUser(const User& user) = 0;  // display_name, persona
+  // Writes display_name, persona and adult_confirmed only (never role or suspended).
+  virtual Status UpdateUser(const User& user) = 0;
+  virtual Status SetUserRole(Id user_id, Role role) = 0;  // NotFound when unknown
+  // Suspending also deletes every session of the user, in the same transaction.
+  // Lifting a suspension touches nothing else. NotFound when unknown.
+  virtual Status SetUserSuspended(Id user_id, bool suspended) = 0;
+  // Users ordered by id ascending, with id > after_id, whose username starts with
+  // `username_prefix` (case-insensitively, ASCII; "" = every user). limit: 1..200.
+  virtual Result<std::vector<User>> ListUsers(std::string_view username_prefix, int limit,
+                                              Id after_id) = 0;
+  virtual Result<int64_t> CountUsers() = 0;
+  // Deletes the user and everything they own, in one transaction: sessions, swipes,
+  // reports they filed, conversations (with their messages). Their characters that OTHER
+  // users have conversations with are tombstoned instead, so those users keep their
+  // history: removed_at set, owner_id cleared (kNoId), visibility private, hidden, avatar
+  // kept, out of the search index. Their other characters are deleted. The audit log and
+  // reports about the user's characters or messages are kept. NotFound when unknown.
+  virtual Status DeleteUser(Id user_id) = 0;
   virtual Status CreateSession(const Session& session) = 0;
   virtual Result<Session> GetSession(std::string_view token_hash) = 0;
   virtual Status DeleteSession(std::string_view token_hash) = 0;
+  // Signs the user out everywhere. OK when they had none (or are unknown).
+  virtual Status DeleteUserSessions(Id user_id) = 0;
 
   // ---- characters
-  // Assigns id, timestamps, revision 1.
+  // Assigns id, timestamps, revision 1. Writes `mature`; ignores `hidden` and
+  // `removed_at_ms` (a new character is visible and live).
   virtual Result<Character> CreateCharacter(Character c) = 0;
+  // Both return removed, hidden and mature characters too: callers decide what to show.
   virtual Result<Character> GetCharacter(Id id) = 0;
   virtual Result<Character> GetCharacterBySlug(std::string_view slug) = 0;
-  // Replaces every field but id/owner/created_at; bumps revision and updated_at.
+  // Replaces every field but id/owner/created_at/hidden/removed_at; bumps revision and
+  // updated_at. A removed character stays out of the search index.
   virtual Result<Character> UpdateCharacter(const Character& c) = 0;
+  // Deletes the row and, through it, its avatar, conversations and swipes.
   virtual Status DeleteCharacter(Id id) = 0;
+  // The creator deletes a character: sets removed_at and takes it out of the search
+  // index; the row, its avatar and every conversation with it stay. Removing a removed
+  // character is OK (the first removed_at stays). NotFound when unknown.
+  virtual Status RemoveCharacter(Id id) = 0;
+  // A moderator unpublishes (or republishes) a character. NotFound when unknown.
+  virtual Status SetCharacterHidden(Id id, bool hidden) = 0;
+  // Newest first. Never lists removed characters. Lists hidden ones and mature ones only
+  // to their owner (the viewer), mature ones also when query.include_mature.
   virtual Result<CharacterPage> ListCharacters(const CharacterQuery& query) = 0;
-  // All characters (for the deck's index at start-up), without heavy fields removed.
+  // Every character that is not removed (hidden and mature ones included: callers
+  // filter), for the deck's index at start-up, without heavy fields removed.
   virtual Result<std::vector<Character>> AllCharacters() = 0;
   virtual Status SetAvatar(Id character_id, const Avatar& avatar) = 0;
   virtual Result<Avatar> GetAvatar(Id character_id) = 0;
@@ -97,6 +139,10 @@ class Store {
   virtual Status DeleteMessage(Id message_id) = 0;
   // Marks every message still `streaming` as `stopped` (after a crash). Returns how many.
   virtual Result<int> StopInterruptedMessages() = 0;
+  // The message and up to n_before / n_after of its neighbours in the same conversation,
+  // ordered by id (every branch of the tree, not just the selected path). n: 0..100.
+  // NotFound when the message is unknown.
+  virtual Result<std::vector<Message>> MessagesAround(Id message_id, int n_before, int n_after) = 0;
 
   // ---- swipes
   virtual Result<Swipe> RecordSwipe(Swipe s) = 0;  // AlreadyExists when already swiped
@@ -104,6 +150,41 @@ class Store {
   virtual Status UndoSwipe(Id swipe_id) = 0;
   virtual Result<std::vector<Swipe>> AllSwipes() = 0;  // not undone, oldest first
   virtual Result<std::vector<Swipe>> UserSwipes(Id user_id) = 0;
+
+  // ---- reports (the moderation queue)
+  // Assigns id and created_at; the report starts open (status, resolved_by and
+  // resolved_at are ignored). The target is not checked to exist. AlreadyExists when the
+  // reporter already has an OPEN report on the same target; NotFound for an unknown
+  // reporter.
+  virtual Result<Report> CreateReport(Report report) = 0;
+  virtual Result<Report> GetReport(Id id) = 0;
+  // Newest first, with id < before_id (kNoId = from the newest); only those with
+  // `status` when given. limit: 1..200.
+  virtual Result<std::vector<Report>> ListReports(std::optional<ReportStatus> status, int limit,
+                                                  Id before_id) = 0;
+  // Closes an open report as kDismissed or kActioned, recording who and when.
+  // InvalidArgument for kOpen; NotFound when unknown; Conflict when it is not open.
+  virtual Status ResolveReport(Id id, ReportStatus status, Id moderator_id) = 0;
+  virtual Result<int64_t> CountOpenReports() = 0;
+
+  // ---- audit log (append-only)
+  // Assigns id and created_at.
+  virtual Result<AuditEntry> AppendAudit(AuditEntry entry) = 0;
+  // Newest first, with id < before_id (kNoId = from the newest). limit: 1..200.
+  virtual Result<std::vector<AuditEntry>> ListAudit(int limit, Id before_id) = 0;
+
+  // ---- quotas
+  // See UserUsage. NotFound when the user is unknown.
+  virtual Result<UserUsage> GetUserUsage(Id user_id) = 0;
+  // Messages with role "user" in the user's conversations created at or after since_ms
+  // (for rate limits; an index keeps it cheap).
+  virtual Result<int64_t> CountUserMessagesSince(Id user_id, int64_t since_ms) = 0;
+
+  // ---- operator settings (a small key/value table, e.g. the content policy JSON)
+  // nullopt when the key was never put.
+  virtual Result<std::optional<std::string>> GetSetting(std::string_view key) = 0;
+  // Inserts or replaces. InvalidArgument for an empty key.
+  virtual Status PutSetting(std::string_view key, std::string_view value) = 0;
 
   // ---- maintenance
   virtual Result<std::string> IntegrityCheck() = 0;  // "ok" when healthy

@@ -112,6 +112,48 @@ CREATE TABLE swipes (
 CREATE UNIQUE INDEX swipes_once ON swipes(user_id, character_id) WHERE undone = 0;
 CREATE INDEX swipes_character ON swipes(character_id);
 )sql",
+
+    // 2: the operator side — roles and suspension, mature/hidden/removed characters,
+    // reports, the audit log, settings, and indexes for per-user sessions and quotas.
+    R"sql(
+ALTER TABLE users ADD COLUMN role INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN suspended INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN adult_confirmed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE characters ADD COLUMN mature INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE characters ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE characters ADD COLUMN removed_at INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX sessions_user ON sessions(user_id);
+CREATE INDEX messages_user_turns ON messages(conversation_id, created_at) WHERE role = 'user';
+CREATE TABLE reports (
+  id INTEGER PRIMARY KEY,
+  reporter_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  target_kind INTEGER NOT NULL,
+  target_id INTEGER NOT NULL,
+  reason TEXT NOT NULL DEFAULT '',
+  note TEXT NOT NULL DEFAULT '',
+  status INTEGER NOT NULL DEFAULT 0,
+  resolved_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+  created_at INTEGER NOT NULL,
+  resolved_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX reports_open_once ON reports(reporter_id, target_kind, target_id)
+  WHERE status = 0;
+CREATE INDEX reports_status ON reports(status, id);
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY,
+  actor_id INTEGER NOT NULL DEFAULT 0,  -- no foreign key: the log outlives the users it names
+  action TEXT NOT NULL,
+  target_kind TEXT NOT NULL DEFAULT '',
+  target_id INTEGER NOT NULL DEFAULT 0,
+  detail TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+)sql",
 };
 
 }  // namespace tokki::store::sqlite

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <limits>
 #include <mutex>
 #include <vector>
 
@@ -37,7 +38,7 @@ constexpr const char* kCharacterColumns =
     "alternate_greetings, group_only_greetings, tags, creator, character_version, source, "
     "creator_notes_multilingual, extensions, character_book, assets, creation_date, "
     "modification_date, tagline, language, real_person, has_avatar, revision, created_at, "
-    "updated_at";
+    "updated_at, mature, hidden, removed_at";
 
 Character ReadCharacter(const Stmt& s) {
   Character c;
@@ -75,10 +76,13 @@ Character ReadCharacter(const Stmt& s) {
   c.revision = s.Int(i++);
   c.created_at_ms = s.Int(i++);
   c.updated_at_ms = s.Int(i++);
+  c.mature = s.Int(i++) != 0;
+  c.hidden = s.Int(i++) != 0;
+  c.removed_at_ms = s.Int(i++);
   return c;
 }
 
-// Binds the editable card fields at parameters 1..28 (shared by INSERT and UPDATE).
+// Binds the editable fields at parameters 1..29 (shared by INSERT and UPDATE).
 void BindCharacterFields(Stmt& s, const Character& c) {
   int i = 1;
   s.Bind(i++, static_cast<int>(c.visibility));
@@ -109,6 +113,26 @@ void BindCharacterFields(Stmt& s, const Character& c) {
   s.Bind(i++, c.real_person);
   s.Bind(i++, c.updated_at_ms);
   s.Bind(i++, c.has_avatar);
+  s.Bind(i++, c.mature);
+}
+
+constexpr const char* kUserColumns =
+    "id, username, password_hash, display_name, persona, created_at, role, suspended, "
+    "adult_confirmed";
+
+User ReadUser(const Stmt& s) {
+  User u;
+  int i = 0;
+  u.id = s.Int(i++);
+  u.username = s.Text(i++);
+  u.password_hash = s.Text(i++);
+  u.display_name = s.Text(i++);
+  u.persona = s.Text(i++);
+  u.created_at_ms = s.Int(i++);
+  u.role = static_cast<Role>(s.Int(i++));
+  u.suspended = s.Int(i++) != 0;
+  u.adult_confirmed = s.Int(i++) != 0;
+  return u;
 }
 
 constexpr const char* kMessageColumns =
@@ -165,6 +189,83 @@ Swipe ReadSwipe(const Stmt& s) {
   return w;
 }
 
+constexpr const char* kReportColumns =
+    "id, reporter_id, target_kind, target_id, reason, note, status, resolved_by, created_at, "
+    "resolved_at";
+
+Report ReadReport(const Stmt& s) {
+  Report r;
+  int i = 0;
+  r.id = s.Int(i++);
+  r.reporter_id = s.Int(i++);
+  r.target_kind = static_cast<ReportTarget>(s.Int(i++));
+  r.target_id = s.Int(i++);
+  r.reason = s.Text(i++);
+  r.note = s.Text(i++);
+  r.status = static_cast<ReportStatus>(s.Int(i++));
+  r.resolved_by = s.Int(i++);  // NULL reads as 0 = kNoId
+  r.created_at_ms = s.Int(i++);
+  r.resolved_at_ms = s.Int(i++);
+  return r;
+}
+
+constexpr const char* kAuditColumns =
+    "id, actor_id, action, target_kind, target_id, detail, created_at";
+
+AuditEntry ReadAudit(const Stmt& s) {
+  AuditEntry e;
+  int i = 0;
+  e.id = s.Int(i++);
+  e.actor_id = s.Int(i++);
+  e.action = s.Text(i++);
+  e.target_kind = s.Text(i++);
+  e.target_id = s.Int(i++);
+  e.detail = s.Text(i++);
+  e.created_at_ms = s.Int(i++);
+  return e;
+}
+
+// Above every row id: a `before_id` of kNoId means "from the newest".
+constexpr Id kMaxId = std::numeric_limits<Id>::max();
+
+// Steps `s` to its end, reading every row with `read`.
+template <typename T>
+Result<std::vector<T>> ReadAll(Stmt& s, T (*read)(const Stmt&)) {
+  std::vector<T> out;
+  for (;;) {
+    TOKKI_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(read(s));
+  }
+  return out;
+}
+
+// A LIKE pattern matching strings that start with `prefix`, for ESCAPE '\'.
+std::string LikePrefix(std::string_view prefix) {
+  std::string out;
+  for (char c : prefix) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '%';
+  return out;
+}
+
+// Byte length of every text column of a character row `c` (see UserUsage).
+constexpr const char* kCardBytesSql =
+    "length(CAST(c.name AS BLOB)) + length(CAST(c.nickname AS BLOB)) + "
+    "length(CAST(c.description AS BLOB)) + length(CAST(c.personality AS BLOB)) + "
+    "length(CAST(c.scenario AS BLOB)) + length(CAST(c.first_mes AS BLOB)) + "
+    "length(CAST(c.mes_example AS BLOB)) + length(CAST(c.creator_notes AS BLOB)) + "
+    "length(CAST(c.system_prompt AS BLOB)) + "
+    "length(CAST(c.post_history_instructions AS BLOB)) + "
+    "length(CAST(c.alternate_greetings AS BLOB)) + "
+    "length(CAST(c.group_only_greetings AS BLOB)) + length(CAST(c.tags AS BLOB)) + "
+    "length(CAST(c.creator AS BLOB)) + length(CAST(c.character_version AS BLOB)) + "
+    "length(CAST(c.source AS BLOB)) + length(CAST(c.creator_notes_multilingual AS BLOB)) + "
+    "length(CAST(c.extensions AS BLOB)) + length(CAST(c.character_book AS BLOB)) + "
+    "length(CAST(c.assets AS BLOB)) + length(CAST(c.tagline AS BLOB))";
+
 std::string FtsPhrase(std::string_view term) {
   std::string out = "\"";
   for (char c : term) {
@@ -195,10 +296,11 @@ class SqliteStore final : public Store {
     auto w = Writer();
     u.created_at_ms = NowUnixMs();
     TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
-        "INSERT INTO users(username, password_hash, display_name, persona, created_at) "
-        "VALUES(?,?,?,?,?)"));
+        "INSERT INTO users(username, password_hash, display_name, persona, created_at, role, "
+        "suspended, adult_confirmed) VALUES(?,?,?,?,?,?,?,?)"));
     s.Bind(1, u.username).Bind(2, u.password_hash).Bind(3, u.display_name).Bind(4, u.persona)
-        .Bind(5, u.created_at_ms);
+        .Bind(5, u.created_at_ms).Bind(6, static_cast<int>(u.role)).Bind(7, u.suspended)
+        .Bind(8, u.adult_confirmed);
     Status st = s.Run();
     if (st.code() == Status::Code::kAlreadyExists)
       return Status::AlreadyExists("username is taken");
@@ -208,23 +310,107 @@ class SqliteStore final : public Store {
   }
 
   Result<User> GetUser(Id id) override {
-    return QueryUser("SELECT id, username, password_hash, display_name, persona, created_at "
-                     "FROM users WHERE id = ?", [&](Stmt& s) { s.Bind(1, id); });
+    return QueryUser(std::string("SELECT ") + kUserColumns + " FROM users WHERE id = ?",
+                     [&](Stmt& s) { s.Bind(1, id); });
   }
 
   Result<User> GetUserByName(std::string_view name) override {
-    return QueryUser("SELECT id, username, password_hash, display_name, persona, created_at "
-                     "FROM users WHERE username = ?", [&](Stmt& s) { s.Bind(1, name); });
+    return QueryUser(std::string("SELECT ") + kUserColumns + " FROM users WHERE username = ?",
+                     [&](Stmt& s) { s.Bind(1, name); });
   }
 
   Status UpdateUser(const User& u) override {
     Timer t(this);
     auto w = Writer();
     TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
-        "UPDATE users SET display_name = ?, persona = ? WHERE id = ?"));
-    s.Bind(1, u.display_name).Bind(2, u.persona).Bind(3, u.id);
+        "UPDATE users SET display_name = ?, persona = ?, adult_confirmed = ? WHERE id = ?"));
+    s.Bind(1, u.display_name).Bind(2, u.persona).Bind(3, u.adult_confirmed).Bind(4, u.id);
     TOKKI_RETURN_IF_ERROR(s.Run());
     return w.conn->Changes() ? Status::Ok() : Status::NotFound("user not found");
+  }
+
+  Status SetUserRole(Id user_id, Role role) override {
+    Timer t(this);
+    auto w = Writer();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare("UPDATE users SET role = ? WHERE id = ?"));
+    s.Bind(1, static_cast<int>(role)).Bind(2, user_id);
+    TOKKI_RETURN_IF_ERROR(s.Run());
+    return w.conn->Changes() ? Status::Ok() : Status::NotFound("user not found");
+  }
+
+  Status SetUserSuspended(Id user_id, bool suspended) override {
+    Timer t(this);
+    auto w = Writer();
+    Transaction tx(w.conn);
+    TOKKI_RETURN_IF_ERROR(tx.status());
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
+        "UPDATE users SET suspended = ? WHERE id = ?"));
+    s.Bind(1, suspended).Bind(2, user_id);
+    TOKKI_RETURN_IF_ERROR(s.Run());
+    if (w.conn->Changes() == 0) return Status::NotFound("user not found");
+    if (suspended) TOKKI_RETURN_IF_ERROR(DeleteSessionsOf(w.conn, user_id));
+    return tx.Commit();
+  }
+
+  Result<std::vector<User>> ListUsers(std::string_view username_prefix, int limit,
+                                      Id after_id) override {
+    Timer t(this);
+    auto r = Reader();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, r.conn->Prepare(
+        std::string("SELECT ") + kUserColumns +
+        " FROM users WHERE id > ?1 AND (?2 = '' OR username LIKE ?3 ESCAPE '\\') "
+        "ORDER BY id LIMIT ?4"));
+    s.Bind(1, after_id).Bind(2, username_prefix).Bind(3, LikePrefix(username_prefix))
+        .Bind(4, std::clamp(limit, 1, 200));
+    return ReadAll(s, ReadUser);
+  }
+
+  Result<int64_t> CountUsers() override {
+    Timer t(this);
+    auto r = Reader();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, r.conn->Prepare("SELECT count(*) FROM users"));
+    TOKKI_ASSIGN_OR_RETURN(bool row, s.Step());
+    return row ? s.Int(0) : int64_t{0};
+  }
+
+  Status DeleteUser(Id user_id) override {
+    Timer t(this);
+    auto w = Writer();
+    Transaction tx(w.conn);
+    TOKKI_RETURN_IF_ERROR(tx.status());
+    {
+      TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare("SELECT 1 FROM users WHERE id = ?"));
+      s.Bind(1, user_id);
+      TOKKI_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) return Status::NotFound("user not found");
+    }
+    // Every character of theirs leaves the search index, tombstoned or deleted.
+    TOKKI_RETURN_IF_ERROR(ExecBound(w.conn,
+        "DELETE FROM characters_fts WHERE rowid IN (SELECT id FROM characters WHERE owner_id = ?)",
+        user_id));
+    // Characters others talk to are tombstoned and detached from the user before the user
+    // row goes: characters.owner_id cascades on delete.
+    {
+      TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
+          "UPDATE characters SET owner_id = NULL, visibility = 0, hidden = 1, "
+          "removed_at = CASE WHEN removed_at = 0 THEN ?2 ELSE removed_at END "
+          "WHERE owner_id = ?1 AND EXISTS (SELECT 1 FROM conversations v "
+          "WHERE v.character_id = characters.id AND v.user_id != ?1)"));
+      s.Bind(1, user_id).Bind(2, NowUnixMs());
+      TOKKI_RETURN_IF_ERROR(s.Run());
+    }
+    // The rest goes explicitly (not only through cascades), so the rule reads here.
+    // Conversations take their messages along; characters their avatars, conversations
+    // and swipes.
+    for (const char* sql : {"DELETE FROM sessions WHERE user_id = ?",
+                            "DELETE FROM swipes WHERE user_id = ?",
+                            "DELETE FROM reports WHERE reporter_id = ?",
+                            "DELETE FROM conversations WHERE user_id = ?",
+                            "DELETE FROM characters WHERE owner_id = ?",
+                            "DELETE FROM users WHERE id = ?"}) {
+      TOKKI_RETURN_IF_ERROR(ExecBound(w.conn, sql, user_id));
+    }
+    return tx.Commit();
   }
 
   Status CreateSession(const Session& se) override {
@@ -255,6 +441,12 @@ class SqliteStore final : public Store {
     return s.Run();
   }
 
+  Status DeleteUserSessions(Id user_id) override {
+    Timer t(this);
+    auto w = Writer();
+    return DeleteSessionsOf(w.conn, user_id);
+  }
+
   // ---- characters
   Result<Character> CreateCharacter(Character c) override {
     Timer t(this);
@@ -263,17 +455,20 @@ class SqliteStore final : public Store {
     TOKKI_RETURN_IF_ERROR(tx.status());
     c.created_at_ms = c.updated_at_ms = NowUnixMs();
     c.revision = 1;
+    c.hidden = false;
+    c.removed_at_ms = 0;
     TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
         "INSERT INTO characters(visibility, name, nickname, description, personality, scenario, "
         "first_mes, mes_example, creator_notes, system_prompt, post_history_instructions, "
         "alternate_greetings, group_only_greetings, tags, creator, character_version, source, "
         "creator_notes_multilingual, extensions, character_book, assets, creation_date, "
-        "modification_date, tagline, language, real_person, updated_at, has_avatar, owner_id, slug, "
-        "revision, created_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,?)"));
+        "modification_date, tagline, language, real_person, updated_at, has_avatar, mature, "
+        "owner_id, slug, revision, created_at) "
+        "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,?)"));
     BindCharacterFields(s, c);
-    s.BindId(29, c.owner_id);
-    if (c.slug.empty()) s.BindNull(30); else s.Bind(30, c.slug);
-    s.Bind(31, c.created_at_ms);
+    s.BindId(30, c.owner_id);
+    if (c.slug.empty()) s.BindNull(31); else s.Bind(31, c.slug);
+    s.Bind(32, c.created_at_ms);
     Status st = s.Run();
     if (st.code() == Status::Code::kAlreadyExists)
       return Status::AlreadyExists("a character with slug '" + c.slug + "' exists");
@@ -307,14 +502,16 @@ class SqliteStore final : public Store {
         "post_history_instructions=?, alternate_greetings=?, group_only_greetings=?, tags=?, "
         "creator=?, character_version=?, source=?, creator_notes_multilingual=?, extensions=?, "
         "character_book=?, assets=?, creation_date=?, modification_date=?, tagline=?, language=?, "
-        "real_person=?, updated_at=?, has_avatar=?, revision = revision + 1 WHERE id = ?"));
+        "real_person=?, updated_at=?, has_avatar=?, mature=?, revision = revision + 1 "
+        "WHERE id = ?"));
     BindCharacterFields(s, c);
-    s.Bind(29, c.id);
+    s.Bind(30, c.id);
     TOKKI_RETURN_IF_ERROR(s.Run());
     if (w.conn->Changes() == 0) return Status::NotFound("character not found");
-    TOKKI_RETURN_IF_ERROR(IndexCharacter(w.conn, c, true));
+    TOKKI_ASSIGN_OR_RETURN(Character updated, GetCharacterOn(w.conn, c.id));
+    if (updated.removed_at_ms == 0) TOKKI_RETURN_IF_ERROR(IndexCharacter(w.conn, updated, true));
     TOKKI_RETURN_IF_ERROR(tx.Commit());
-    return GetCharacterOn(w.conn, c.id);
+    return updated;
   }
 
   Status DeleteCharacter(Id id) override {
@@ -332,6 +529,30 @@ class SqliteStore final : public Store {
     return tx.Commit();
   }
 
+  Status RemoveCharacter(Id id) override {
+    Timer t(this);
+    auto w = Writer();
+    Transaction tx(w.conn);
+    TOKKI_RETURN_IF_ERROR(tx.status());
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
+        "UPDATE characters SET removed_at = CASE WHEN removed_at = 0 THEN ? ELSE removed_at END "
+        "WHERE id = ?"));
+    s.Bind(1, NowUnixMs()).Bind(2, id);
+    TOKKI_RETURN_IF_ERROR(s.Run());
+    if (w.conn->Changes() == 0) return Status::NotFound("character not found");
+    TOKKI_RETURN_IF_ERROR(ExecBound(w.conn, "DELETE FROM characters_fts WHERE rowid = ?", id));
+    return tx.Commit();
+  }
+
+  Status SetCharacterHidden(Id id, bool hidden) override {
+    Timer t(this);
+    auto w = Writer();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare("UPDATE characters SET hidden = ? WHERE id = ?"));
+    s.Bind(1, hidden).Bind(2, id);
+    TOKKI_RETURN_IF_ERROR(s.Run());
+    return w.conn->Changes() ? Status::Ok() : Status::NotFound("character not found");
+  }
+
   Result<CharacterPage> ListCharacters(const CharacterQuery& q) override {
     Timer t(this);
     int limit = std::clamp(q.limit, 1, 100);
@@ -345,6 +566,10 @@ class SqliteStore final : public Store {
     }
     std::string sql = std::string("SELECT ") + kCharacterColumns + " FROM characters c WHERE ";
     sql += q.only_owned ? "c.owner_id = ?1" : "(c.visibility = 2 OR c.owner_id = ?1)";
+    // Removed ones never; hidden ones to their owner only; mature ones to their owner or on
+    // request.
+    sql += " AND c.removed_at = 0 AND (c.hidden = 0 OR c.owner_id = ?1)";
+    if (!q.include_mature) sql += " AND (c.mature = 0 OR c.owner_id = ?1)";
     if (!q.language.empty()) sql += " AND c.language = ?2";
     if (!q.tag.empty()) sql += " AND EXISTS (SELECT 1 FROM json_each(c.tags) WHERE value = ?3)";
     if (cursor) sql += " AND c.id < ?4";
@@ -390,7 +615,8 @@ class SqliteStore final : public Store {
     Timer t(this);
     auto r = Reader();
     TOKKI_ASSIGN_OR_RETURN(Stmt s, r.conn->Prepare(std::string("SELECT ") + kCharacterColumns +
-                                                   " FROM characters ORDER BY id"));
+                                                   " FROM characters WHERE removed_at = 0 "
+                                                   "ORDER BY id"));
     std::vector<Character> out;
     for (;;) {
       TOKKI_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -673,6 +899,27 @@ class SqliteStore final : public Store {
     return w.conn->Changes();
   }
 
+  Result<std::vector<Message>> MessagesAround(Id message_id, int n_before,
+                                              int n_after) override {
+    Timer t(this);
+    auto r = Reader();
+    // One statement, so the three parts read the same snapshot.
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, r.conn->Prepare(
+        std::string("SELECT ") + kMessageColumns + " FROM messages WHERE id IN ("
+        "SELECT id FROM (SELECT id FROM messages WHERE conversation_id = "
+        "(SELECT conversation_id FROM messages WHERE id = ?1) AND id < ?1 "
+        "ORDER BY id DESC LIMIT ?2) "
+        "UNION ALL SELECT ?1 "
+        "UNION ALL SELECT id FROM (SELECT id FROM messages WHERE conversation_id = "
+        "(SELECT conversation_id FROM messages WHERE id = ?1) AND id > ?1 "
+        "ORDER BY id LIMIT ?3)) ORDER BY id"));
+    s.Bind(1, message_id).Bind(2, std::clamp(n_before, 0, 100))
+        .Bind(3, std::clamp(n_after, 0, 100));
+    TOKKI_ASSIGN_OR_RETURN(std::vector<Message> out, ReadAll(s, ReadMessage));
+    if (out.empty()) return Status::NotFound("message not found");
+    return out;
+  }
+
   // ---- swipes
   Result<Swipe> RecordSwipe(Swipe sw) override {
     Timer t(this);
@@ -715,6 +962,160 @@ class SqliteStore final : public Store {
   Result<std::vector<Swipe>> AllSwipes() override { return QuerySwipes("undone = 0", kNoId); }
   Result<std::vector<Swipe>> UserSwipes(Id user_id) override {
     return QuerySwipes("undone = 0 AND user_id = ?", user_id);
+  }
+
+  // ---- reports
+  Result<Report> CreateReport(Report rep) override {
+    Timer t(this);
+    auto w = Writer();
+    rep.status = ReportStatus::kOpen;
+    rep.resolved_by = kNoId;
+    rep.resolved_at_ms = 0;
+    rep.created_at_ms = NowUnixMs();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
+        "INSERT INTO reports(reporter_id, target_kind, target_id, reason, note, status, "
+        "created_at) VALUES(?,?,?,?,?,0,?)"));
+    s.Bind(1, rep.reporter_id).Bind(2, static_cast<int>(rep.target_kind)).Bind(3, rep.target_id)
+        .Bind(4, rep.reason).Bind(5, rep.note).Bind(6, rep.created_at_ms);
+    Status st = s.Run();
+    if (st.code() == Status::Code::kAlreadyExists)
+      return Status::AlreadyExists("you already reported this; the report is still open");
+    if (st.IsNotFound()) return Status::NotFound("reporter not found");
+    TOKKI_RETURN_IF_ERROR(st);
+    rep.id = w.conn->LastInsertId();
+    return rep;
+  }
+
+  Result<Report> GetReport(Id id) override {
+    Timer t(this);
+    auto r = Reader();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, r.conn->Prepare(std::string("SELECT ") + kReportColumns +
+                                                   " FROM reports WHERE id = ?"));
+    s.Bind(1, id);
+    TOKKI_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Status::NotFound("report not found");
+    return ReadReport(s);
+  }
+
+  Result<std::vector<Report>> ListReports(std::optional<ReportStatus> status, int limit,
+                                          Id before_id) override {
+    Timer t(this);
+    auto r = Reader();
+    // Two statement shapes, so that a status filter walks reports_status(status, id).
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, r.conn->Prepare(
+        std::string("SELECT ") + kReportColumns + " FROM reports WHERE " +
+        (status ? "status = ?1 AND " : "") + "id < ?2 ORDER BY id DESC LIMIT ?3"));
+    if (status) s.Bind(1, static_cast<int>(*status));
+    s.Bind(2, before_id ? before_id : kMaxId).Bind(3, std::clamp(limit, 1, 200));
+    return ReadAll(s, ReadReport);
+  }
+
+  Status ResolveReport(Id id, ReportStatus status, Id moderator_id) override {
+    Timer t(this);
+    if (status == ReportStatus::kOpen)
+      return Status::InvalidArgument("a report is resolved as dismissed or actioned");
+    auto w = Writer();
+    Transaction tx(w.conn);
+    TOKKI_RETURN_IF_ERROR(tx.status());
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
+        "UPDATE reports SET status = ?, resolved_by = ?, resolved_at = ? "
+        "WHERE id = ? AND status = 0"));
+    s.Bind(1, static_cast<int>(status)).BindId(2, moderator_id).Bind(3, NowUnixMs()).Bind(4, id);
+    Status st = s.Run();
+    if (st.IsNotFound()) return Status::NotFound("moderator not found");
+    TOKKI_RETURN_IF_ERROR(st);
+    if (w.conn->Changes() == 0) {
+      TOKKI_ASSIGN_OR_RETURN(Stmt e, w.conn->Prepare("SELECT 1 FROM reports WHERE id = ?"));
+      e.Bind(1, id);
+      TOKKI_ASSIGN_OR_RETURN(bool row, e.Step());
+      return row ? Status::Conflict("the report is already resolved")
+                 : Status::NotFound("report not found");
+    }
+    return tx.Commit();
+  }
+
+  Result<int64_t> CountOpenReports() override {
+    Timer t(this);
+    auto r = Reader();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, r.conn->Prepare("SELECT count(*) FROM reports WHERE status = 0"));
+    TOKKI_ASSIGN_OR_RETURN(bool row, s.Step());
+    return row ? s.Int(0) : int64_t{0};
+  }
+
+  // ---- audit log
+  Result<AuditEntry> AppendAudit(AuditEntry e) override {
+    Timer t(this);
+    auto w = Writer();
+    e.created_at_ms = NowUnixMs();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
+        "INSERT INTO audit_log(actor_id, action, target_kind, target_id, detail, created_at) "
+        "VALUES(?,?,?,?,?,?)"));
+    s.Bind(1, e.actor_id).Bind(2, e.action).Bind(3, e.target_kind).Bind(4, e.target_id)
+        .Bind(5, e.detail).Bind(6, e.created_at_ms);
+    TOKKI_RETURN_IF_ERROR(s.Run());
+    e.id = w.conn->LastInsertId();
+    return e;
+  }
+
+  Result<std::vector<AuditEntry>> ListAudit(int limit, Id before_id) override {
+    Timer t(this);
+    auto r = Reader();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, r.conn->Prepare(
+        std::string("SELECT ") + kAuditColumns +
+        " FROM audit_log WHERE id < ?1 ORDER BY id DESC LIMIT ?2"));
+    s.Bind(1, before_id ? before_id : kMaxId).Bind(2, std::clamp(limit, 1, 200));
+    return ReadAll(s, ReadAudit);
+  }
+
+  // ---- quotas
+  Result<UserUsage> GetUserUsage(Id user_id) override {
+    Timer t(this);
+    auto r = Reader();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, r.conn->Prepare(
+        std::string("SELECT "
+                    "(SELECT count(*) FROM characters c WHERE c.owner_id = u.id AND c.removed_at = 0), "
+                    "(SELECT coalesce(sum(") + kCardBytesSql +
+        " + coalesce((SELECT length(a.bytes) FROM avatars a WHERE a.character_id = c.id), 0)), 0) "
+        "FROM characters c WHERE c.owner_id = u.id AND c.removed_at = 0) "
+        "FROM users u WHERE u.id = ?"));
+    s.Bind(1, user_id);
+    TOKKI_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Status::NotFound("user not found");
+    return UserUsage{s.Int(0), s.Int(1)};
+  }
+
+  Result<int64_t> CountUserMessagesSince(Id user_id, int64_t since_ms) override {
+    Timer t(this);
+    auto r = Reader();
+    // Served by conversations_user and the partial index messages_user_turns.
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, r.conn->Prepare(
+        "SELECT count(*) FROM conversations v JOIN messages m ON m.conversation_id = v.id "
+        "WHERE v.user_id = ? AND m.role = 'user' AND m.created_at >= ?"));
+    s.Bind(1, user_id).Bind(2, since_ms);
+    TOKKI_ASSIGN_OR_RETURN(bool row, s.Step());
+    return row ? s.Int(0) : int64_t{0};
+  }
+
+  // ---- operator settings
+  Result<std::optional<std::string>> GetSetting(std::string_view key) override {
+    Timer t(this);
+    auto r = Reader();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, r.conn->Prepare("SELECT value FROM settings WHERE key = ?"));
+    s.Bind(1, key);
+    TOKKI_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return std::optional<std::string>();
+    return std::optional<std::string>(s.Text(0));
+  }
+
+  Status PutSetting(std::string_view key, std::string_view value) override {
+    Timer t(this);
+    if (key.empty()) return Status::InvalidArgument("empty setting key");
+    auto w = Writer();
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
+        "INSERT INTO settings(key, value, updated_at) VALUES(?,?,?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"));
+    s.Bind(1, key).Bind(2, value).Bind(3, NowUnixMs());
+    return s.Run();
   }
 
   // ---- maintenance
@@ -854,14 +1255,25 @@ class SqliteStore final : public Store {
   }
 
   template <typename BindFn>
-  Result<User> QueryUser(const char* sql, BindFn bind) {
+  Result<User> QueryUser(const std::string& sql, BindFn bind) {
     Timer t(this);
     auto r = Reader();
     TOKKI_ASSIGN_OR_RETURN(Stmt s, r.conn->Prepare(sql));
     bind(s);
     TOKKI_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return Status::NotFound("user not found");
-    return User{s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Int(5)};
+    return ReadUser(s);
+  }
+
+  // Runs a write statement with one id parameter.
+  static Status ExecBound(Connection* conn, const std::string& sql, Id id) {
+    TOKKI_ASSIGN_OR_RETURN(Stmt s, conn->Prepare(sql));
+    s.Bind(1, id);
+    return s.Run();
+  }
+
+  static Status DeleteSessionsOf(Connection* conn, Id user_id) {
+    return ExecBound(conn, "DELETE FROM sessions WHERE user_id = ?", user_id);
   }
 
   Result<std::vector<Swipe>> QuerySwipes(const char* where, Id user_id) {
