@@ -9,6 +9,7 @@
 #include "persona/base64.h"
 #include "persona/card_json.h"
 #include "persona/charx.h"
+#include "persona/image.h"
 #include "persona/png_io.h"
 
 namespace tokki::persona {
@@ -235,19 +236,28 @@ json AssetsForExport(const store::Character& c, const std::string& icon_uri,
   return out;
 }
 
+// The card image: the avatar's own PNG when it reads cleanly (its image chunks are copied
+// by PngImageWithText, not re-encoded), a JPEG/WebP avatar converted, else the placeholder.
+std::string CardImagePng(const store::Character& c, const store::Avatar* avatar) {
+  if (avatar != nullptr && internal::LooksLikePng(avatar->bytes)) {
+    if (internal::ReadPng(avatar->bytes).ok()) return avatar->bytes;
+  } else if (avatar != nullptr && !avatar->bytes.empty()) {
+    if (auto converted = SanitizeImage(avatar->bytes); converted.ok())
+      return std::move(converted->bytes);
+  }
+  return PlaceholderPng(c);
+}
+
 Result<std::string> ExportPng(const store::Character& c, const store::Avatar* avatar) {
-  Result<internal::RgbaImage> image = Status::InvalidArgument("no avatar");
-  if (avatar != nullptr && internal::LooksLikePng(avatar->bytes))
-    image = internal::DecodePngRgba(avatar->bytes);
-  if (!image.ok()) image = internal::DecodePngRgba(PlaceholderPng(c));
-  if (!image.ok()) return image.status();
+  std::string image = CardImagePng(c, avatar);
+  if (image.empty()) return Status::Internal("could not render the placeholder avatar");
   json v3 = internal::CardToJson(c, 3, AssetsForExport(c, "ccdefault:", "png", true));
   json v2 = internal::CardToJson(c, 2);
   std::vector<internal::PngText> texts = {
       {"chara", internal::Base64Encode(internal::DumpJson(v2))},
       {"ccv3", internal::Base64Encode(internal::DumpJson(v3))},
   };
-  return internal::EncodePng(image->width, image->height, 4, image->pixels.data(), texts);
+  return internal::PngImageWithText(image, texts);
 }
 
 Result<std::string> ExportCharx(const store::Character& c, const store::Avatar* avatar) {

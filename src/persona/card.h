@@ -15,6 +15,9 @@
 //         with its text chunks removed, becomes the avatar.
 //   CHARX zip with card.json at the root; assets referenced as "embeded://path". The
 //         icon asset (name "main" first) becomes the avatar.
+// The avatar ImportCard returns is the file's image as it came (only PNG text chunks
+// removed): untrusted. Callers must pass it through SanitizeImage() (image.h) before
+// storing or serving it.
 // Formats written: PNG (V3 in "ccv3" + V2 backfill in "chara"), V3 JSON, CHARX
 // (card.json + assets/icon/images/main.png).
 //
@@ -56,7 +59,7 @@ inline constexpr size_t kMaxZipRatio = 200;             // uncompressed / compre
 
 struct ImportedCard {
   store::Character character;
-  std::optional<store::Avatar> avatar;
+  std::optional<store::Avatar> avatar;  // untrusted bytes: SanitizeImage() before storing
   // "v1_json", "v2_json", "v3_json", "v1_png", "v2_png", "v3_png", "v2_charx", "v3_charx".
   std::string format;
   std::vector<std::string> warnings;  // things fixed up on the way in, for the user
@@ -68,8 +71,10 @@ Result<ImportedCard> ImportCard(std::string_view bytes, std::string_view filenam
 enum class CardFormat { kPng, kJson, kCharx };
 
 // Serialises a character. `avatar` may be null: PNG then uses a generated placeholder
-// image, CHARX has no icon asset. A non-PNG avatar cannot carry PNG text chunks, so the
-// PNG format falls back to the placeholder image for it as well.
+// image, CHARX has no icon asset. PNG: a PNG avatar's image chunks (IHDR, PLTE, tRNS,
+// IDAT) are copied as they are, not re-encoded, and the card's tEXt chunks added; a JPEG
+// or WebP avatar is converted with SanitizeImage(); an avatar that does not decode falls
+// back to the placeholder.
 Result<std::string> ExportCard(const store::Character& character, const store::Avatar* avatar,
                                CardFormat format);
 

@@ -123,18 +123,7 @@ uint32_t ReadBe32(const unsigned char* p) {
 
 }  // namespace
 
-Result<PngInfo> ReadPng(std::string_view bytes) {
-  if (!LooksLikePng(bytes)) return Status::InvalidArgument("not a PNG file");
-  // libpng reports over-limit dimensions only as "Invalid IHDR data"; check them first.
-  if (bytes.size() >= 24 && bytes.substr(12, 4) == "IHDR") {
-    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-    uint64_t w = ReadBe32(p + 16), h = ReadBe32(p + 20);
-    if (w > kMaxSidePx || h > kMaxSidePx || w * h > kMaxPixels)
-      return Status::TooLarge("PNG is " + std::to_string(w) + "x" + std::to_string(h) +
-                              " px; the limit is " + std::to_string(kMaxSidePx) + " px per side");
-  }
-  // libpng only warns about a chunk longer than its limit and then allocates the declared
-  // length, so walk the chunk headers first: each must fit in the bytes that are there.
+Status CheckPngChunks(std::string_view bytes) {
   for (size_t pos = 8; pos + 8 <= bytes.size();) {
     const auto* p = reinterpret_cast<const unsigned char*>(bytes.data()) + pos;
     uint64_t len = ReadBe32(p);
@@ -145,6 +134,20 @@ Result<PngInfo> ReadPng(std::string_view bytes) {
     pos += 12 + len;
     if (type == "IEND") break;
   }
+  return Status::Ok();
+}
+
+Result<PngInfo> ReadPng(std::string_view bytes) {
+  if (!LooksLikePng(bytes)) return Status::InvalidArgument("not a PNG file");
+  // libpng reports over-limit dimensions only as "Invalid IHDR data"; check them first.
+  if (bytes.size() >= 24 && bytes.substr(12, 4) == "IHDR") {
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+    uint64_t w = ReadBe32(p + 16), h = ReadBe32(p + 20);
+    if (w > kMaxSidePx || h > kMaxSidePx || w * h > kMaxPixels)
+      return Status::TooLarge("PNG is " + std::to_string(w) + "x" + std::to_string(h) +
+                              " px; the limit is " + std::to_string(kMaxSidePx) + " px per side");
+  }
+  TOKKI_RETURN_IF_ERROR(CheckPngChunks(bytes));
   ErrorSink sink{};
   ReadGuard g;
   g.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &sink, OnError, OnWarning);
@@ -185,6 +188,43 @@ std::string StripPngText(std::string_view bytes) {
   return out;
 }
 
+std::string PngImageWithText(std::string_view bytes, const std::vector<PngText>& texts) {
+  std::string out(kPngSignature);
+  size_t pos = 8;
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  while (pos + 12 <= bytes.size()) {
+    uint32_t len = ReadBe32(p + pos);
+    if (len > bytes.size() - pos - 12) break;
+    std::string_view type = bytes.substr(pos + 4, 4);
+    if (type == "IEND") break;
+    if (type == "IHDR" || type == "PLTE" || type == "tRNS" || type == "IDAT")
+      out.append(bytes.substr(pos, 12 + static_cast<size_t>(len)));
+    pos += 12 + static_cast<size_t>(len);
+  }
+  auto append_chunk = [&out](std::string_view type, std::string_view data) {
+    uint32_t len = static_cast<uint32_t>(data.size());
+    const char header[4] = {static_cast<char>(len >> 24), static_cast<char>(len >> 16),
+                            static_cast<char>(len >> 8), static_cast<char>(len)};
+    out.append(header, 4);
+    size_t body_start = out.size();
+    out.append(type);
+    out.append(data);
+    uLong crc = crc32(0, reinterpret_cast<const Bytef*>(out.data() + body_start),
+                      static_cast<uInt>(out.size() - body_start));
+    const char crc_bytes[4] = {static_cast<char>(crc >> 24), static_cast<char>(crc >> 16),
+                               static_cast<char>(crc >> 8), static_cast<char>(crc)};
+    out.append(crc_bytes, 4);
+  };
+  for (const auto& t : texts) {
+    std::string data = t.keyword;
+    data.push_back('\0');
+    data += t.text;
+    append_chunk("tEXt", data);
+  }
+  append_chunk("IEND", "");
+  return out;
+}
+
 Result<RgbaImage> DecodePngRgba(std::string_view bytes) {
   png_image image;
   std::memset(&image, 0, sizeof(image));
@@ -210,6 +250,90 @@ Result<RgbaImage> DecodePngRgba(std::string_view bytes) {
     return Status::InvalidArgument("cannot decode PNG: " + msg);
   }
   return out;
+}
+
+namespace {
+
+// libpng may allocate a known chunk's data up to this size; DecodePngRows keeps only PLTE
+// and tRNS (under 1 KiB each).
+constexpr size_t kMaxDecodeChunkBytes = 64u << 10;
+
+struct RowLayout {
+  png_uint_32 width = 0;
+  png_uint_32 height = 0;
+  int passes = 1;
+  size_t row_bytes = 0;
+  int channels = 0;
+};
+
+// The setjmp region for the header: no object with a destructor is created inside it.
+bool ReadRowLayout(ReadGuard* g, ReadSource* src, uint32_t max_side, RowLayout* out) {
+  if (setjmp(png_jmpbuf(g->png))) return false;
+  png_set_read_fn(g->png, src, ReadFromSource);
+  png_set_user_limits(g->png, max_side, max_side);
+  png_set_chunk_malloc_max(g->png, kMaxDecodeChunkBytes);
+  png_set_chunk_cache_max(g->png, kMaxKeptChunks);
+  // Every chunk but IHDR, PLTE, tRNS, IDAT and IEND is skipped without being read into
+  // memory or decompressed (text, ICC profiles, EXIF, APNG frames, unknown chunks).
+  png_set_keep_unknown_chunks(g->png, PNG_HANDLE_CHUNK_NEVER, nullptr, -1);
+  png_read_info(g->png, g->info);
+  out->width = png_get_image_width(g->png, g->info);
+  out->height = png_get_image_height(g->png, g->info);
+  png_set_expand(g->png);  // palette -> RGB, gray below 8 bits -> 8 bits, tRNS -> alpha
+  png_set_scale_16(g->png);
+  png_set_gray_to_rgb(g->png);
+  png_set_add_alpha(g->png, 0xFF, PNG_FILLER_AFTER);  // only when there is no alpha yet
+  out->passes = png_set_interlace_handling(g->png);
+  png_read_update_info(g->png, g->info);
+  out->row_bytes = png_get_rowbytes(g->png, g->info);
+  out->channels = png_get_channels(g->png, g->info);
+  return true;
+}
+
+// The setjmp region for the pixels. `buffer` holds one row, or the whole image when
+// interlaced (the passes fill it in place).
+bool ReadRows(ReadGuard* g, const RowLayout* layout, unsigned char* buffer, PixelSink* sink) {
+  if (setjmp(png_jmpbuf(g->png))) return false;
+  if (layout->passes > 1) {
+    for (int p = 0; p < layout->passes; ++p)
+      for (png_uint_32 y = 0; y < layout->height; ++y)
+        png_read_row(g->png, buffer + layout->row_bytes * y, nullptr);
+    for (png_uint_32 y = 0; y < layout->height; ++y) sink->Row(buffer + layout->row_bytes * y);
+  } else {
+    for (png_uint_32 y = 0; y < layout->height; ++y) {
+      png_read_row(g->png, buffer, nullptr);
+      sink->Row(buffer);
+    }
+  }
+  png_read_end(g->png, g->info);
+  return true;
+}
+
+}  // namespace
+
+Status DecodePngRows(std::string_view bytes, uint32_t max_side, PixelSink* sink) {
+  const std::string kFailed = "the image could not be decoded: ";
+  if (!LooksLikePng(bytes)) return Status::InvalidArgument(kFailed + "no PNG signature");
+  if (Status chunks = CheckPngChunks(bytes); !chunks.ok())
+    return Status::InvalidArgument(kFailed + chunks.message());
+  ErrorSink err{};
+  ReadGuard g;
+  g.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &err, OnError, OnWarning);
+  if (g.png == nullptr) return Status::Internal("png_create_read_struct failed");
+  g.info = png_create_info_struct(g.png);
+  if (g.info == nullptr) return Status::Internal("png info alloc failed");
+  ReadSource src{reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), 0};
+  RowLayout layout;
+  if (!ReadRowLayout(&g, &src, max_side, &layout))
+    return Status::InvalidArgument(kFailed + err.message);
+  if (layout.channels != 4 || layout.row_bytes != size_t{layout.width} * 4)
+    return Status::InvalidArgument(kFailed + "unsupported PNG pixel layout");
+  TOKKI_RETURN_IF_ERROR(sink->Begin(layout.width, layout.height));
+  std::vector<unsigned char> buffer(layout.row_bytes *
+                                    (layout.passes > 1 ? size_t{layout.height} : size_t{1}));
+  if (!ReadRows(&g, &layout, buffer.data(), sink))
+    return Status::InvalidArgument(kFailed + err.message);
+  return Status::Ok();
 }
 
 namespace {

@@ -9,7 +9,9 @@
 
 #include "persona/base64.h"
 #include "persona/card.h"
+#include "image_samples.h"
 #include "persona/charx.h"
+#include "persona/image.h"
 #include "persona/png_io.h"
 
 #include <zlib.h>
@@ -221,6 +223,34 @@ TEST(CardExport, PngHasCcv3AndV2Backfill) {
   EXPECT_EQ(chunks["ccv3"]["data"]["assets"][0]["uri"], "ccdefault:");
   EXPECT_EQ(chunks["ccv3"]["data"]["extensions"]["tokki"]["language"], "en");
   EXPECT_EQ(chunks["ccv3"]["data"]["extensions"]["tokki"]["real_person"], false);
+}
+
+TEST(CardExport, PngCopiesASanitisedAvatarWithoutReencoding) {
+  // Every stored avatar is a SanitizeImage PNG, usually 512x512: its IHDR and IDAT go
+  // into the card byte for byte, and come back out as the same avatar.
+  auto avatar = SanitizeImage(testing::MakeJpeg(testing::Gradient(1024, 1024)));
+  ASSERT_TRUE(avatar.ok()) << avatar.status().ToString();
+  ASSERT_EQ(avatar->width, 512);
+  store::Character c;
+  c.name = "Mina";
+  store::Avatar stored{avatar->mime, avatar->bytes};
+  auto png = ExportCard(c, &stored, CardFormat::kPng);
+  ASSERT_TRUE(png.ok()) << png.status().ToString();
+  const std::string& a = avatar->bytes;
+  EXPECT_NE(png->find(a.substr(8, 25)), std::string::npos);                  // IHDR
+  EXPECT_NE(png->find(a.substr(33, a.size() - 33 - 12)), std::string::npos);  // IDATs
+  ImportedCard back = MustImport(*png);
+  EXPECT_EQ(back.character.name, "Mina");
+  EXPECT_EQ(back.avatar->bytes, a);
+
+  // An avatar stored before sanitising (JPEG) is converted rather than replaced by the
+  // placeholder.
+  store::Avatar jpeg{"image/jpeg", testing::MakeJpeg(testing::Gradient(40, 30))};
+  auto from_jpeg = ExportCard(c, &jpeg, CardFormat::kPng);
+  ASSERT_TRUE(from_jpeg.ok());
+  auto info = internal::ReadPng(*from_jpeg);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->width, 40u);
 }
 
 TEST(CardExport, CharxLayout) {
