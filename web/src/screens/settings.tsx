@@ -13,6 +13,7 @@ export function SettingsScreen() {
   const [persona, setPersona] = useState(user?.persona || '');
   const [theme, setTheme] = useState<Theme>(initialTheme());
   const [busy, setBusy] = useState(false);
+  const [adult, setAdultShown] = useState(!!user?.adult_confirmed);
   const [adultBusy, setAdultBusy] = useState(false);
   const [delPassword, setDelPassword] = useState('');
   const [delError, setDelError] = useState('');
@@ -36,11 +37,15 @@ export function SettingsScreen() {
   }
 
   async function setAdult(on: boolean) {
+    setAdultShown(on); // shown at once; put back if the server refuses
     setAdultBusy(true);
     try {
-      setUser(await updateMe({ adult_confirmed: on }));
+      const u = await updateMe({ adult_confirmed: on });
+      setUser(u);
+      setAdultShown(!!u.adult_confirmed);
       toast(t('saved'));
     } catch (err) {
+      setAdultShown(!on);
       toast(errorText(err), 'error');
     } finally {
       setAdultBusy(false);
@@ -135,7 +140,7 @@ export function SettingsScreen() {
       <div class="panel">
         <h2 class="section-title" id="s-adult-title">{t('adult_title')}</h2>
         <label class="switch">
-          <input id="s-adult" type="checkbox" role="switch" checked={!!user?.adult_confirmed} disabled={adultBusy} aria-describedby="s-adult-hint" onChange={(e) => setAdult(e.currentTarget.checked)} />
+          <input id="s-adult" type="checkbox" role="switch" checked={adult} disabled={adultBusy} aria-describedby="s-adult-hint" onChange={(e) => setAdult(e.currentTarget.checked)} />
           <span class="switch-track" aria-hidden="true" />
           <span>{t('adult_confirm')}</span>
         </label>
