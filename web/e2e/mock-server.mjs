@@ -332,7 +332,8 @@ export function createMockServer(opts = {}) {
       }
       if (!jsonText) throw new Error('PNG has no character card data (no chara/ccv3 text chunk)');
     } else if (buf[0] === 0x50 && buf[1] === 0x4b) {
-      throw new Error('CHARX archives are not supported by this mock server');
+      jsonText = zipEntry(buf, 'card.json');
+      if (jsonText === null) throw new Error('CHARX archive has no card.json');
     } else {
       jsonText = buf.toString('utf8');
     }
@@ -357,6 +358,22 @@ export function createMockServer(opts = {}) {
       crcChunk('tEXt', Buffer.concat([Buffer.from('chara\0', 'latin1'), Buffer.from(Buffer.from(JSON.stringify(cardV2(c))).toString('base64'), 'latin1')])),
       crcChunk('IDAT', zlib.deflateSync(raw)), crcChunk('IEND', Buffer.alloc(0)),
     ]);
+  }
+  /** The text of one file in a zip archive (stored or deflated entries), or null. */
+  function zipEntry(buf, wanted) {
+    let off = 0;
+    while (off + 30 <= buf.length && buf.readUInt32LE(off) === 0x04034b50) {
+      const method = buf.readUInt16LE(off + 8);
+      const size = buf.readUInt32LE(off + 18);
+      const nameLen = buf.readUInt16LE(off + 26);
+      const extraLen = buf.readUInt16LE(off + 28);
+      const name = buf.toString('utf8', off + 30, off + 30 + nameLen);
+      const start = off + 30 + nameLen + extraLen;
+      const data = buf.subarray(start, start + size);
+      if (name === wanted) return (method === 8 ? zlib.inflateRawSync(data) : data).toString('utf8');
+      off = start + size;
+    }
+    return null;
   }
   function zipStore(name, data) {
     const nameB = Buffer.from(name);
