@@ -1,7 +1,8 @@
 // The user-safety UI: the report dialog, read-only chats, and refused replies (429).
 import { render } from 'preact';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Conversation, Message, User } from './api';
+import { ApiError, type Conversation, type Message, type User } from './api';
+import { errorText } from './components/common';
 import { ReportDialog } from './components/report';
 import { ChatScreen } from './screens/chat';
 import { setLang } from './i18n';
@@ -187,5 +188,16 @@ describe('chat: a refused reply (429)', () => {
     expect(root.querySelectorAll('[data-testid=message]').length).toBe(3); // the unsent message is not left behind
     expect(toast).not.toHaveBeenCalled();
     expect($<HTMLTextAreaElement>('#composer-input')!.disabled).toBe(false);
+  });
+});
+
+describe('error text for the editor, import and chat', () => {
+  it("is the server's message, with the wait for a 429 that says Retry-After", () => {
+    expect(errorText(new ApiError(400, 'invalid_argument', 'the content policy does not allow this text (rule 3: term "x")'))).toBe('the content policy does not allow this text (rule 3: term "x")');
+    expect(errorText(new ApiError(429, 'resource_exhausted', 'you can create 200 characters at most', 3600))).toBe('you can create 200 characters at most Try again in 3600 s.');
+    expect(errorText(new ApiError(429, 'resource_exhausted', 'too many replies at once'))).toBe('too many replies at once');
+    expect(errorText(new TypeError('boom'))).toBe('Something went wrong.');
+    setLang('ko');
+    expect(errorText(new ApiError(429, 'resource_exhausted', 'limit', 5))).toBe('limit 5초 후에 다시 시도해 주세요.');
   });
 });
