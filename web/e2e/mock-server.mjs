@@ -2,10 +2,15 @@
 // without the C++ server. Implements the routes of docs/api.md that the app uses,
 // including SSE token streaming with Last-Event-ID resume. Also serves web/dist.
 //
-// Usage: node e2e/mock-server.mjs [--port 8090] [--dist dist] [--generated]
+// Usage: node e2e/mock-server.mjs [--port 8090] [--dist dist] [--real-model] [--admin USER:PASS]
 //   Message text containing "/drop" makes the server cut the stream after a few tokens
 //   (to exercise resume); "/slow" makes tokens come slowly (to exercise stop); "/fail"
-//   makes the send fail with 503 as a server without a model does.
+//   makes the send fail with 503 as a server without a model does; "/quota" answers 429
+//   resource_exhausted with Retry-After as the daily message quota does.
+//   Moderation: reports, /api/admin/* (for the seeded admin, default admin:adminadmin),
+//   suspended accounts, hidden/removed/mature characters, read-only conversations, the
+//   content policy (block rules refuse character text with 400), account deletion. JSON
+//   writes without Content-Type: application/json are refused with 415, as tokki does.
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -51,6 +56,7 @@ export function createMockServer(opts = {}) {
   const dist = opts.dist ?? path.join(here, '..', 'dist');
   const tokenDelayMs = opts.tokenDelayMs ?? 35;
   const isGenerated = opts.generated ?? true;
+  const charactersPerUser = opts.charactersPerUser ?? 200;
   let nextId = 1;
   const id = () => nextId++;
   const now = () => Date.now();
@@ -62,6 +68,16 @@ export function createMockServer(opts = {}) {
   const conversations = new Map();
   const messages = new Map(); // id -> message (with .selected, .tokens, .listeners)
   const eventClients = new Map(); // user id -> Set(res)
+  const reports = new Map(); // id -> report
+  const audit = []; // newest last
+  const policy = { rules: [], check_replies: false, require_adult_confirmation: true };
+
+  function newUser(username, password, role = 'user') {
+    const u = { id: id(), username, password, display_name: username, persona: '', role, adult_confirmed: false, suspended: false, created_at: now() };
+    users.set(u.id, u);
+    return u;
+  }
+  for (const a of opts.admins || []) newUser(a.username, a.password, a.role || 'admin');
 
   for (const [name, tagline, language, real, tags, greet, alts] of SEED) {
     const cid = id();
@@ -72,6 +88,16 @@ export function createMockServer(opts = {}) {
       tags, language, real_person: real, visibility: 'public', created_at: now(), updated_at: now(),
     });
     if (cid % 2 === 1) avatars.set(cid, { mime: 'image/svg+xml', bytes: Buffer.from(svgAvatar(name, cid)) });
+  }
+  {
+    // A mature character: only listed for users who confirmed they are adults and ask for it.
+    const cid = id();
+    characters.set(cid, {
+      id: cid, owner_id: 0, name: 'Velvet', nickname: '', tagline: 'A jazz singer with a past. (18+)', description: 'Velvet sings in a smoky club after midnight.',
+      personality: '', scenario: '', first_mes: 'The last set just ended. Buy me a drink?', alternate_greetings: [], mes_example: '',
+      system_prompt: '', post_history_instructions: '', creator_notes: '', creator: 'Tokki', tags: ['romance', 'noir'], language: 'en',
+      real_person: false, visibility: 'public', mature: true, created_at: now(), updated_at: now(),
+    });
   }
 
   // ---------- helpers
@@ -102,11 +128,16 @@ export function createMockServer(opts = {}) {
     const auth = req.headers.authorization || '';
     if (auth.startsWith('Bearer ')) tok = auth.slice(7);
     const uid = tok && sessions.get(tok);
-    return uid ? users.get(uid) : null;
+    const u = uid ? users.get(uid) : null;
+    return u && !u.suspended ? u : null;
   }
-  const publicUser = (u) => ({ id: u.id, username: u.username, display_name: u.display_name, persona: u.persona });
+  const publicUser = (u) => ({ id: u.id, username: u.username, display_name: u.display_name, persona: u.persona, role: u.role, adult_confirmed: u.adult_confirmed, created_at: u.created_at });
+  const adminUser = (u) => ({ id: u.id, username: u.username, role: u.role, suspended: u.suspended, created_at: u.created_at });
+  const ref = (u) => (u ? { id: u.id, username: u.username } : null);
+  const isStaff = (u) => !!u && (u.role === 'moderator' || u.role === 'admin');
+  const avatarUrl = (c) => (avatars.has(c.id) && !c.removed ? `/api/characters/${c.id}/avatar?v=${c.updated_at}` : null);
   function charJson(c, user) {
-    const out = { ...c, is_owner: !!user && c.owner_id === user.id, avatar_url: avatars.has(c.id) ? `/api/characters/${c.id}/avatar?v=${c.updated_at}` : null };
+    const out = { ...c, mature: !!c.mature, hidden: !!c.hidden, removed: !!c.removed, is_owner: !!user && c.owner_id === user.id, avatar_url: avatarUrl(c) };
     if (out.is_owner) {
       const s = swipes.filter((x) => x.character_id === c.id && !x.undone);
       out.stats = {
@@ -118,7 +149,25 @@ export function createMockServer(opts = {}) {
     }
     return out;
   }
-  const canSee = (c, user) => c.visibility !== 'private' || (user && c.owner_id === user.id);
+  const own = (c, user) => !!user && c.owner_id === user.id;
+  // Removed characters are gone; hidden ones stay for their owner and moderators.
+  const canSee = (c, user) => !c.removed && (!c.hidden || own(c, user) || isStaff(user)) && (c.visibility !== 'private' || own(c, user) || (isStaff(user) && c.hidden));
+  /** Whether a listing shows this character to this user (mature ones only when asked for by an adult). */
+  function listed(c, user, url) {
+    if (c.removed || (c.hidden && !own(c, user))) return false;
+    if (c.mature && !own(c, user)) {
+      const asked = url.searchParams.get('mature') === '1';
+      if (!asked || (policy.require_adult_confirmation && !user?.adult_confirmed)) return false;
+    }
+    return true;
+  }
+  function readOnlyReason(ch, user) {
+    if (!ch || ch.removed) return 'character_removed';
+    if (own(ch, user)) return null;
+    if (ch.hidden) return 'character_hidden';
+    if (ch.visibility === 'private') return 'character_private';
+    return null;
+  }
   function msgJson(m) {
     const sibs = siblings(m);
     return {
@@ -151,10 +200,12 @@ export function createMockServer(opts = {}) {
   function convJson(c) {
     const ch = characters.get(c.character_id);
     const p = path_(c.id);
+    const reason = readOnlyReason(ch, users.get(c.user_id));
     return {
       id: c.id, character_id: c.character_id, created_at: c.created_at, updated_at: c.updated_at,
-      character: { id: ch.id, name: ch.name, tagline: ch.tagline, avatar_url: avatars.has(ch.id) ? `/api/characters/${ch.id}/avatar?v=${ch.updated_at}` : null, real_person: ch.real_person, language: ch.language },
+      character: { id: ch.id, name: ch.name, tagline: ch.tagline, avatar_url: avatarUrl(ch), real_person: ch.real_person, language: ch.language, mature: !!ch.mature, hidden: !!ch.hidden, removed: !!ch.removed },
       last_message: p.length ? msgJson(p[p.length - 1]) : null,
+      read_only: reason !== null, read_only_reason: reason,
     };
   }
   function newMessage(conv, role, content, parent_id, extra = {}) {
@@ -281,7 +332,8 @@ export function createMockServer(opts = {}) {
       }
       if (!jsonText) throw new Error('PNG has no character card data (no chara/ccv3 text chunk)');
     } else if (buf[0] === 0x50 && buf[1] === 0x4b) {
-      throw new Error('CHARX archives are not supported by this mock server');
+      jsonText = zipEntry(buf, 'card.json');
+      if (jsonText === null) throw new Error('CHARX archive has no card.json');
     } else {
       jsonText = buf.toString('utf8');
     }
@@ -306,6 +358,22 @@ export function createMockServer(opts = {}) {
       crcChunk('tEXt', Buffer.concat([Buffer.from('chara\0', 'latin1'), Buffer.from(Buffer.from(JSON.stringify(cardV2(c))).toString('base64'), 'latin1')])),
       crcChunk('IDAT', zlib.deflateSync(raw)), crcChunk('IEND', Buffer.alloc(0)),
     ]);
+  }
+  /** The text of one file in a zip archive (stored or deflated entries), or null. */
+  function zipEntry(buf, wanted) {
+    let off = 0;
+    while (off + 30 <= buf.length && buf.readUInt32LE(off) === 0x04034b50) {
+      const method = buf.readUInt16LE(off + 8);
+      const size = buf.readUInt32LE(off + 18);
+      const nameLen = buf.readUInt16LE(off + 26);
+      const extraLen = buf.readUInt16LE(off + 28);
+      const name = buf.toString('utf8', off + 30, off + 30 + nameLen);
+      const start = off + 30 + nameLen + extraLen;
+      const data = buf.subarray(start, start + size);
+      if (name === wanted) return (method === 8 ? zlib.inflateRawSync(data) : data).toString('utf8');
+      off = start + size;
+    }
+    return null;
   }
   function zipStore(name, data) {
     const nameB = Buffer.from(name);
@@ -335,9 +403,140 @@ export function createMockServer(opts = {}) {
       c.visibility = b.visibility;
     }
     if (b.real_person !== undefined) c.real_person = c.real_person || !!b.real_person; // cannot be removed
+    if (b.mature !== undefined) {
+      if (typeof b.mature !== 'boolean') return 'mature must be true or false';
+      c.mature = b.mature;
+    }
     if (!c.name || !c.name.trim()) return 'name is required';
     if (c.name.length > 100) return 'name is too long (100 characters at most)';
     return null;
+  }
+
+  // ---------- moderation
+  const TEXT_FIELDS = ['name', 'nickname', 'tagline', 'description', 'personality', 'scenario', 'first_mes', 'mes_example', 'system_prompt', 'post_history_instructions', 'creator_notes'];
+  /** The first block rule of the content policy that this character's text breaks, as a message. */
+  function policyViolation(c) {
+    const texts = [...TEXT_FIELDS.map((f) => c[f] || ''), ...(c.alternate_greetings || []), ...(c.tags || [])];
+    for (const r of policy.rules) {
+      if (r.action !== 'block' || (r.language && r.language !== c.language)) continue;
+      const hit = r.type === 'pattern' ? texts.some((x) => new RegExp(r.text, 'iu').test(x)) : texts.some((x) => x.toLowerCase().includes(r.text.toLowerCase()));
+      if (hit) return `the content policy does not allow this text (rule ${r.id}: ${r.type} "${r.text}")`;
+    }
+    return null;
+  }
+  function logAudit(actor, action, target_kind, target_id, detail) {
+    audit.push({ id: id(), actor: ref(actor), action, target_kind, target_id, detail, created_at: now() });
+  }
+  function resolve(report, actor, status) {
+    if (!report || report.status !== 'open') return;
+    report.status = status;
+    report.resolved_by = actor.id;
+    report.resolved_at = now();
+  }
+  function reportJson(r) {
+    const ch = characters.get(r.character_id);
+    const owner = ch ? users.get(ch.owner_id) : null;
+    return {
+      id: r.id, target_kind: r.target_kind, target_id: r.target_id, reason: r.reason, note: r.note, status: r.status, created_at: r.created_at,
+      reporter: ref(users.get(r.reporter_id)),
+      character: ch ? { id: ch.id, name: ch.name, tagline: ch.tagline, avatar_url: avatarUrl(ch), hidden: !!ch.hidden, removed: !!ch.removed, owner: ref(owner) } : null,
+      context: r.context || [], resolved_by: ref(users.get(r.resolved_by)), resolved_at: r.resolved_at || null,
+    };
+  }
+  const REASONS = ['sexual_content_minors', 'harassment', 'hate', 'violence', 'self_harm', 'spam', 'impersonation', 'other'];
+  function page(items, key, cursorName, cursor, limit, desc) {
+    let list = [...items].sort((a, b) => (desc ? b.id - a.id : a.id - b.id));
+    if (cursor) list = list.filter((x) => (desc ? x.id < Number(cursor) : x.id > Number(cursor)));
+    const out = list.slice(0, limit);
+    return { items: out, [key]: list.length > limit ? out[out.length - 1].id : null };
+  }
+
+  async function handleAdmin(req, res, url, user, seg) {
+    const m = req.method;
+    if (!isStaff(user)) return err(res, 403, 'permission_denied', 'moderators only');
+    const limit = Math.min(100, Number(url.searchParams.get('limit') || 20));
+    if (seg[1] === 'reports' && seg.length === 2 && m === 'GET') {
+      const status = url.searchParams.get('status') || 'open';
+      const r = page([...reports.values()].filter((x) => x.status === status), 'next_before', 'before', url.searchParams.get('before'), limit, true);
+      return send(res, 200, { items: r.items.map(reportJson), next_before: r.next_before });
+    }
+    if (seg[1] === 'reports' && seg[3] === 'dismiss' && m === 'POST') {
+      const r = reports.get(Number(seg[2]));
+      if (!r) return err(res, 404, 'not_found', 'no such report');
+      if (r.status !== 'open') return err(res, 409, 'conflict', 'this report is already resolved');
+      resolve(r, user, 'dismissed');
+      logAudit(user, 'report.dismiss', 'report', r.id, { reason: r.reason });
+      return send(res, 200, { report: reportJson(r) });
+    }
+    if (seg[1] === 'characters' && seg[3] === 'hide' && m === 'POST') {
+      const c = characters.get(Number(seg[2]));
+      const b = await readJson(req);
+      if (!c || c.removed) return err(res, 404, 'not_found', 'no such character');
+      if (!b || typeof b.hidden !== 'boolean') return err(res, 400, 'invalid_argument', 'hidden must be true or false');
+      c.hidden = b.hidden;
+      logAudit(user, b.hidden ? 'character.hide' : 'character.unhide', 'character', c.id, { name: c.name, report_id: b.report_id ?? null });
+      if (b.report_id != null) resolve(reports.get(Number(b.report_id)), user, 'actioned');
+      return send(res, 200, { character: charJson(c, user) });
+    }
+    if (seg[1] === 'users' && seg.length === 2 && m === 'GET') {
+      const q = (url.searchParams.get('q') || '').toLowerCase();
+      const r = page([...users.values()].filter((u) => u.username.toLowerCase().startsWith(q)), 'next_after', 'after', url.searchParams.get('after'), limit, false);
+      return send(res, 200, { items: r.items.map(adminUser), next_after: r.next_after });
+    }
+    if (seg[1] === 'users' && seg.length >= 3) {
+      const u = users.get(Number(seg[2]));
+      if (!u) return err(res, 404, 'not_found', 'no such user');
+      if (seg[3] === 'suspend' && m === 'POST') {
+        const b = await readJson(req);
+        if (!b || typeof b.suspended !== 'boolean') return err(res, 400, 'invalid_argument', 'suspended must be true or false');
+        if (u.id === user.id) return err(res, 400, 'invalid_argument', 'you cannot suspend yourself');
+        if (u.role === 'admin' && user.role !== 'admin') return err(res, 403, 'permission_denied', 'only admins can suspend admins');
+        u.suspended = b.suspended;
+        if (u.suspended) for (const [tok, uid] of sessions) if (uid === u.id) sessions.delete(tok);
+        logAudit(user, b.suspended ? 'user.suspend' : 'user.unsuspend', 'user', u.id, { username: u.username, report_id: b.report_id ?? null });
+        if (b.report_id != null) resolve(reports.get(Number(b.report_id)), user, 'actioned');
+        return send(res, 200, { user: adminUser(u) });
+      }
+      if (seg.length === 3 && m === 'PATCH') {
+        if (user.role !== 'admin') return err(res, 403, 'permission_denied', 'only admins can change roles');
+        const b = await readJson(req);
+        if (!b || !['user', 'moderator', 'admin'].includes(b.role)) return err(res, 400, 'invalid_argument', 'role must be user, moderator or admin');
+        if (u.id === user.id) return err(res, 400, 'invalid_argument', 'you cannot change your own role');
+        const from = u.role;
+        u.role = b.role;
+        logAudit(user, 'user.role', 'user', u.id, { username: u.username, from, to: b.role });
+        return send(res, 200, { user: adminUser(u) });
+      }
+    }
+    if (seg[1] === 'audit' && m === 'GET') {
+      const r = page(audit, 'next_before', 'before', url.searchParams.get('before'), Math.min(100, Number(url.searchParams.get('limit') || 30)), true);
+      return send(res, 200, r);
+    }
+    if (seg[1] === 'policy') {
+      if (user.role !== 'admin') return err(res, 403, 'permission_denied', 'only admins can see the content policy');
+      if (m === 'GET') return send(res, 200, policy);
+      if (m === 'PUT') {
+        const b = await readJson(req);
+        if (!b || !Array.isArray(b.rules)) return err(res, 400, 'invalid_argument', 'rules must be a list');
+        const rules = [];
+        for (const [i, r] of b.rules.entries()) {
+          const n = i + 1;
+          if (!r || typeof r !== 'object') return err(res, 400, 'invalid_argument', `rule ${n}: not an object`);
+          if (!['term', 'pattern'].includes(r.type)) return err(res, 400, 'invalid_argument', `rule ${n}: type must be term or pattern`);
+          if (!['block', 'review'].includes(r.action)) return err(res, 400, 'invalid_argument', `rule ${n}: action must be block or review`);
+          if (typeof r.text !== 'string' || !r.text.trim()) return err(res, 400, 'invalid_argument', `rule ${n}: text is empty`);
+          if (typeof (r.language ?? '') !== 'string') return err(res, 400, 'invalid_argument', `rule ${n}: language must be a string`);
+          if (r.type === 'pattern') { try { new RegExp(r.text, 'iu'); } catch (e) { return err(res, 400, 'invalid_argument', `rule ${n}: bad pattern: ${e.message}`); } }
+          rules.push({ id: r.id ?? id(), language: r.language ?? '', type: r.type, text: r.text.trim(), action: r.action });
+        }
+        policy.rules = rules;
+        if (typeof b.check_replies === 'boolean') policy.check_replies = b.check_replies;
+        if (typeof b.require_adult_confirmation === 'boolean') policy.require_adult_confirmation = b.require_adult_confirmation;
+        logAudit(user, 'policy.update', 'policy', null, { rules: rules.length });
+        return send(res, 200, policy);
+      }
+    }
+    return err(res, 404, 'not_found', `no route ${m} ${url.pathname}`);
   }
 
   // ---------- routing
@@ -345,7 +544,13 @@ export function createMockServer(opts = {}) {
     const p = url.pathname;
     const m = req.method;
     const seg = p.split('/').filter(Boolean).slice(1); // after 'api'
-    if (p === '/api/server' && m === 'GET') return send(res, 200, { version: '0.1.0-mock', model: { name: 'tiny-generated', backend: 'mock', n_ctx: 4096, is_generated: isGenerated } });
+    if (p === '/api/server' && m === 'GET') return send(res, 200, { version: '0.1.0-mock', model: { name: 'tiny-generated', backend: 'mock', n_ctx: 4096, is_generated: isGenerated }, policy: { require_adult_confirmation: policy.require_adult_confirmation } });
+    // JSON routes take JSON only (uploads: card import and avatars are raw bytes).
+    const upload = p === '/api/characters/import' || (seg[0] === 'characters' && seg[2] === 'avatar');
+    const hasBody = Number(req.headers['content-length'] || 0) > 0 || !!req.headers['transfer-encoding'];
+    if (!upload && (['POST', 'PUT', 'PATCH'].includes(m) || (m === 'DELETE' && hasBody)) && !/^application\/json\b/i.test(req.headers['content-type'] || '')) {
+      return err(res, 415, 'unsupported_media_type', 'send the body as Content-Type: application/json');
+    }
     if (p === '/api/auth/register' || p === '/api/auth/login') {
       if (m !== 'POST') return err(res, 405, 'method_not_allowed', 'use POST');
       const b = await readJson(req);
@@ -355,9 +560,9 @@ export function createMockServer(opts = {}) {
         if (!/^[A-Za-z0-9_.-]{3,32}$/.test(b.username)) return err(res, 400, 'invalid_username', 'username must be 3-32 letters, digits, _ . -');
         if (b.password.length < 8) return err(res, 400, 'weak_password', 'password must be at least 8 characters');
         if (u) return err(res, 409, 'username_taken', 'that username is taken');
-        u = { id: id(), username: b.username, password: b.password, display_name: b.username, persona: '' };
-        users.set(u.id, u);
+        u = newUser(b.username, b.password);
       } else if (!u || u.password !== b.password) return err(res, 401, 'invalid_credentials', 'wrong username or password');
+      if (u.suspended) return err(res, 403, 'permission_denied', 'this account is suspended');
       const token = crypto.randomBytes(16).toString('hex');
       sessions.set(token, u.id);
       return send(res, p.endsWith('register') ? 201 : 200, { user: publicUser(u), token }, { 'Set-Cookie': `tokki_session=${token}; HttpOnly; Path=/; SameSite=Lax` });
@@ -376,8 +581,57 @@ export function createMockServer(opts = {}) {
         if (!b) return err(res, 400, 'invalid_json', 'body is not JSON');
         if (b.display_name !== undefined) user.display_name = String(b.display_name).slice(0, 100);
         if (b.persona !== undefined) user.persona = String(b.persona).slice(0, 4000);
+        if (b.adult_confirmed !== undefined) {
+          if (typeof b.adult_confirmed !== 'boolean') return err(res, 400, 'invalid_argument', 'adult_confirmed must be true or false');
+          user.adult_confirmed = b.adult_confirmed;
+        }
         return send(res, 200, { user: publicUser(user) });
       }
+      if (m === 'DELETE') {
+        const b = await readJson(req);
+        if (!b || typeof b.password !== 'string' || b.password !== user.password) return err(res, 401, 'unauthenticated', 'wrong password');
+        // Characters others talk to stay readable for them, as removed.
+        for (const c of characters.values()) if (c.owner_id === user.id) { c.removed = true; c.owner_id = null; avatars.delete(c.id); }
+        for (const c of [...conversations.values()]) if (c.user_id === user.id) {
+          conversations.delete(c.id);
+          for (const [mid, msg] of messages) if (msg.conversation_id === c.id) messages.delete(mid);
+        }
+        for (let i = swipes.length - 1; i >= 0; i--) if (swipes[i].user_id === user.id) swipes.splice(i, 1);
+        for (const [tok, uid] of sessions) if (uid === user.id) sessions.delete(tok);
+        users.delete(user.id);
+        res.writeHead(204, { 'Set-Cookie': 'tokki_session=; HttpOnly; Path=/; Max-Age=0' });
+        return res.end();
+      }
+    }
+    if (seg[0] === 'admin') return handleAdmin(req, res, url, user, seg);
+    if (p === '/api/reports' && m === 'POST') {
+      const b = await readJson(req);
+      if (!b || !['character', 'message'].includes(b.target_kind)) return err(res, 400, 'invalid_argument', 'target_kind must be character or message');
+      if (!REASONS.includes(b.reason)) return err(res, 400, 'invalid_argument', `reason must be one of ${REASONS.join(', ')}`);
+      if (b.note !== undefined && (typeof b.note !== 'string' || [...b.note].length > 1000)) return err(res, 400, 'invalid_argument', 'note must be text of 1000 characters at most');
+      const r = { id: 0, reporter_id: user.id, target_kind: b.target_kind, target_id: Number(b.target_id), reason: b.reason, note: b.note || null, status: 'open', created_at: now(), character_id: null, context: null };
+      if (b.target_kind === 'character') {
+        const c = characters.get(r.target_id);
+        if (!c || !canSee(c, user)) return err(res, 404, 'not_found', 'no such character');
+        r.character_id = c.id;
+      } else {
+        const msg = messages.get(r.target_id);
+        const conv = msg && conversations.get(msg.conversation_id);
+        if (!msg || !conv || conv.user_id !== user.id) return err(res, 404, 'not_found', 'no such message');
+        if (msg.role !== 'assistant') return err(res, 400, 'invalid_argument', 'only a character’s messages can be reported');
+        r.character_id = conv.character_id;
+        // The reported message in its context: up to three before it and one after, as they were.
+        const pth = path_(conv.id);
+        const at = pth.indexOf(msg);
+        const ctx = at >= 0 ? pth.slice(Math.max(0, at - 3), at + 2) : [msg];
+        r.context = ctx.map((x) => ({ ...msgJson(x), reported: x === msg }));
+      }
+      if ([...reports.values()].some((x) => x.reporter_id === user.id && x.target_kind === r.target_kind && x.target_id === r.target_id)) {
+        return err(res, 409, 'already_exists', 'you have already reported this');
+      }
+      r.id = id();
+      reports.set(r.id, r);
+      return send(res, 201, { report: reportJson(r) });
     }
     if (p === '/api/events' && m === 'GET') {
       sseHead(res);
@@ -393,7 +647,7 @@ export function createMockServer(opts = {}) {
       if (seg.length === 1 && m === 'GET') {
         const q = (url.searchParams.get('q') || '').toLowerCase();
         const mine = url.searchParams.get('mine') === '1';
-        let items = [...characters.values()].filter((c) => (mine ? c.owner_id === user.id : c.visibility === 'public' || c.owner_id === user.id));
+        let items = [...characters.values()].filter((c) => (mine ? c.owner_id === user.id && !c.removed : (c.visibility === 'public' || c.owner_id === user.id) && listed(c, user, url)));
         if (q) items = items.filter((c) => (c.name + ' ' + c.tagline).toLowerCase().includes(q));
         return send(res, 200, { items: items.map((c) => charJson(c, user)), next_cursor: null });
       }
@@ -401,7 +655,11 @@ export function createMockServer(opts = {}) {
         const b = await readJson(req);
         if (!b) return err(res, 400, 'invalid_json', 'body is not JSON');
         const c = { id: 0, owner_id: user.id, name: '', nickname: '', tagline: '', description: '', personality: '', scenario: '', first_mes: '', alternate_greetings: [], mes_example: '', system_prompt: '', post_history_instructions: '', creator_notes: '', creator: user.username, tags: [], language: 'en', real_person: false, visibility: 'private', created_at: now(), updated_at: now() };
-        const e = applyFields(c, b);
+        if ([...characters.values()].filter((x) => x.owner_id === user.id).length >= charactersPerUser) {
+          res.setHeader('Retry-After', '3600');
+          return err(res, 429, 'resource_exhausted', `you can create ${charactersPerUser} characters at most`);
+        }
+        const e = applyFields(c, b) || policyViolation(c);
         if (e) return err(res, 400, 'invalid_argument', e);
         c.id = id();
         characters.set(c.id, c);
@@ -414,27 +672,30 @@ export function createMockServer(opts = {}) {
         try { d = parseCard(buf, req.headers['x-filename']); } catch (e) { return err(res, 400, 'invalid_card', e.message); }
         const c = { id: id(), owner_id: user.id, name: '', nickname: '', tagline: '', description: '', personality: '', scenario: '', first_mes: '', alternate_greetings: [], mes_example: '', system_prompt: '', post_history_instructions: '', creator_notes: '', creator: '', tags: [], language: 'en', real_person: false, visibility: 'private', created_at: now(), updated_at: now() };
         const tk = d.extensions?.tokki || {};
-        const e = applyFields(c, { ...Object.fromEntries(Object.entries(d).filter(([k]) => FIELDS.includes(k) || k === 'tags' || k === 'alternate_greetings')), tagline: tk.tagline ?? '', language: tk.language ?? 'en', real_person: !!tk.real_person });
+        const e = applyFields(c, { ...Object.fromEntries(Object.entries(d).filter(([k]) => FIELDS.includes(k) || k === 'tags' || k === 'alternate_greetings')), tagline: tk.tagline ?? '', language: tk.language ?? 'en', real_person: !!tk.real_person, mature: !!tk.mature });
         if (e) { nextId--; return err(res, 400, 'invalid_card', e); }
+        const bad = policyViolation(c);
+        if (bad) return err(res, 400, 'invalid_argument', bad);
         characters.set(c.id, c);
         return send(res, 201, charJson(c, user));
       }
       const c = characters.get(Number(seg[1]));
       if (!c || !canSee(c, user)) return err(res, 404, 'not_found', 'no such character');
-      const own = c.owner_id === user.id;
+      const mineC = c.owner_id === user.id;
       if (seg.length === 2) {
         if (m === 'GET') return send(res, 200, charJson(c, user));
-        if (!own) return err(res, 403, 'forbidden', 'not your character');
+        if (!mineC) return err(res, 403, 'forbidden', 'not your character');
         if (m === 'PATCH') {
           const b = await readJson(req);
           if (!b) return err(res, 400, 'invalid_json', 'body is not JSON');
           const copy = { ...c };
-          const e = applyFields(copy, b);
+          const e = applyFields(copy, b) || policyViolation(copy);
           if (e) return err(res, 400, 'invalid_argument', e);
           Object.assign(c, copy, { updated_at: now() });
           return send(res, 200, charJson(c, user));
         }
-        if (m === 'DELETE') { characters.delete(c.id); res.writeHead(204); return res.end(); }
+        // Deleted characters stay as "removed" for the conversations others have with them.
+        if (m === 'DELETE') { c.removed = true; avatars.delete(c.id); res.writeHead(204); return res.end(); }
       }
       if (seg[2] === 'avatar') {
         if (m === 'GET') {
@@ -444,7 +705,7 @@ export function createMockServer(opts = {}) {
           return res.end(a.bytes);
         }
         if (m === 'PUT') {
-          if (!own) return err(res, 403, 'forbidden', 'not your character');
+          if (!mineC) return err(res, 403, 'forbidden', 'not your character');
           const ct = (req.headers['content-type'] || '').split(';')[0];
           if (!['image/png', 'image/jpeg', 'image/webp'].includes(ct)) return err(res, 400, 'unsupported_media_type', 'avatar must be PNG, JPEG or WebP');
           const bytes = await readBody(req);
@@ -468,7 +729,7 @@ export function createMockServer(opts = {}) {
       const langs = (url.searchParams.get('lang') || '').split(',').filter(Boolean);
       const real = url.searchParams.get('real_people');
       const seen = new Set(swipes.filter((s) => s.user_id === user.id && !s.undone).map((s) => s.character_id));
-      const cards = [...characters.values()].filter((c) => c.visibility === 'public' && !seen.has(c.id) && c.owner_id !== user.id
+      const cards = [...characters.values()].filter((c) => c.visibility === 'public' && !seen.has(c.id) && c.owner_id !== user.id && listed(c, user, url)
         && (!langs.length || langs.includes(c.language)) && (real !== '0' || !c.real_person)).slice(0, limit);
       return send(res, 200, { cards: cards.map((c) => charJson(c, user)) });
     }
@@ -493,7 +754,7 @@ export function createMockServer(opts = {}) {
     if (p === '/api/friends' && m === 'GET') {
       const items = [...conversations.values()].filter((c) => c.user_id === user.id).sort((a, b) => b.updated_at - a.updated_at)
         .map((c) => { const j = convJson(c); const sw = swipes.find((x) => x.user_id === user.id && x.character_id === c.character_id && !x.undone);
-          return { character: charJson(characters.get(c.character_id), user), conversation_id: c.id, last_message: j.last_message, updated_at: c.updated_at, superlike: sw?.action === 'superlike' }; });
+          return { character: charJson(characters.get(c.character_id), user), conversation_id: c.id, last_message: j.last_message, updated_at: c.updated_at, superlike: sw?.action === 'superlike', read_only: j.read_only, read_only_reason: j.read_only_reason }; });
       return send(res, 200, { items });
     }
     // conversations
@@ -507,6 +768,9 @@ export function createMockServer(opts = {}) {
       }
       const conv = conversations.get(Number(seg[1]));
       if (!conv || conv.user_id !== user.id) return err(res, 404, 'not_found', 'no such conversation');
+      // A conversation with a removed, hidden or now private character is history only.
+      const writes = seg[2] === 'messages' && ((seg.length === 3 && m === 'POST') || ['regenerate', 'continue'].includes(seg[4]) || (seg.length === 4 && m === 'PATCH'));
+      if (writes && readOnlyReason(characters.get(conv.character_id), user)) return err(res, 403, 'permission_denied', 'this character is no longer available: the conversation is read-only');
       if (seg.length === 2) {
         if (m === 'GET') return send(res, 200, convJson(conv));
         if (m === 'DELETE') { conversations.delete(conv.id); res.writeHead(204); return res.end(); }
@@ -530,6 +794,7 @@ export function createMockServer(opts = {}) {
           if (!b || typeof b.content !== 'string' || !b.content.trim()) return err(res, 400, 'invalid_argument', 'content is required');
           if (conv.generating) return err(res, 409, 'busy', 'a reply is still being written');
           if (b.content.includes('/fail')) { res.setHeader('Retry-After', '5'); return err(res, 503, 'unavailable', 'no model is configured'); }
+          if (b.content.includes('/quota')) { res.setHeader('Retry-After', '60'); return err(res, 429, 'resource_exhausted', 'you have sent the most messages allowed today'); }
           const p0 = path_(conv.id);
           const last = p0[p0.length - 1];
           const um = newMessage(conv, 'user', b.content, last ? last.id : 0);
@@ -642,6 +907,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const get = (k, d) => { const i = args.indexOf(k); return i >= 0 ? args[i + 1] : d; };
   const port = Number(get('--port', process.env.PORT || 8090));
   const dist = path.resolve(get('--dist', path.join(here, '..', 'dist')));
-  const srv = createMockServer({ dist, generated: !args.includes('--real-model') });
-  srv.listen(port, '127.0.0.1', () => console.log(`mock tokki on http://127.0.0.1:${port} (dist: ${dist})`));
+  const [adminUser, ...rest] = get('--admin', process.env.TOKKI_MOCK_ADMIN || 'admin:adminadmin').split(':');
+  const srv = createMockServer({ dist, generated: !args.includes('--real-model'), admins: [{ username: adminUser, password: rest.join(':') }] });
+  srv.listen(port, '127.0.0.1', () => console.log(`mock tokki on http://127.0.0.1:${port} (dist: ${dist}); admin account: ${adminUser}`));
 }

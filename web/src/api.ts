@@ -4,12 +4,21 @@ import { SseParser, type SseEvent } from './sse';
 
 export type Id = number | string;
 
+export type Role = 'user' | 'moderator' | 'admin';
+
 export interface User {
   id: Id;
   username: string;
   display_name: string;
   persona: string;
+  /** Missing on servers without moderation: treat as 'user'. */
+  role?: Role;
+  adult_confirmed?: boolean;
+  created_at?: number;
 }
+
+/** True for moderators and admins (who see the Admin screen). */
+export const isStaff = (u: User | null | undefined): boolean => !!u && (u.role === 'moderator' || u.role === 'admin');
 
 export interface Character {
   id: Id;
@@ -33,6 +42,12 @@ export interface Character {
   real_person: boolean;
   visibility: 'private' | 'unlisted' | 'public';
   avatar_url: string | null;
+  /** Mature (18+): listed only for users who confirmed they are adults. */
+  mature?: boolean;
+  /** Unpublished by a moderator: only its owner and moderators still see it. */
+  hidden?: boolean;
+  /** Deleted by its creator; conversations with it stay readable. */
+  removed?: boolean;
   created_at: number;
   updated_at: number;
   stats?: { likes: number; passes: number; superlikes: number; conversations: number; messages: number };
@@ -45,7 +60,12 @@ export interface CharacterSummary {
   avatar_url: string | null;
   real_person: boolean;
   language: string;
+  mature?: boolean;
+  hidden?: boolean;
+  removed?: boolean;
 }
+
+export type ReadOnlyReason = 'character_removed' | 'character_private' | 'character_hidden';
 
 export interface Message {
   id: Id;
@@ -68,6 +88,9 @@ export interface Conversation {
   created_at: number;
   updated_at: number;
   last_message: Message | null;
+  /** The character can no longer be talked to: history only. */
+  read_only?: boolean;
+  read_only_reason?: ReadOnlyReason | null;
 }
 
 export interface Friend {
@@ -76,11 +99,18 @@ export interface Friend {
   last_message: Message | null;
   updated_at: number;
   superlike?: boolean;
+  read_only?: boolean;
+  read_only_reason?: ReadOnlyReason | null;
 }
+
+/** Whether a conversation's (or friend row's) character was deleted by its creator. */
+export const isRemoved = (x: { read_only_reason?: ReadOnlyReason | null; character?: { removed?: boolean } | null } | null | undefined): boolean =>
+  !!x && (x.read_only_reason === 'character_removed' || !!x.character?.removed);
 
 export interface ServerInfo {
   version: string;
-  model: { name: string; backend: string; n_ctx: number; is_generated: boolean } | null;
+  model: { name: string; backend?: string; n_ctx?: number; is_generated: boolean } | null;
+  policy?: { require_adult_confirmation: boolean };
 }
 
 export class ApiError extends Error {
@@ -88,14 +118,26 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Seconds from a Retry-After header (429, 503), when the server sent one. */
+    readonly retryAfter: number | null = null,
   ) {
     super(message);
     this.name = 'ApiError';
   }
 }
 
+/** Seconds to wait from a Retry-After value (delta-seconds or an HTTP date). */
+export function parseRetryAfter(v: string | null, nowMs: number = Date.now()): number | null {
+  if (!v) return null;
+  const t = v.trim();
+  if (/^\d+$/.test(t)) return Number(t);
+  const at = Date.parse(t);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - nowMs) / 1000));
+}
+
 /** Builds an ApiError from a failed response, whatever its body looks like. */
 export async function errorFromResponse(res: Response): Promise<ApiError> {
+  const retry = parseRetryAfter(res.headers.get('Retry-After'));
   let text = '';
   try {
     text = await res.text();
@@ -106,13 +148,13 @@ export async function errorFromResponse(res: Response): Promise<ApiError> {
     const j = JSON.parse(text);
     const e = j && typeof j === 'object' ? j.error : null;
     if (e && typeof e === 'object' && typeof e.code === 'string') {
-      return new ApiError(res.status, e.code, typeof e.message === 'string' && e.message ? e.message : e.code);
+      return new ApiError(res.status, e.code, typeof e.message === 'string' && e.message ? e.message : e.code, retry);
     }
   } catch {
     /* not JSON */
   }
   const msg = text && text.length < 200 && !text.trimStart().startsWith('<') ? text.trim() : res.statusText || `HTTP ${res.status}`;
-  return new ApiError(res.status, `http_${res.status}`, msg);
+  return new ApiError(res.status, `http_${res.status}`, msg, retry);
 }
 
 type Body = object | Blob | ArrayBuffer | undefined;
@@ -120,6 +162,8 @@ type Body = object | Blob | ArrayBuffer | undefined;
 export interface RequestOptions {
   headers?: Record<string, string>;
   signal?: AbortSignal;
+  /** A 401 here means a wrong password, not an ended session: do not sign out. */
+  keepSession?: boolean;
 }
 
 let onUnauthorized: (() => void) | null = null;
@@ -129,14 +173,21 @@ export function setUnauthorizedHandler(fn: (() => void) | null): void {
 }
 
 export async function request(method: string, path: string, body?: Body, opts: RequestOptions = {}): Promise<Response> {
-  const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers };
+  const headers: Record<string, string> = { Accept: 'application/json' };
   let payload: BodyInit | undefined;
   if (body instanceof Blob || body instanceof ArrayBuffer) {
     payload = body;
   } else if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     payload = JSON.stringify(body);
+  } else if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
+    // The server requires a JSON content type on every JSON write, even one with nothing to say.
+    headers['Content-Type'] = 'application/json';
+    payload = '{}';
+  } else if (method === 'DELETE') {
+    headers['Content-Type'] = 'application/json';
   }
+  Object.assign(headers, opts.headers);
   let res: Response;
   try {
     res = await fetch(path, { method, headers, body: payload, credentials: 'same-origin', signal: opts.signal });
@@ -146,7 +197,7 @@ export async function request(method: string, path: string, body?: Body, opts: R
   }
   if (!res.ok) {
     const err = await errorFromResponse(res);
-    if (res.status === 401 && onUnauthorized && !path.startsWith('/api/auth/')) onUnauthorized();
+    if (res.status === 401 && onUnauthorized && !opts.keepSession && !path.startsWith('/api/auth/')) onUnauthorized();
     throw err;
   }
   return res;
@@ -208,3 +259,109 @@ export const qs = (params: Record<string, string | number | undefined | null>): 
 };
 
 export const enc = (id: Id): string => encodeURIComponent(String(id));
+
+// ---------- account
+
+/** `PATCH /api/me` with any of the editable fields; answers the updated user. */
+export async function updateMe(fields: { display_name?: string; persona?: string; adult_confirmed?: boolean }): Promise<User> {
+  return (await api<{ user: User }>('PATCH', '/api/me', fields)).user;
+}
+
+/** `DELETE /api/me {password}`: deletes the account (401 on a wrong password keeps the session). */
+export function deleteAccount(password: string): Promise<void> {
+  return api<void>('DELETE', '/api/me', { password }, { keepSession: true });
+}
+
+/** The `mature` query value for lists and the deck: asked for only by confirmed adults. */
+export const matureParam = (u: User | null | undefined): 1 | undefined => (u?.adult_confirmed ? 1 : undefined);
+
+// ---------- reports
+
+export const REPORT_REASONS = ['sexual_content_minors', 'harassment', 'hate', 'violence', 'self_harm', 'spam', 'impersonation', 'other'] as const;
+export type ReportReason = (typeof REPORT_REASONS)[number];
+export type ReportStatus = 'open' | 'dismissed' | 'actioned';
+export const REPORT_NOTE_MAX = 1000;
+
+export interface ReportInput {
+  target_kind: 'character' | 'message';
+  target_id: Id;
+  reason: ReportReason;
+  note?: string;
+}
+
+export interface UserRef {
+  id: Id;
+  username: string;
+}
+
+export interface Report {
+  id: Id;
+  target_kind: 'character' | 'message';
+  target_id: Id;
+  reason: ReportReason | string;
+  note: string | null;
+  status: ReportStatus;
+  created_at: number;
+  reporter?: UserRef | null;
+  character?: { id: Id; name: string; tagline: string; avatar_url?: string | null; hidden: boolean; removed: boolean; owner: UserRef | null } | null;
+  context?: (Message & { reported?: boolean })[];
+  resolved_by?: UserRef | null;
+  resolved_at?: number | null;
+}
+
+/** `POST /api/reports`: 201 with the stored report; 409 `already_exists` when reported before. */
+export async function createReport(r: ReportInput): Promise<Report> {
+  const body: ReportInput = { target_kind: r.target_kind, target_id: r.target_id, reason: r.reason };
+  const note = (r.note || '').trim();
+  if (note) body.note = [...note].slice(0, REPORT_NOTE_MAX).join('');
+  return (await api<{ report: Report }>('POST', '/api/reports', body)).report;
+}
+
+// ---------- moderation (moderators and admins)
+
+export interface AdminUser {
+  id: Id;
+  username: string;
+  role: Role;
+  suspended: boolean;
+  created_at: number;
+}
+
+export interface AuditEntry {
+  id: Id;
+  actor: UserRef | null;
+  action: string;
+  target_kind: string;
+  target_id: Id | null;
+  detail: unknown;
+  created_at: number;
+}
+
+export interface PolicyRule {
+  id?: Id;
+  language: string;
+  type: 'term' | 'pattern';
+  text: string;
+  action: 'block' | 'review';
+}
+
+export interface Policy {
+  rules: PolicyRule[];
+  check_replies: boolean;
+  require_adult_confirmation: boolean;
+}
+
+export const admin = {
+  reports: (status: ReportStatus, before?: Id | null) =>
+    api<{ items: Report[]; next_before: Id | null }>('GET', `/api/admin/reports${qs({ status, before })}`),
+  dismiss: async (reportId: Id) => (await api<{ report: Report }>('POST', `/api/admin/reports/${enc(reportId)}/dismiss`)).report,
+  hideCharacter: async (characterId: Id, hidden: boolean, reportId?: Id | null) =>
+    (await api<{ character: Character }>('POST', `/api/admin/characters/${enc(characterId)}/hide`, reportId != null ? { hidden, report_id: reportId } : { hidden })).character,
+  suspendUser: async (userId: Id, suspended: boolean, reportId?: Id | null) =>
+    (await api<{ user: AdminUser }>('POST', `/api/admin/users/${enc(userId)}/suspend`, reportId != null ? { suspended, report_id: reportId } : { suspended })).user,
+  users: (q: string, after?: Id | null) => api<{ items: AdminUser[]; next_after: Id | null }>('GET', `/api/admin/users${qs({ q, after })}`),
+  setRole: async (userId: Id, role: Role) => (await api<{ user: AdminUser }>('PATCH', `/api/admin/users/${enc(userId)}`, { role })).user,
+  audit: (before?: Id | null) => api<{ items: AuditEntry[]; next_before: Id | null }>('GET', `/api/admin/audit${qs({ before })}`),
+  policy: () => api<Policy>('GET', '/api/admin/policy'),
+  savePolicy: (p: Policy) => api<Policy>('PUT', '/api/admin/policy', p),
+};

@@ -1,7 +1,7 @@
 // Root component: session bootstrap, demo-model banner, navigation shell, toasts,
 // the per-user event channel, and the route switch. Start here.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { api, setUnauthorizedHandler, type ServerInfo, type User } from './api';
+import { api, isStaff, setUnauthorizedHandler, type ServerInfo, type User } from './api';
 import { Icon } from './components/icons';
 import { Spinner } from './components/common';
 import { getLang, onLangChange, setLang, t, type Key } from './i18n';
@@ -15,6 +15,25 @@ import { EditorScreen } from './screens/editor';
 import { ImportScreen } from './screens/import';
 import { SettingsScreen } from './screens/settings';
 
+// The moderation screens are only for staff: loaded on first use, not with the app.
+let adminModule: Promise<typeof import('./screens/admin')> | null = null;
+function LazyAdmin({ tab }: { tab?: string }) {
+  const [Screen, setScreen] = useState<typeof import('./screens/admin').AdminScreen | null>(null);
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    adminModule ??= import('./screens/admin');
+    adminModule.then(
+      (m) => setScreen(() => m.AdminScreen),
+      () => {
+        adminModule = null; // let a reload try again
+        setFailed(true);
+      },
+    );
+  }, []);
+  if (failed) return <p class="page form-error" role="alert">{t('error_generic')}</p>;
+  return Screen ? <Screen tab={tab} /> : <Spinner />;
+}
+
 interface Toast {
   id: number;
   msg: string;
@@ -27,6 +46,7 @@ const NAV: { path: string; route: string[]; icon: string; label: Key }[] = [
   { path: '/studio', route: ['studio', 'create', 'edit', 'character', 'import'], icon: 'studio', label: 'nav_studio' },
   { path: '/settings', route: ['settings'], icon: 'settings', label: 'nav_settings' },
 ];
+const ADMIN_NAV = { path: '/admin', route: ['admin'], icon: 'shield', label: 'nav_admin' as Key };
 
 export function App() {
   const [user, setUser] = useState<User | null | undefined>(undefined);
@@ -89,7 +109,7 @@ export function App() {
   }, [route.name, route.params.id]);
 
   useEffect(() => {
-    document.title = `${t('app_name')} · ${t((NAV.find((n) => n.route.includes(route.name))?.label || 'tagline') as Key)}`;
+    document.title = `${t('app_name')} · ${t(([...NAV, ADMIN_NAV].find((n) => n.route.includes(route.name))?.label || 'tagline') as Key)}`;
   });
 
   let body;
@@ -129,12 +149,20 @@ export function App() {
       case 'settings':
         body = <SettingsScreen />;
         break;
+      case 'admin':
+        body = isStaff(user) ? (
+          <LazyAdmin tab={route.params.tab} />
+        ) : (
+          <p class="page">{t('not_found')}</p>
+        );
+        break;
       default:
         body = <p class="page">{t('not_found')}</p>;
     }
   }
 
   const showNav = !!user && !authRoute;
+  const nav = isStaff(user) ? [...NAV, ADMIN_NAV] : NAV;
   return (
     <Ctx.Provider value={{ user: user ?? null, setUser, server, toast }}>
       <a class="skip-link" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>
@@ -152,7 +180,7 @@ export function App() {
             <div class="nav-brand" aria-hidden="true">
               <span class="logo">🐰</span> {t('app_name')}
             </div>
-            {NAV.map((n) => {
+            {nav.map((n) => {
               const active = n.route.includes(route.name);
               return (
                 <a key={n.path} href={`#${n.path}`} class={`nav-item${active ? ' active' : ''}`} aria-current={active ? 'page' : undefined}>

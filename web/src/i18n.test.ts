@@ -1,19 +1,45 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DICTS, LANGS, getLang, matchLang, relTime, setLang, t } from './i18n';
+import { ADMIN_DICTS, ta } from './screens/admin-i18n';
+import { REPORT_REASONS } from './api';
+
+/** Every language has every key of English, non-empty, with the same {placeholders}. */
+function expectComplete(dicts: Record<string, Record<string, string>>) {
+  const keys = Object.keys(dicts.en);
+  const ph = (s: string) => (s.match(/\{\w+\}/g) || []).sort();
+  for (const l of LANGS) {
+    expect(Object.keys(dicts[l]).sort(), l).toEqual([...keys].sort());
+    for (const k of keys) {
+      const v = dicts[l][k];
+      expect(v.trim().length, `${l}.${k}`).toBeGreaterThan(0);
+      expect(ph(v), `${l}.${k}`).toEqual(ph(dicts.en[k]));
+    }
+  }
+}
 
 describe('i18n', () => {
   afterEach(() => setLang('en'));
 
   it('every language defines every key, non-empty, with the same placeholders', () => {
-    const keys = Object.keys(DICTS.en);
-    for (const l of LANGS) {
-      expect(Object.keys(DICTS[l]).sort()).toEqual([...keys].sort());
-      for (const k of keys) {
-        const v = (DICTS[l] as Record<string, string>)[k];
-        expect(v.trim().length, `${l}.${k}`).toBeGreaterThan(0);
-        const ph = (s: string) => (s.match(/\{\w+\}/g) || []).sort();
-        expect(ph(v), `${l}.${k}`).toEqual(ph((DICTS.en as Record<string, string>)[k]));
-      }
+    expectComplete(DICTS);
+  });
+
+  it('the admin screen strings are complete in every language too', () => {
+    expectComplete(ADMIN_DICTS);
+    // Nothing is defined twice: an admin key would shadow nothing, but drift would confuse.
+    for (const k of Object.keys(ADMIN_DICTS.en)) expect(k in DICTS.en, k).toBe(false);
+    setLang('ko');
+    expect(ta('suspended_done', { name: 'mina' })).toBe('mina 계정을 정지했어요.');
+    setLang('zh');
+    expect(ta('tab_audit')).toBe('审计日志');
+  });
+
+  it('every report reason has a label in every language, and Korean/Chinese differ from English', () => {
+    for (const r of REPORT_REASONS) {
+      const k = `reason_${r}` as keyof typeof DICTS.en;
+      for (const l of LANGS) expect(DICTS[l][k], `${l}.${k}`).toBeTruthy();
+      expect(DICTS.ko[k]).not.toBe(DICTS.en[k]);
+      expect(DICTS.zh[k]).not.toBe(DICTS.en[k]);
     }
   });
 

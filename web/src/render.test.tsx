@@ -87,7 +87,7 @@ describe('RichText', () => {
 describe('form helpers', () => {
   const draft = (over: Partial<Draft>): Draft => ({
     name: 'A', tagline: '', description: '', personality: '', scenario: '', first_mes: 'hi', alternate_greetings: [], mes_example: '',
-    tags: '', language: 'en', visibility: 'private', real_person: false, ...over,
+    tags: '', language: 'en', visibility: 'private', real_person: false, mature: false, ...over,
   });
 
   it('validates required fields and lengths', () => {

@@ -30,6 +30,7 @@ const ROUTES: [string, RegExp][] = [
   ['character', /^\/character\/(?<id>[^/]+)$/],
   ['import', /^\/import$/],
   ['settings', /^\/settings$/],
+  ['admin', /^\/admin(?:\/(?<tab>reports|users|audit|policy))?$/],
 ];
 
 export function parseHash(hash: string): Route {
@@ -38,7 +39,7 @@ export function parseHash(hash: string): Route {
     const m = re.exec(path);
     if (m) {
       const params: Record<string, string> = {};
-      for (const [k, v] of Object.entries(m.groups || {})) params[k] = decodeURIComponent(v);
+      for (const [k, v] of Object.entries(m.groups || {})) if (v !== undefined) params[k] = decodeURIComponent(v);
       return { name, params };
     }
   }

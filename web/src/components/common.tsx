@@ -1,8 +1,9 @@
 // Shared presentational pieces: avatar (image or generated monogram), the AI-portrayal
 // badge, and the character card used by the deck, previews and the studio.
 // Every piece of card text is rendered as a text node, never as HTML.
-import type { Character } from '../api';
+import { ApiError, type Character } from '../api';
 import { t } from '../i18n';
+import { Icon } from './icons';
 import { RichText } from './richtext';
 
 function hue(s: string): number {
@@ -30,10 +31,18 @@ export function safeImageUrl(url: string | null | undefined): string | null {
   return null;
 }
 
-export function Avatar({ name, url, size = 44, class: cls = '' }: { name: string; url?: string | null; size?: number; class?: string }) {
+export function Avatar({ name, url, size = 44, class: cls = '', removed = false }: { name: string; url?: string | null; size?: number; class?: string; removed?: boolean }) {
   const h = hue(name || '?');
-  const src = safeImageUrl(url);
+  const src = removed ? null : safeImageUrl(url);
   const style = { width: `${size}px`, height: `${size}px`, '--h': String(h), fontSize: `${Math.round(size * 0.42)}px` };
+  if (removed) {
+    // A neutral stand-in: no colour or initial from the deleted character.
+    return (
+      <span class={`avatar avatar-removed ${cls}`} style={style} aria-hidden="true" data-testid="removed-avatar">
+        <Icon name="person" size={Math.round(size * 0.6)} />
+      </span>
+    );
+  }
   return src ? (
     <img class={`avatar ${cls}`} src={src} alt="" width={size} height={size} style={style} loading="lazy" />
   ) : (
@@ -55,7 +64,16 @@ export function PortrayalBadge({ compact = false }: { compact?: boolean }) {
 const LANG_LABEL: Record<string, string> = { ko: '한국어', en: 'English', zh: '中文' };
 export const langLabel = (l: string) => LANG_LABEL[l] || l.toUpperCase();
 
-export type CardLike = Pick<Character, 'name' | 'tagline' | 'tags' | 'language' | 'real_person' | 'avatar_url'> & { description?: string };
+export type CardLike = Pick<Character, 'name' | 'tagline' | 'tags' | 'language' | 'real_person' | 'avatar_url'> & { description?: string; mature?: boolean };
+
+export function MatureBadge() {
+  return (
+    <span class="chip chip-mature" title={t('mature')}>
+      <span aria-hidden="true">{t('mature_badge')}</span>
+      <span class="sr-only">{t('mature')}</span>
+    </span>
+  );
+}
 
 /** The big photo-style card. `children` are overlays (drag stamps). */
 export function CharacterCard({ c, children, expanded = false, user = '' }: { c: CardLike; children?: preact.ComponentChildren; expanded?: boolean; user?: string }) {
@@ -74,6 +92,7 @@ export function CharacterCard({ c, children, expanded = false, user = '' }: { c:
         <h2 class="card-name">
           <span>{c.name || '…'}</span>
           <span class="chip chip-lang">{langLabel(c.language || 'en')}</span>
+          {c.mature && <MatureBadge />}
         </h2>
         {c.tagline && (
           <p class="card-tagline">
@@ -98,6 +117,12 @@ export function CharacterCard({ c, children, expanded = false, user = '' }: { c:
       {children}
     </article>
   );
+}
+
+/** What to tell the user about a failed request: the server's own words, plus when to retry. */
+export function errorText(e: unknown): string {
+  if (!(e instanceof ApiError)) return t('error_generic');
+  return e.status === 429 && e.retryAfter ? `${e.message} ${t('retry_after', { n: e.retryAfter })}` : e.message;
 }
 
 export function Spinner() {

@@ -24,6 +24,10 @@ const P: Record<string, string> = {
   play: 'M8 5v14l11-7z',
   edit: 'M3 17.2V21h3.8l11-11-3.8-3.8zM20.7 7a1 1 0 0 0 0-1.4l-2.3-2.3a1 1 0 0 0-1.4 0l-1.8 1.8 3.8 3.8z',
   trash: 'M6 7h12l-1 14H7zm3-4h6l1 2h4v2H4V5h4z',
+  flag: 'M5 3h2v18H5zm3 1h11l-2.5 4.5L19 13H8z',
+  person: 'M12 12a4.5 4.5 0 1 0 0-9 4.5 4.5 0 0 0 0 9zm0 2c-4.4 0-8 2.2-8 5v2h16v-2c0-2.8-3.6-5-8-5z',
+  shield: 'M12 2 4 5v6c0 5.2 3.4 9.9 8 11 4.6-1.1 8-5.8 8-11V5zm0 2.2 6 2.2V11c0 4-2.5 7.7-6 8.9-3.5-1.2-6-4.9-6-8.9V6.4z',
+  lock: 'M7 10V7a5 5 0 0 1 10 0v3h1a1 1 0 0 1 1 1v10a1 1 0 0 1-1 1H6a1 1 0 0 1-1-1V11a1 1 0 0 1 1-1zm2 0h6V7a3 3 0 0 0-6 0z',
 };
 
 export function Icon({ name, size = 22, ...rest }: { name: keyof typeof P | string; size?: number } & JSX.SVGAttributes<SVGSVGElement>) {

@@ -1,16 +1,18 @@
 // Chat with one friend: streamed replies (token by token, typing indicator), stop,
 // regenerate, alternatives ‹ i/n › (also for greetings), continue, edit, delete, rating,
-// and resuming a dropped stream with Last-Event-ID.
+// and resuming a dropped stream with Last-Event-ID. A conversation whose character is gone
+// (removed, hidden, made private) is read-only: history stays, the composer is disabled.
 import { memo } from 'preact/compat';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, enc, request, streamRequest, type Conversation, type Id, type Message } from '../api';
+import { api, ApiError, enc, isRemoved, request, streamRequest, type Conversation, type Id, type Message } from '../api';
 import type { SseEvent } from '../sse';
 import { runResumableStream } from '../stream';
-import { Avatar, PortrayalBadge, Spinner } from '../components/common';
+import { Avatar, errorText, PortrayalBadge, Spinner } from '../components/common';
 import { Icon } from '../components/icons';
 import { t } from '../i18n';
 import { useApp } from '../state';
 import { RichText } from '../components/richtext';
+import { ReportDialog, type ReportTarget } from '../components/report';
 
 const MAX_RESUMES = 5;
 
@@ -27,6 +29,8 @@ export function ChatScreen({ id }: { id: string }) {
   const [text, setText] = useState('');
   const [menuFor, setMenuFor] = useState<Id | null>(null);
   const [editing, setEditing] = useState<{ id: Id; text: string } | null>(null);
+  const [chatError, setChatError] = useState('');
+  const [reporting, setReporting] = useState<ReportTarget | null>(null);
   const listRef = useRef<HTMLDivElement>(null);
   const stickBottom = useRef(true);
   const abortRef = useRef<AbortController | null>(null);
@@ -92,6 +96,7 @@ export function ChatScreen({ id }: { id: string }) {
     epoch.current++;
     stopRequested.current = false;
     stickBottom.current = true;
+    setChatError('');
     setBusy(true);
     let replyId: Id | null = null;
     let userStored = false;
@@ -128,7 +133,8 @@ export function ChatScreen({ id }: { id: string }) {
         patch(replyId, (m) => ({ ...m, status: data.finish_reason === 'stopped' || data.finish_reason === 'cancelled' || stopRequested.current ? 'stopped' : 'complete', finish_reason: data.finish_reason || '' }));
       } else if (ev.event === 'error') {
         if (replyId !== null) patch(replyId, (m) => ({ ...m, status: 'failed' }));
-        toast(data.message || t('error_generic'), 'error');
+        if (data.code === 'resource_exhausted') setChatError(data.message || t('error_generic'));
+        else toast(data.message || t('error_generic'), 'error');
       }
     };
     try {
@@ -152,7 +158,9 @@ export function ChatScreen({ id }: { id: string }) {
         setMsgs((ms) => (ms ? ms.filter((m) => m.id !== tempId) : ms));
         if (draft) setText((cur) => cur || draft);
       }
-      fail(e);
+      // Too many replies at once or the daily quota: say so under the chat, not as a crash.
+      if (e instanceof ApiError && e.status === 429) setChatError(errorText(e));
+      else fail(e);
     } finally {
       abortRef.current = null;
       epoch.current++;
@@ -167,7 +175,7 @@ export function ChatScreen({ id }: { id: string }) {
   function send(e?: Event) {
     e?.preventDefault();
     const content = text.trim();
-    if (!content || busy) return;
+    if (!content || busy || readOnly) return;
     const clientId = `c${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
     const temp: Message = { id: clientId, conversation_id: id, role: 'user', content, status: 'complete', parent_id: null, alternative_index: 0, alternatives: 1, rating: 0, finish_reason: '', created_at: Date.now() };
     setMsgs((ms) => [...(ms || []), temp]);
@@ -250,7 +258,10 @@ export function ChatScreen({ id }: { id: string }) {
   }
 
   const ch = conv?.character;
+  const readOnly = !!conv?.read_only;
+  const removed = isRemoved(conv);
   const name = ch?.name || '';
+  const shownName = removed ? (name ? t('removed_name', { name }) : t('removed_character')) : name;
   const list = msgs || [];
   let lastAssistant = -1;
   list.forEach((m, i) => {
@@ -264,7 +275,15 @@ export function ChatScreen({ id }: { id: string }) {
         <a class="icon-btn" href="#/friends" aria-label={t('back')} title={t('back')}>
           <Icon name="back" />
         </a>
-        {ch && (
+        {removed && (
+          <div class="chat-who">
+            <Avatar name={name} removed size={40} />
+            <span class="chat-who-text">
+              <span class="chat-name">{shownName}</span>
+            </span>
+          </div>
+        )}
+        {ch && !removed && (
           <a class="chat-who" href={`#/character/${enc(ch.id)}`}>
             <Avatar name={ch.name} url={ch.avatar_url} size={40} />
             <span class="chat-who-text">
@@ -274,6 +293,12 @@ export function ChatScreen({ id }: { id: string }) {
           </a>
         )}
       </header>
+      {readOnly && (
+        <div class="chat-readonly" role="status" data-testid="read-only-banner">
+          <Icon name="lock" size={18} />
+          <span>{t('read_only_banner', { name: shownName })}</span>
+        </div>
+      )}
       <div class="chat-list" ref={listRef} onScroll={onScroll} role="log" aria-live="polite" aria-relevant="additions text" aria-busy={busy}>
         {msgs === null && <Spinner />}
         {older && (
@@ -288,6 +313,8 @@ export function ChatScreen({ id }: { id: string }) {
             name={name}
             userName={user?.display_name || user?.username || ''}
             avatar={ch?.avatar_url ?? null}
+            removed={removed}
+            readOnly={readOnly}
             isFirst={i === 0 && !older}
             isLastAssistant={i === lastAssistant}
             busy={busy}
@@ -303,6 +330,10 @@ export function ChatScreen({ id }: { id: string }) {
             onEditSave={saveEdit}
             onEditCancel={() => setEditing(null)}
             onDelete={() => remove(m)}
+            onReport={() => {
+              setMenuFor(null);
+              setReporting({ kind: 'message', id: m.id, name: shownName });
+            }}
           />
         ))}
         {waitingFirstToken && <Typing name={name} avatar={ch?.avatar_url ?? null} />}
@@ -312,15 +343,21 @@ export function ChatScreen({ id }: { id: string }) {
           </p>
         )}
       </div>
-      <form class="composer" onSubmit={send}>
+      {chatError && (
+        <p class="chat-error" role="alert" data-testid="chat-error">
+          {chatError}
+        </p>
+      )}
+      <form class={`composer${readOnly ? ' read-only' : ''}`} onSubmit={send}>
         <label class="sr-only" for="composer-input">
-          {t('message_placeholder', { name })}
+          {readOnly ? t('read_only_composer') : t('message_placeholder', { name })}
         </label>
         <textarea
           id="composer-input"
           rows={1}
           value={text}
-          placeholder={t('message_placeholder', { name })}
+          disabled={readOnly}
+          placeholder={readOnly ? t('read_only_composer') : t('message_placeholder', { name })}
           onInput={(e) => {
             const el = e.currentTarget;
             setText(el.value);
@@ -339,11 +376,12 @@ export function ChatScreen({ id }: { id: string }) {
             <Icon name="stop" />
           </button>
         ) : (
-          <button type="submit" class="send-btn" disabled={!text.trim()} aria-label={t('send')} title={t('send')}>
+          <button type="submit" class="send-btn" disabled={readOnly || !text.trim()} aria-label={t('send')} title={t('send')}>
             <Icon name="send" />
           </button>
         )}
       </form>
+      {reporting && <ReportDialog target={reporting} onClose={() => setReporting(null)} />}
     </section>
   );
 }
@@ -366,6 +404,8 @@ interface RowProps {
   name: string;
   userName: string;
   avatar: string | null;
+  removed: boolean;
+  readOnly: boolean;
   isFirst: boolean;
   isLastAssistant: boolean;
   busy: boolean;
@@ -381,6 +421,7 @@ interface RowProps {
   onEditSave: () => void;
   onEditCancel: () => void;
   onDelete: () => void;
+  onReport: () => void;
 }
 
 const MessageRow = memo(function MessageRow(p: RowProps) {
@@ -392,7 +433,7 @@ const MessageRow = memo(function MessageRow(p: RowProps) {
   const showTools = m.role === 'assistant' && p.isLastAssistant && !streaming && m.parent_id !== null && m.parent_id !== undefined;
   return (
     <div class={`msg ${mine ? 'msg-user' : 'msg-assistant'}`} data-status={m.status} data-testid="message">
-      {!mine && <Avatar name={p.name} url={p.avatar} size={32} class="msg-avatar" />}
+      {!mine && <Avatar name={p.name} url={p.avatar} size={32} class="msg-avatar" removed={p.removed} />}
       <div class="msg-col">
         {p.editing !== null ? (
           <div class="bubble editing">
@@ -439,10 +480,10 @@ const MessageRow = memo(function MessageRow(p: RowProps) {
           )}
           {showTools && (
             <>
-              <button class="tool-btn" onClick={p.onRegenerate} disabled={p.busy} aria-label={t('regenerate')} title={t('regenerate')}>
+              <button class="tool-btn" onClick={p.onRegenerate} disabled={p.busy || p.readOnly} aria-label={t('regenerate')} title={t('regenerate')}>
                 <Icon name="refresh" size={18} />
               </button>
-              <button class="tool-btn" onClick={p.onContinue} disabled={p.busy} aria-label={t('continue')} title={t('continue')}>
+              <button class="tool-btn" onClick={p.onContinue} disabled={p.busy || p.readOnly} aria-label={t('continue')} title={t('continue')}>
                 <Icon name="play" size={18} />
               </button>
             </>
@@ -463,12 +504,17 @@ const MessageRow = memo(function MessageRow(p: RowProps) {
           )}
           {p.menuOpen && !streaming && (
             <span class="msg-menu">
-              <button class="btn btn-ghost btn-sm" onClick={p.onEdit} disabled={p.busy}>
+              <button class="btn btn-ghost btn-sm" onClick={p.onEdit} disabled={p.busy || p.readOnly}>
                 <Icon name="edit" size={16} /> {t('edit')}
               </button>
               <button class="btn btn-ghost btn-sm danger" onClick={p.onDelete} disabled={p.busy}>
                 <Icon name="trash" size={16} /> {t('delete')}
               </button>
+              {m.role === 'assistant' && (
+                <button class="btn btn-ghost btn-sm" onClick={p.onReport} aria-label={t('report_message')}>
+                  <Icon name="flag" size={16} /> {t('report')}
+                </button>
+              )}
             </span>
           )}
         </div>

@@ -1,12 +1,13 @@
 // The card deck: swipe left = pass, right = like, up = super like (touch, mouse drag,
 // buttons, arrow keys); undo the last pass; prefetches the next cards and their images.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, qs, type Character, type Id } from '../api';
+import { api, ApiError, matureParam, qs, type Character, type Id } from '../api';
 import { CharacterCard, Empty, Spinner } from '../components/common';
 import { Icon } from '../components/icons';
 import { t } from '../i18n';
 import { classifySwipe, dragProgress, dragTransform, exitTransform, keyToAction, type SwipeAction } from '../swipe';
 import { navigate, useApp } from '../state';
+import { ReportDialog } from '../components/report';
 
 interface Filters {
   langs: string[];
@@ -35,6 +36,7 @@ export function DiscoverScreen() {
   const [showFilters, setShowFilters] = useState(false);
   const [returning, setReturning] = useState<Id | null>(null);
   const [expanded, setExpanded] = useState(false);
+  const [reporting, setReporting] = useState<Character | null>(null);
   const seen = useRef(new Set<string>());
   const passed = useRef<Character[]>([]);
   const fetching = useRef(false);
@@ -46,7 +48,7 @@ export function DiscoverScreen() {
       if (fetching.current) return;
       fetching.current = true;
       try {
-        const r = await api<{ cards: Character[] }>('GET', `/api/deck${qs({ limit: BATCH, lang: filters.langs.join(','), real_people: filters.realPeople ? 1 : 0 })}`);
+        const r = await api<{ cards: Character[] }>('GET', `/api/deck${qs({ limit: BATCH, lang: filters.langs.join(','), real_people: filters.realPeople ? 1 : 0, mature: matureParam(user) })}`);
         const fresh = r.cards.filter((c) => !seen.current.has(String(c.id)));
         fresh.forEach((c) => seen.current.add(String(c.id)));
         // Warm the image cache for the cards about to show.
@@ -62,7 +64,7 @@ export function DiscoverScreen() {
         setLoading(false);
       }
     },
-    [filters, toast],
+    [filters, toast, user?.adult_confirmed],
   );
 
   useEffect(() => {
@@ -135,11 +137,13 @@ export function DiscoverScreen() {
     }
   }, [toast]);
 
-  // Arrow keys anywhere on the screen (not while typing in a field).
+  const reportingRef = useRef(false);
+  reportingRef.current = !!reporting;
+  // Arrow keys anywhere on the screen (not while typing in a field or in the report dialog).
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const tag = (e.target as HTMLElement)?.tagName;
-      if (tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || e.altKey || e.ctrlKey || e.metaKey) return;
+      if (tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || e.altKey || e.ctrlKey || e.metaKey || reportingRef.current) return;
       const a = keyToAction(e.key);
       if (a) {
         e.preventDefault();
@@ -206,6 +210,11 @@ export function DiscoverScreen() {
     <section class="discover" aria-labelledby="discover-title">
       <header class="page-head">
         <h1 id="discover-title">{t('nav_discover')}</h1>
+        {top && (
+          <button class="icon-btn" onClick={() => setReporting(top)} aria-label={t('report_named', { name: top.name })} title={t('report')}>
+            <Icon name="flag" />
+          </button>
+        )}
         <button class="icon-btn" aria-expanded={showFilters} aria-controls="deck-filters" onClick={() => setShowFilters((s) => !s)} aria-label={t('filters')} title={t('filters')}>
           <Icon name="filter" />
         </button>
@@ -275,6 +284,7 @@ export function DiscoverScreen() {
           <Icon name="heart" size={30} />
         </button>
       </div>
+      {reporting && <ReportDialog target={{ kind: 'character', id: reporting.id, name: reporting.name }} onClose={() => setReporting(null)} />}
     </section>
   );
 }

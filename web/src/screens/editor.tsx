@@ -1,7 +1,7 @@
 // Create / edit a character, with validation and a live card preview.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, ApiError, enc, request, type Character } from '../api';
-import { CharacterCard, Spinner } from '../components/common';
+import { CharacterCard, errorText, Spinner } from '../components/common';
 import { Icon } from '../components/icons';
 import { t, type Key } from '../i18n';
 import { navigate, useApp } from '../state';
@@ -19,6 +19,7 @@ export interface Draft {
   language: string;
   visibility: 'private' | 'unlisted' | 'public';
   real_person: boolean;
+  mature: boolean;
 }
 
 export const LIMITS: Partial<Record<keyof Draft, number>> = {
@@ -60,7 +61,7 @@ export function validateDraft(d: Draft): Partial<Record<keyof Draft, string>> {
 
 const empty = (): Draft => ({
   name: '', tagline: '', description: '', personality: '', scenario: '', first_mes: '', alternate_greetings: [], mes_example: '',
-  tags: '', language: 'en', visibility: 'private', real_person: false,
+  tags: '', language: 'en', visibility: 'private', real_person: false, mature: false,
 });
 
 export function EditorScreen({ id }: { id?: string }) {
@@ -83,6 +84,7 @@ export function EditorScreen({ id }: { id?: string }) {
           name: c.name, tagline: c.tagline || '', description: c.description || '', personality: c.personality || '', scenario: c.scenario || '',
           first_mes: c.first_mes || '', alternate_greetings: c.alternate_greetings || [], mes_example: c.mes_example || '',
           tags: (c.tags || []).join(', '), language: c.language || 'en', visibility: c.visibility, real_person: c.real_person,
+          mature: !!c.mature,
         });
       })
       .catch((e) => toast(e instanceof ApiError ? e.message : t('error_generic'), 'error'));
@@ -118,7 +120,7 @@ export function EditorScreen({ id }: { id?: string }) {
       toast(id ? t('saved') : t('created'));
       navigate(`/character/${enc(c.id)}`);
     } catch (err) {
-      setFormError(err instanceof ApiError ? err.message : t('error_generic'));
+      setFormError(errorText(err));
     } finally {
       setBusy(false);
     }
@@ -149,7 +151,7 @@ export function EditorScreen({ id }: { id?: string }) {
 
   const preview = {
     name: d.name, tagline: d.tagline, tags: parseTags(d.tags), language: d.language, real_person: d.real_person,
-    avatar_url: avatarUrl || orig?.avatar_url || null, description: d.description,
+    avatar_url: avatarUrl || orig?.avatar_url || null, description: d.description, mature: d.mature,
   };
 
   return (
@@ -217,6 +219,13 @@ export function EditorScreen({ id }: { id?: string }) {
               <span>{t('real_person')}</span>
             </label>
             <p class="hint" id="f-real-hint">{t('real_person_hint')}</p>
+          </div>
+          <div class="field">
+            <label class="checkbox">
+              <input id="f-mature" type="checkbox" checked={d.mature} aria-describedby="f-mature-hint" onChange={(e) => set('mature', e.currentTarget.checked)} />
+              <span>{t('mature')}</span>
+            </label>
+            <p class="hint" id="f-mature-hint">{t('mature_hint')}</p>
           </div>
           {formError && <p class="form-error" role="alert">{formError}</p>}
           <div class="row-end sticky-actions">

@@ -1,6 +1,6 @@
 // Friends: everyone liked, newest conversation first, with the last message and time.
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, enc, type Conversation, type Friend } from '../api';
+import { api, ApiError, enc, isRemoved, type Conversation, type Friend } from '../api';
 import { Avatar, Empty, Spinner } from '../components/common';
 import { relTime, t } from '../i18n';
 import { navigate, useApp } from '../state';
@@ -40,10 +40,13 @@ export function FriendsScreen({ pane = false, activeId }: { pane?: boolean; acti
         </Empty>
       ) : (
         <ul class="friend-list">
-          {items.map((f) => (
+          {items.map((f) => {
+            const removed = isRemoved(f);
+            const name = removed ? (f.character.name ? t('removed_name', { name: f.character.name }) : t('removed_character')) : f.character.name;
+            return (
             <li key={String(f.character.id)}>
               <a
-                class={`friend${activeId !== undefined && String(f.conversation_id) === activeId ? ' active' : ''}`}
+                class={`friend${activeId !== undefined && String(f.conversation_id) === activeId ? ' active' : ''}${f.read_only ? ' read-only' : ''}`}
                 aria-current={activeId !== undefined && String(f.conversation_id) === activeId ? 'page' : undefined}
                 href={f.conversation_id != null ? `#/chat/${enc(f.conversation_id)}` : `#/character/${enc(f.character.id)}`}
                 onClick={(e) => {
@@ -55,10 +58,11 @@ export function FriendsScreen({ pane = false, activeId }: { pane?: boolean; acti
                     .catch((err) => toast(err instanceof ApiError ? err.message : t('error_generic'), 'error'));
                 }}
               >
-                <Avatar name={f.character.name} url={f.character.avatar_url} size={56} />
+                <Avatar name={f.character.name} url={f.character.avatar_url} size={56} removed={removed} />
                 <span class="friend-body">
                   <span class="friend-top">
-                    <span class="friend-name">{f.character.name}</span>
+                    <span class="friend-name">{name}</span>
+                    {f.read_only && !removed && <span class="mini-badge muted-badge">{t('unavailable')}</span>}
                     {f.superlike && (
                       <span class="super-mark" title={t('superlike')} aria-label={t('superlike')}>
                         ★
@@ -75,7 +79,8 @@ export function FriendsScreen({ pane = false, activeId }: { pane?: boolean; acti
                 </span>
               </a>
             </li>
-          ))}
+            );
+          })}
         </ul>
       )}
     </section>

@@ -1,7 +1,7 @@
 // Import a character card file (PNG / JSON / CHARX) by picker or drag & drop.
 import { useState } from 'preact/hooks';
-import { api, ApiError, enc, type Character } from '../api';
-import { CharacterCard } from '../components/common';
+import { api, enc, type Character } from '../api';
+import { CharacterCard, errorText } from '../components/common';
 import { Icon } from '../components/icons';
 import { t } from '../i18n';
 
@@ -26,7 +26,7 @@ export function ImportScreen() {
       });
       setDone(c);
     } catch (e) {
-      setError(t('import_failed', { message: e instanceof ApiError ? e.message : t('error_generic') }));
+      setError(t('import_failed', { message: errorText(e) }));
     } finally {
       setBusy(false);
     }

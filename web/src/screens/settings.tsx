@@ -1,6 +1,9 @@
-// Settings: persona (name + description), app language, theme, server info, log out.
+// Settings: persona (name + description), app language, theme, the 18+ confirmation,
+// server info, log out, the Admin entry for staff, and deleting the account.
 import { useState } from 'preact/hooks';
-import { api, ApiError, type User } from '../api';
+import { api, deleteAccount, isStaff, updateMe } from '../api';
+import { errorText } from '../components/common';
+import { Icon } from '../components/icons';
 import { LANGS, LANG_NAMES, getLang, setLang, t } from '../i18n';
 import { applyTheme, initialTheme, navigate, useApp, type Theme } from '../state';
 
@@ -10,6 +13,11 @@ export function SettingsScreen() {
   const [persona, setPersona] = useState(user?.persona || '');
   const [theme, setTheme] = useState<Theme>(initialTheme());
   const [busy, setBusy] = useState(false);
+  const [adult, setAdultShown] = useState(!!user?.adult_confirmed);
+  const [adultBusy, setAdultBusy] = useState(false);
+  const [delPassword, setDelPassword] = useState('');
+  const [delError, setDelError] = useState('');
+  const [delBusy, setDelBusy] = useState(false);
 
   async function save(e: Event) {
     e.preventDefault();
@@ -19,13 +27,49 @@ export function SettingsScreen() {
     }
     setBusy(true);
     try {
-      const r = await api<{ user: User }>('PATCH', '/api/me', { display_name: name.trim(), persona });
-      setUser(r.user);
+      setUser(await updateMe({ display_name: name.trim(), persona }));
       toast(t('saved'));
     } catch (err) {
-      toast(err instanceof ApiError ? err.message : t('error_generic'), 'error');
+      toast(errorText(err), 'error');
     } finally {
       setBusy(false);
+    }
+  }
+
+  async function setAdult(on: boolean) {
+    setAdultShown(on); // shown at once; put back if the server refuses
+    setAdultBusy(true);
+    try {
+      const u = await updateMe({ adult_confirmed: on });
+      setUser(u);
+      setAdultShown(!!u.adult_confirmed);
+      toast(t('saved'));
+    } catch (err) {
+      setAdultShown(!on);
+      toast(errorText(err), 'error');
+    } finally {
+      setAdultBusy(false);
+    }
+  }
+
+  async function removeAccount(e: Event) {
+    e.preventDefault();
+    setDelError('');
+    if (!delPassword) {
+      setDelError(t('required', { field: t('confirm_password') }));
+      document.getElementById('s-del-password')?.focus();
+      return;
+    }
+    if (!window.confirm(t('confirm_delete_account'))) return;
+    setDelBusy(true);
+    try {
+      await deleteAccount(delPassword);
+      setUser(null);
+      navigate('/login', true);
+      toast(t('account_deleted'));
+    } catch (err) {
+      setDelError(errorText(err));
+      setDelBusy(false);
     }
   }
 
@@ -94,18 +138,58 @@ export function SettingsScreen() {
         </fieldset>
       </div>
       <div class="panel">
+        <h2 class="section-title" id="s-adult-title">{t('adult_title')}</h2>
+        <label class="switch">
+          <input id="s-adult" type="checkbox" role="switch" checked={adult} disabled={adultBusy} aria-describedby="s-adult-hint" onChange={(e) => setAdult(e.currentTarget.checked)} />
+          <span class="switch-track" aria-hidden="true" />
+          <span>{t('adult_confirm')}</span>
+        </label>
+        <p class="hint" id="s-adult-hint">{t('adult_hint')}</p>
+      </div>
+      <div class="panel">
         <h2 class="section-title">{t('account')}</h2>
         <p class="muted">{t('signed_in_as', { name: user?.username || '' })}</p>
         {server && (
           <p class="muted small">
             {t('server')}: tokki {server.version}
-            {server.model ? ` · ${server.model.name} (${server.model.backend})` : ''}
+            {server.model ? ` · ${server.model.name}${server.model.backend ? ` (${server.model.backend})` : ''}` : ''}
           </p>
         )}
-        <button class="btn danger" onClick={logout}>
-          {t('logout')}
-        </button>
+        <div class="row-wrap">
+          {isStaff(user) && (
+            <a class="btn" href="#/admin">
+              <Icon name="shield" size={18} /> {t('nav_admin')}
+            </a>
+          )}
+          <button class="btn danger" onClick={logout}>
+            {t('logout')}
+          </button>
+        </div>
       </div>
+      <form class="panel danger-zone" onSubmit={removeAccount} aria-labelledby="s-danger-title" noValidate>
+        <h2 class="section-title" id="s-danger-title">{t('danger_zone')}</h2>
+        <p class="hint">{t('delete_account_hint')}</p>
+        <div class="field">
+          <label for="s-del-password">{t('confirm_password')}</label>
+          <input
+            id="s-del-password"
+            type="password"
+            autocomplete="current-password"
+            value={delPassword}
+            aria-invalid={!!delError}
+            aria-describedby={delError ? 's-del-error' : undefined}
+            onInput={(e) => setDelPassword(e.currentTarget.value)}
+          />
+        </div>
+        {delError && (
+          <p class="form-error" role="alert" id="s-del-error">
+            {delError}
+          </p>
+        )}
+        <button class="btn btn-danger" type="submit" disabled={delBusy}>
+          <Icon name="trash" size={18} /> {t('delete_account')}
+        </button>
+      </form>
     </section>
   );
 }

@@ -1,17 +1,18 @@
 // Studio: the user's own characters, and one character's page (details, chat, export).
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, enc, type Character, type Conversation } from '../api';
-import { Avatar, CharacterCard, Empty, Spinner } from '../components/common';
+import { api, ApiError, enc, matureParam, qs, type Character, type Conversation, type User } from '../api';
+import { Avatar, CharacterCard, Empty, MatureBadge, Spinner } from '../components/common';
 import { Icon } from '../components/icons';
 import { t } from '../i18n';
 import { navigate, useApp } from '../state';
 import { RichText } from '../components/richtext';
+import { ReportDialog } from '../components/report';
 
-export async function listMine(): Promise<Character[]> {
+export async function listMine(user: User | null): Promise<Character[]> {
   const out: Character[] = [];
   let cursor: string | null = null;
   for (let page = 0; page < 10; page++) {
-    const r: { items: Character[]; next_cursor: string | null } = await api('GET', `/api/characters?mine=1&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    const r: { items: Character[]; next_cursor: string | null } = await api('GET', `/api/characters${qs({ mine: 1, limit: 100, mature: matureParam(user), cursor })}`);
     out.push(...r.items.filter((c) => c.is_owner));
     cursor = r.next_cursor;
     if (!cursor) break;
@@ -20,10 +21,10 @@ export async function listMine(): Promise<Character[]> {
 }
 
 export function StudioScreen() {
-  const { toast } = useApp();
+  const { toast, user } = useApp();
   const [items, setItems] = useState<Character[] | null>(null);
   useEffect(() => {
-    listMine()
+    listMine(user)
       .then(setItems)
       .catch((e) => {
         setItems([]);
@@ -56,7 +57,11 @@ export function StudioScreen() {
                 <Avatar name={c.name} url={c.avatar_url} size={64} />
                 <span class="char-tile-name">{c.name}</span>
                 <span class="char-tile-tag">{c.tagline}</span>
-                <span class="chip chip-vis">{t(`vis_${c.visibility}` as 'vis_public').split(' — ')[0]}</span>
+                <span class="row-wrap chips">
+                  <span class="chip chip-vis">{t(`vis_${c.visibility}` as 'vis_public').split(' — ')[0]}</span>
+                  {c.mature && <MatureBadge />}
+                  {c.hidden && <span class="chip chip-warn">{t('chip_hidden')}</span>}
+                </span>
               </a>
             </li>
           ))}
@@ -71,6 +76,7 @@ export function CharacterScreen({ id }: { id: string }) {
   const me = user?.display_name || user?.username || '';
   const [c, setC] = useState<Character | null>(null);
   const [missing, setMissing] = useState(false);
+  const [reporting, setReporting] = useState(false);
   useEffect(() => {
     api<Character>('GET', `/api/characters/${enc(id)}`)
       .then(setC)
@@ -120,6 +126,16 @@ export function CharacterScreen({ id }: { id: string }) {
         </a>
         <h1>{c.name}</h1>
       </header>
+      {c.hidden && (
+        <p class="notice" role="note">
+          {t('hidden_notice')}
+        </p>
+      )}
+      {c.removed && (
+        <p class="notice" role="note">
+          {t('removed_notice')}
+        </p>
+      )}
       <div class="character-layout">
         <div class="character-card-wrap">
           <CharacterCard c={c} expanded user={me} />
@@ -133,6 +149,11 @@ export function CharacterScreen({ id }: { id: string }) {
               <a class="btn" href={`#/edit/${enc(c.id)}`}>
                 <Icon name="edit" size={18} /> {t('edit')}
               </a>
+            )}
+            {!c.is_owner && (
+              <button class="btn btn-ghost" onClick={() => setReporting(true)} aria-label={t('report_named', { name: c.name })}>
+                <Icon name="flag" size={18} /> {t('report')}
+              </button>
             )}
           </div>
           {c.stats && <p class="muted">{t('stats', { likes: c.stats.likes, passes: c.stats.passes, conversations: c.stats.conversations })}</p>}
@@ -167,6 +188,7 @@ export function CharacterScreen({ id }: { id: string }) {
           )}
         </div>
       </div>
+      {reporting && <ReportDialog target={{ kind: 'character', id: c.id, name: c.name }} onClose={() => setReporting(false)} />}
     </section>
   );
 }
