@@ -152,9 +152,11 @@ class Resampler final : public PixelSink {
     for (int x = 0; x < out_w_; ++x) {
       const double* acc = &cur_[static_cast<size_t>(x) * 4];
       const double a = acc[3];
-      if (a > 0)
-        for (int k = 0; k < 3; ++k) dst[x * 4 + k] = ToByte(acc[k] / a);
-      dst[x * 4 + 3] = ToByte(a / total);
+      const uint8_t alpha = ToByte(a / total);
+      // A pixel that ends up fully transparent gets colour 0 too: the output does not
+      // depend on colours nobody can see, so sanitising it again gives the same bytes.
+      for (int k = 0; k < 3; ++k) dst[x * 4 + k] = alpha > 0 ? ToByte(acc[k] / a) : 0;
+      dst[x * 4 + 3] = alpha;
     }
     std::swap(cur_, next_);
     std::fill(next_.begin(), next_.end(), 0.0);
@@ -205,7 +207,7 @@ int ExifOrientation(std::string_view tiff) {
   const size_t count = u16(ifd);
   for (size_t i = 0; i < count; ++i) {
     size_t entry = ifd + 2 + i * 12;
-    if (entry > n - 12) break;
+    if (entry + 12 > n) break;
     if (u16(entry) == 0x0112) {
       uint32_t type = u16(entry + 2);
       uint32_t v = type == 3 ? u16(entry + 8) : type == 4 ? u32(entry + 8) : 1;
