@@ -22,8 +22,7 @@ constexpr int64_t kCombinedMaxMemBytes = 64 << 20;  // all rules of one action a
 constexpr const char* kNoSpaceScripts =
     R"(\p{Han}\p{Hangul}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar})";
 const std::string& BoundaryChar() {
-  static const std::string s =
-      std::string(R"((?:[^\pL\pM\pN_]|[)") + kNoSpaceScripts + "])";
+  static const std::string s = std::string(R"((?:[^\pL\pM\pN_]|[)") + kNoSpaceScripts + "])";
   return s;
 }
 
@@ -105,10 +104,13 @@ bool IsPrimaryTag(std::string_view tag) {
   return std::all_of(tag.begin(), tag.end(), [](char c) { return c >= 'a' && c <= 'z'; });
 }
 
-std::string_view ActionName(PolicyAction a) { return a == PolicyAction::kBlock ? "block" : "review"; }
+std::string_view ActionName(PolicyAction a) {
+  return a == PolicyAction::kBlock ? "block" : "review";
+}
 
 Status RuleError(size_t index, std::string_view id, std::string_view what) {
-  std::string name = id.empty() ? "rule " + std::to_string(index) : "rule '" + std::string(id) + "'";
+  std::string name =
+      id.empty() ? "rule " + std::to_string(index) : "rule '" + std::string(id) + "'";
   return Status::InvalidArgument("content policy: " + name + ": " + std::string(what));
 }
 
@@ -121,7 +123,7 @@ Status RuleError(size_t index, std::string_view id, std::string_view what) {
 // term group and each pattern is one capturing group; which term of a group matched is
 // found afterwards from the captured text.
 struct Alternative {
-  std::vector<const PolicyRule*> rules;  // the terms of one group, or one pattern
+  std::vector<const PolicyRule*> rules;                 // the terms of one group, or one pattern
   std::vector<std::shared_ptr<const re2::RE2>> folded;  // (?i:term) for each term
 };
 
@@ -189,7 +191,8 @@ Status Compile(const std::vector<const PolicyRule*>& rules, std::string_view lan
   }
   out->re = std::make_unique<re2::RE2>(pattern, RuleOptions(kCombinedMaxMemBytes));
   if (!out->re->ok()) {
-    std::string lang = language.empty() ? "every language" : "language '" + std::string(language) + "'";
+    std::string lang =
+        language.empty() ? "every language" : "language '" + std::string(language) + "'";
     return Status::InvalidArgument("content policy: the " + std::string(ActionName(action)) +
                                    " rules for " + lang + " do not compile together (" +
                                    out->re->error() + ")");
@@ -248,8 +251,8 @@ Result<std::shared_ptr<const ContentPolicy>> ContentPolicy::FromJson(std::string
       TOKKI_RETURN_IF_ERROR(field("id", &r.id));
       if (r.id.empty()) return RuleError(i, "", "id is required");
       if (r.id.size() > kMaxPolicyRuleIdBytes)
-        return RuleError(i, "", "id is longer than " + std::to_string(kMaxPolicyRuleIdBytes) +
-                                    " bytes");
+        return RuleError(i, "",
+                         "id is longer than " + std::to_string(kMaxPolicyRuleIdBytes) + " bytes");
       const std::pair<const char*, std::string*> fields[] = {
           {"language", &r.language}, {"type", &type}, {"text", &r.text}, {"action", &action}};
       for (auto [key, out] : fields) {
@@ -269,8 +272,8 @@ Result<std::shared_ptr<const ContentPolicy>> ContentPolicy::FromJson(std::string
       if (!r.is_pattern) r.text = std::string(Trim(r.text));
       if (r.text.empty()) return RuleError(i, r.id, "text is empty");
       if (r.text.size() > kMaxPolicyRuleTextBytes)
-        return RuleError(i, r.id, "text is longer than " +
-                                      std::to_string(kMaxPolicyRuleTextBytes) + " bytes");
+        return RuleError(
+            i, r.id, "text is longer than " + std::to_string(kMaxPolicyRuleTextBytes) + " bytes");
       if (r.is_pattern) TOKKI_RETURN_IF_ERROR(ValidatePattern(i, r));
       policy->rules_.push_back(std::move(r));
     }

@@ -37,7 +37,8 @@ Status ParseError(const json& doc) {
 
 TEST(ContentPolicy, LatinTermsMatchOnWordBoundariesOnly) {
   auto p = Policy({Rule("r1", "ass")});
-  for (const char* miss : {"first class", "assess the damage", "a passage", "grass", "ass2", "ass_"})
+  for (const char* miss :
+       {"first class", "assess the damage", "a passage", "grass", "ass2", "ass_"})
     EXPECT_EQ(Hit(*p, miss), "") << miss;
   for (const char* hit : {"ass!", "you ass", "bad-ass", "(ass)", "ass", "\"ass\"", "ass\n"})
     EXPECT_EQ(Hit(*p, hit), "r1") << hit;
@@ -99,7 +100,8 @@ TEST(ContentPolicy, RulesApplyOnlyToTheirLanguage) {
   EXPECT_EQ(Hit(*p, "이건 나쁜말", "ja"), "");
   EXPECT_EQ(Hit(*p, "a badword", "ko"), "");
   EXPECT_EQ(Hit(*p, "a badword", "en-US"), "en-only");
-  for (const char* lang : {"ko", "en", "ja", ""}) EXPECT_EQ(Hit(*p, "buy spam", lang), "everywhere");
+  for (const char* lang : {"ko", "en", "ja", ""})
+    EXPECT_EQ(Hit(*p, "buy spam", lang), "everywhere");
 }
 
 TEST(ContentPolicy, BlockBeatsReviewWhenBothMatch) {
@@ -184,7 +186,8 @@ TEST(ContentPolicy, ErrorsAreClearAndNameTheRule) {
   expect_error({{"rules", "nope"}}, "rules must be a list");
   expect_error({{"check_replies", "yes"}}, "check_replies");
   json many = json::array();
-  for (int i = 0; i < 2001; ++i) many.push_back(Rule("r" + std::to_string(i), "w" + std::to_string(i)));
+  for (int i = 0; i < 2001; ++i)
+    many.push_back(Rule("r" + std::to_string(i), "w" + std::to_string(i)));
   expect_error({{"rules", many}}, "more than 2000 rules");
   // The limits themselves are fine.
   many.erase(many.end() - 2, many.end());
@@ -194,9 +197,11 @@ TEST(ContentPolicy, ErrorsAreClearAndNameTheRule) {
 
 TEST(ContentPolicy, TwoThousandRulesCompileAndCheckInOnePass) {
   json many = json::array();
-  for (int i = 0; i < 1995; ++i) many.push_back(Rule("r" + std::to_string(i), "word" + std::to_string(i)));
+  for (int i = 0; i < 1995; ++i)
+    many.push_back(Rule("r" + std::to_string(i), "word" + std::to_string(i)));
   for (int i = 0; i < 5; ++i)
-    many.push_back(Rule("p" + std::to_string(i), "pat" + std::to_string(i) + "[0-9]+", "", "pattern"));
+    many.push_back(
+        Rule("p" + std::to_string(i), "pat" + std::to_string(i) + "[0-9]+", "", "pattern"));
   auto p = Policy(many.get<std::vector<json>>());
   ASSERT_TRUE(p);
   std::string text;
@@ -238,8 +243,8 @@ struct StreamResult {
   size_t max_buffered = 0;
 };
 
-StreamResult Stream(std::shared_ptr<const ContentPolicy> policy, const std::vector<std::string>& pieces,
-                    std::string language = "en") {
+StreamResult Stream(std::shared_ptr<const ContentPolicy> policy,
+                    const std::vector<std::string>& pieces, std::string language = "en") {
   StreamingPolicyChecker checker(std::move(policy), std::move(language));
   StreamResult r;
   auto take = [&](std::variant<std::string, PolicyMatch> v) {
@@ -286,8 +291,8 @@ TEST(StreamingPolicyChecker, TermSplitAcrossThreePiecesIsCaughtBeforeAnyOfItIsRe
   ASSERT_TRUE(r.match);
   EXPECT_EQ(r.match->rule_id, "f");
   EXPECT_EQ(r.match->excerpt, "forbidden");
-  EXPECT_GT(r.released.size(), 0u);              // text before the term did flow
-  EXPECT_LE(r.released.size(), prefix.size());   // none of the term's bytes did
+  EXPECT_GT(r.released.size(), 0u);             // text before the term did flow
+  EXPECT_LE(r.released.size(), prefix.size());  // none of the term's bytes did
   EXPECT_EQ(r.released, prefix.substr(0, r.released.size()));
 }
 
@@ -318,7 +323,8 @@ TEST(StreamingPolicyChecker, MatchAtTheEndWaitsForTheNextPiece) {
 }
 
 TEST(StreamingPolicyChecker, RandomSplitsNeverReleaseAnyByteOfAMatch) {
-  auto p = Policy({Rule("t", "forbidden"), Rule("k", "금지어"), Rule("pat", "x{3}[0-9]{2}", "", "pattern")});
+  auto p = Policy(
+      {Rule("t", "forbidden"), Rule("k", "금지어"), Rule("pat", "x{3}[0-9]{2}", "", "pattern")});
   std::mt19937 rng(7);
   for (int round = 0; round < 300; ++round) {
     std::string target = round % 3 == 0 ? "forbidden" : round % 3 == 1 ? "금지어" : "xxx42";
