@@ -7,9 +7,45 @@
 
 namespace tokki::api {
 
-Auth::Auth(store::Store* store, AuthOptions options) : store_(store), options_(options) {
-  if (sodium_init() < 0) std::abort();  // libsodium cannot work without a random source
+namespace {
+
+// argon2id parameters for new password hashes (and the dummy hash).
+constexpr unsigned long long kHashOpsLimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;
+constexpr size_t kHashMemLimitBytes = crypto_pwhash_MEMLIMIT_INTERACTIVE / 4;
+
+bool HashPassword(std::string_view password, char (&out)[crypto_pwhash_STRBYTES]) {
+  return crypto_pwhash_str(out, password.data(), password.size(), kHashOpsLimit,
+                           kHashMemLimitBytes) == 0;
 }
+
+std::string MakeDummyHash() {
+  if (sodium_init() < 0) std::abort();  // libsodium cannot work without a random source
+  unsigned char raw[32];
+  randombytes_buf(raw, sizeof raw);
+  char hash[crypto_pwhash_STRBYTES];
+  if (!HashPassword(HexEncode(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw)),
+                    hash))
+    std::abort();  // out of memory at startup
+  return hash;
+}
+
+SignupLimiterOptions SignupOptions(const AuthOptions& o) {
+  SignupLimiterOptions s;
+  s.max_per_window = o.max_signups_per_address_per_hour;
+  s.window_ms = 3600 * 1000;
+  s.max_entries = o.login.max_entries;
+  s.now_ms = o.login.now_ms;
+  return s;
+}
+
+}  // namespace
+
+Auth::Auth(store::Store* store, AuthOptions options)
+    : store_(store),
+      options_(options),
+      dummy_hash_(MakeDummyHash()),
+      login_guard_(options_.login),
+      signups_(SignupOptions(options_)) {}
 
 std::string Auth::HashToken(std::string_view token) {
   unsigned char out[crypto_hash_sha256_BYTES];
@@ -33,53 +69,37 @@ Status ValidateCredentials(std::string_view username, std::string_view password)
 }
 }  // namespace
 
-Result<LoginResult> Auth::Register(std::string_view username, std::string_view password) {
+Result<LoginResult> Auth::Register(std::string_view username, std::string_view password,
+                                   std::string_view remote_ip, int64_t* retry_after_s) {
   TOKKI_RETURN_IF_ERROR(ValidateCredentials(username, password));
+  // Reserve the sign-up slot first; it is freed again unless the account gets made.
+  TOKKI_ASSIGN_OR_RETURN(SignupLimiter::Ticket slot, signups_.Begin(remote_ip, retry_after_s));
   char hash[crypto_pwhash_STRBYTES];
-  if (crypto_pwhash_str(hash, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                        crypto_pwhash_MEMLIMIT_INTERACTIVE / 4) != 0)
+  if (!HashPassword(password, hash))
     return Status::Unavailable("out of memory while hashing the password");
   store::User u;
   u.username = std::string(username);
   u.password_hash = hash;
   TOKKI_ASSIGN_OR_RETURN(store::User made, store_->CreateUser(u));
+  slot.Commit();
   return NewSession(std::move(made));
 }
 
-bool Auth::Limited(const std::string& key, int64_t now_ms, int limit) {
-  auto it = failures_.find(key);
-  if (it == failures_.end()) return false;
-  auto& q = it->second;
-  while (!q.empty() && now_ms - q.front() > options_.failure_window_ms) q.pop_front();
-  return static_cast<int>(q.size()) >= limit;
-}
-
-void Auth::RecordFailure(const std::string& key, int64_t now_ms) {
-  auto& q = failures_[key];
-  q.push_back(now_ms);
-  if (failures_.size() > 100000) failures_.clear();  // bounded memory under a flood
-}
-
 Result<LoginResult> Auth::Login(std::string_view username, std::string_view password,
-                                std::string_view remote_ip) {
-  const int64_t now = NowUnixMs();
-  const std::string user_key = "u:" + AsciiLower(username);
-  const std::string ip_key = "ip:" + std::string(remote_ip);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (Limited(user_key, now, options_.max_failures) ||
-        Limited(ip_key, now, options_.max_failures * 3))
-      return Status::ResourceExhausted("too many failed logins; try again in a few minutes");
-  }
+                                std::string_view remote_ip, int64_t* retry_after_s) {
+  // Reserve the attempt first: concurrent guesses count against the limit at once.
+  TOKKI_ASSIGN_OR_RETURN(LoginGuard::Ticket attempt,
+                         login_guard_.Begin(AsciiLower(username), remote_ip, retry_after_s));
   auto user = store_->GetUserByName(username);
-  bool ok = user.ok() && crypto_pwhash_str_verify(user->password_hash.c_str(), password.data(),
-                                                  password.size()) == 0;
-  if (!ok) {
-    std::lock_guard<std::mutex> lock(mu_);
-    RecordFailure(user_key, now);
-    RecordFailure(ip_key, now);
+  // Verify even for an unknown name, against the dummy hash, so both take as long.
+  const std::string& hash = user.ok() ? user->password_hash : dummy_hash_;
+  bool password_ok = crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+  if (!user.ok() && !user.status().IsNotFound()) return user.status();  // counts as a failure
+  if (!user.ok() || !password_ok) {
+    attempt.Fail();
     return Status::Unauthenticated("wrong username or password");
   }
+  attempt.Succeed();
   return NewSession(std::move(user).value());
 }
 
@@ -107,6 +127,12 @@ Status Auth::Logout(std::string_view token) {
     sessions_.erase(h);
   }
   return store_->DeleteSession(h);
+}
+
+Status Auth::RevokeUserSessions(Id user_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::erase_if(sessions_, [user_id](const auto& kv) { return kv.second.user_id == user_id; });
+  return Status::Ok();
 }
 
 Result<Id> Auth::Authenticate(std::string_view token) {

@@ -172,7 +172,7 @@ std::vector<Route> MakeRoutes(const Services& s, const ServerOptions& options, M
                [auth, credentials, session_answer](RequestContext& ctx) -> HandlerResult {
                  auto c = credentials(ctx);
                  if (!c.ok()) return ErrorResponse(ctx, c.status());
-                 auto lr = auth->Register(c->first, c->second);
+                 auto lr = auth->Register(c->first, c->second, ctx.remote_ip);
                  if (!lr.ok()) return ErrorResponse(ctx, lr.status());
                  return session_answer(ctx, *lr, http::status::created);
                }});
