@@ -20,8 +20,13 @@ if [ -f web/package.json ]; then
   [ -f "$model" ] || build/bin/tokki model gen --preset tiny --type f16 -o "$model" >/dev/null || status=1
   data=$(mktemp -d)
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  # The operator's account for the admin steps, made the way an operator makes it.
+  export E2E_ADMIN_USER=e2e-admin E2E_ADMIN_PASS=e2e-admin-password
+  build/bin/tokki admin create-user --data-dir "$data" --username "$E2E_ADMIN_USER" \
+    --password "$E2E_ADMIN_PASS" --role admin >/dev/null || status=1
+  # Every browser test signs up from 127.0.0.1: lift the per-address sign-up limit.
   build/bin/tokki serve --port "$port" --data-dir "$data" --model "$model" --ctx-size 8192 \
-    --parallel 8 --log-level warn >"$data/server.log" 2>&1 &
+    --parallel 8 --log-level warn --max-signups-per-hour 0 >"$data/server.log" 2>&1 &
   server=$!
   for _ in $(seq 300); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
   export SCREENSHOT_DIR=$PWD/build/screenshots

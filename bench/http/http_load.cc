@@ -36,6 +36,7 @@ static int Seed(uint16_t port, int n) {
     http::request<http::string_body> req{v, target, 11};
     req.set(http::field::host, "127.0.0.1");
     if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
+    if (!body.empty()) req.set(http::field::content_type, "application/json");
     req.body() = body;
     req.prepare_payload();
     http::write(s, req);

@@ -7,9 +7,45 @@
 
 namespace tokki::api {
 
-Auth::Auth(store::Store* store, AuthOptions options) : store_(store), options_(options) {
-  if (sodium_init() < 0) std::abort();  // libsodium cannot work without a random source
+namespace {
+
+// argon2id parameters for new password hashes (and the dummy hash).
+constexpr unsigned long long kHashOpsLimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;
+constexpr size_t kHashMemLimitBytes = crypto_pwhash_MEMLIMIT_INTERACTIVE / 4;
+
+bool HashPassword(std::string_view password, char (&out)[crypto_pwhash_STRBYTES]) {
+  return crypto_pwhash_str(out, password.data(), password.size(), kHashOpsLimit,
+                           kHashMemLimitBytes) == 0;
 }
+
+std::string MakeDummyHash() {
+  if (sodium_init() < 0) std::abort();  // libsodium cannot work without a random source
+  unsigned char raw[32];
+  randombytes_buf(raw, sizeof raw);
+  char hash[crypto_pwhash_STRBYTES];
+  if (!HashPassword(HexEncode(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw)),
+                    hash))
+    std::abort();  // out of memory at startup
+  return hash;
+}
+
+SignupLimiterOptions SignupOptions(const AuthOptions& o) {
+  SignupLimiterOptions s;
+  s.max_per_window = o.max_signups_per_address_per_hour;
+  s.window_ms = 3600 * 1000;
+  s.max_entries = o.login.max_entries;
+  s.now_ms = o.login.now_ms;
+  return s;
+}
+
+}  // namespace
+
+Auth::Auth(store::Store* store, AuthOptions options)
+    : store_(store),
+      options_(options),
+      dummy_hash_(MakeDummyHash()),
+      login_guard_(options_.login),
+      signups_(SignupOptions(options_)) {}
 
 std::string Auth::HashToken(std::string_view token) {
   unsigned char out[crypto_hash_sha256_BYTES];
@@ -33,54 +69,54 @@ Status ValidateCredentials(std::string_view username, std::string_view password)
 }
 }  // namespace
 
-Result<LoginResult> Auth::Register(std::string_view username, std::string_view password) {
+Result<LoginResult> Auth::Register(std::string_view username, std::string_view password,
+                                   std::string_view remote_ip, int64_t* retry_after_s) {
   TOKKI_RETURN_IF_ERROR(ValidateCredentials(username, password));
+  // Reserve the sign-up slot first; it is freed again unless the account gets made.
+  int64_t wait_s = 0;
+  auto begun = signups_.Begin(remote_ip, &wait_s);
+  if (retry_after_s) *retry_after_s = wait_s;
+  if (!begun.ok()) return begun.status().WithRetryAfter(static_cast<int>(wait_s));
+  SignupLimiter::Ticket slot = std::move(begun).value();
   char hash[crypto_pwhash_STRBYTES];
-  if (crypto_pwhash_str(hash, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                        crypto_pwhash_MEMLIMIT_INTERACTIVE / 4) != 0)
+  if (!HashPassword(password, hash))
     return Status::Unavailable("out of memory while hashing the password");
   store::User u;
   u.username = std::string(username);
   u.password_hash = hash;
   TOKKI_ASSIGN_OR_RETURN(store::User made, store_->CreateUser(u));
+  slot.Commit();
   return NewSession(std::move(made));
 }
 
-bool Auth::Limited(const std::string& key, int64_t now_ms, int limit) {
-  auto it = failures_.find(key);
-  if (it == failures_.end()) return false;
-  auto& q = it->second;
-  while (!q.empty() && now_ms - q.front() > options_.failure_window_ms) q.pop_front();
-  return static_cast<int>(q.size()) >= limit;
-}
-
-void Auth::RecordFailure(const std::string& key, int64_t now_ms) {
-  auto& q = failures_[key];
-  q.push_back(now_ms);
-  if (failures_.size() > 100000) failures_.clear();  // bounded memory under a flood
-}
-
 Result<LoginResult> Auth::Login(std::string_view username, std::string_view password,
-                                std::string_view remote_ip) {
-  const int64_t now = NowUnixMs();
-  const std::string user_key = "u:" + AsciiLower(username);
-  const std::string ip_key = "ip:" + std::string(remote_ip);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (Limited(user_key, now, options_.max_failures) ||
-        Limited(ip_key, now, options_.max_failures * 3))
-      return Status::ResourceExhausted("too many failed logins; try again in a few minutes");
-  }
+                                std::string_view remote_ip, int64_t* retry_after_s) {
+  // Reserve the attempt first: concurrent guesses count against the limit at once.
+  int64_t wait_s = 0;
+  auto begun = login_guard_.Begin(AsciiLower(username), remote_ip, &wait_s);
+  if (retry_after_s) *retry_after_s = wait_s;
+  if (!begun.ok()) return begun.status().WithRetryAfter(static_cast<int>(wait_s));
+  LoginGuard::Ticket attempt = std::move(begun).value();
   auto user = store_->GetUserByName(username);
-  bool ok = user.ok() && crypto_pwhash_str_verify(user->password_hash.c_str(), password.data(),
-                                                  password.size()) == 0;
-  if (!ok) {
-    std::lock_guard<std::mutex> lock(mu_);
-    RecordFailure(user_key, now);
-    RecordFailure(ip_key, now);
+  // Verify even for an unknown name, against the dummy hash, so both take as long.
+  const std::string& hash = user.ok() ? user->password_hash : dummy_hash_;
+  bool password_ok = crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+  if (!user.ok() && !user.status().IsNotFound()) return user.status();  // counts as a failure
+  if (!user.ok() || !password_ok) {
+    attempt.Fail();
     return Status::Unauthenticated("wrong username or password");
   }
+  attempt.Succeed();
+  if (user->suspended)
+    return Status::PermissionDenied("this account is suspended; contact the operator of this server");
   return NewSession(std::move(user).value());
+}
+
+Status Auth::VerifyPassword(Id user_id, std::string_view password) {
+  TOKKI_ASSIGN_OR_RETURN(store::User user, store_->GetUser(user_id));
+  if (crypto_pwhash_str_verify(user.password_hash.c_str(), password.data(), password.size()) != 0)
+    return Status::Unauthenticated("the password is not right");
+  return Status::Ok();
 }
 
 Result<LoginResult> Auth::NewSession(store::User user) {
@@ -95,7 +131,7 @@ Result<LoginResult> Auth::NewSession(store::User user) {
   TOKKI_RETURN_IF_ERROR(store_->CreateSession(s));
   {
     std::lock_guard<std::mutex> lock(mu_);
-    sessions_[s.token_hash] = Cached{s.user_id, s.expires_at_ms};
+    sessions_[s.token_hash] = CachedSession{SessionInfo{s.user_id, user.role}, s.expires_at_ms};
   }
   return LoginResult{std::move(user), std::move(token)};
 }
@@ -109,26 +145,39 @@ Status Auth::Logout(std::string_view token) {
   return store_->DeleteSession(h);
 }
 
-Result<Id> Auth::Authenticate(std::string_view token) {
-  if (token.empty() || token.size() > 256) return Status::Unauthenticated("sign in first");
-  std::string h = HashToken(token);
-  const int64_t now = NowUnixMs();
+Status Auth::RevokeUserSessions(Id user_id) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = sessions_.find(h);
-    if (it != sessions_.end()) {
-      if (it->second.expires_at_ms > now) return it->second.user_id;
-      sessions_.erase(it);
-      return Status::Unauthenticated("the session has expired; sign in again");
-    }
+    std::erase_if(sessions_, [user_id](const auto& kv) { return kv.second.info.user_id == user_id; });
   }
+  return store_->DeleteUserSessions(user_id);
+}
+
+std::optional<Result<SessionInfo>> Auth::Cached(std::string_view token) {
+  if (token.empty() || token.size() > 256) return Result<SessionInfo>(Status::Unauthenticated("sign in first"));
+  std::string h = HashToken(token);
+  const int64_t now = NowUnixMs();
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = sessions_.find(h);
+  if (it == sessions_.end()) return std::nullopt;
+  if (it->second.expires_at_ms > now) return Result<SessionInfo>(it->second.info);
+  sessions_.erase(it);
+  return Result<SessionInfo>(Status::Unauthenticated("the session has expired; sign in again"));
+}
+
+Result<SessionInfo> Auth::Authenticate(std::string_view token) {
+  if (auto hit = Cached(token)) return *hit;
+  std::string h = HashToken(token);
+  const int64_t now = NowUnixMs();
   auto s = store_->GetSession(h);
-  if (!s.ok() || s->expires_at_ms <= now)
-    return Status::Unauthenticated("sign in first");
+  if (!s.ok() || s->expires_at_ms <= now) return Status::Unauthenticated("sign in first");
+  TOKKI_ASSIGN_OR_RETURN(store::User user, store_->GetUser(s->user_id));
+  if (user.suspended) return Status::Unauthenticated("this account is suspended");
+  SessionInfo info{user.id, user.role};
   std::lock_guard<std::mutex> lock(mu_);
   if (sessions_.size() > 200000) sessions_.clear();
-  sessions_[h] = Cached{s->user_id, s->expires_at_ms};
-  return s->user_id;
+  sessions_[h] = CachedSession{info, s->expires_at_ms};
+  return info;
 }
 
 }  // namespace tokki::api

@@ -1,5 +1,7 @@
 #include "api/codec.h"
 
+#include "chat/moderation_service.h"
+
 namespace tokki::api {
 
 std::string_view VisibilityName(store::Visibility v) {
@@ -41,7 +43,23 @@ Json CharacterSummaryJson(const store::Character& c) {
               {"tagline", c.tagline},
               {"avatar_url", AvatarUrl(c)},
               {"real_person", c.real_person},
-              {"language", c.language}};
+              {"language", c.language},
+              {"mature", c.mature},
+              {"hidden", c.hidden},
+              {"removed", c.removed_at_ms != 0}};
+}
+
+Json ConversationJson(const chat::ConversationView& v) {
+  const auto& c = v.conversation;
+  return Json{{"id", c.id},
+              {"character_id", c.character_id},
+              {"title", c.title},
+              {"created_at", c.created_at_ms},
+              {"updated_at", c.updated_at_ms},
+              {"character", v.character ? CharacterSummaryJson(*v.character) : Json(nullptr)},
+              {"last_message", v.last ? MessageJson(v.last->message, v.last->alternatives) : Json(nullptr)},
+              {"read_only", v.read_only.has_value()},
+              {"read_only_reason", v.read_only ? Json(*v.read_only) : Json(nullptr)}};
 }
 
 Json CharacterJson(const store::Character& c, Id viewer_id,
@@ -67,6 +85,9 @@ Json CharacterJson(const store::Character& c, Id viewer_id,
          {"language", c.language},
          {"real_person", c.real_person},
          {"visibility", VisibilityName(c.visibility)},
+         {"mature", c.mature},
+         {"hidden", c.hidden},
+         {"removed", c.removed_at_ms != 0},
          {"avatar_url", AvatarUrl(c)},
          {"revision", c.revision},
          {"created_at", c.created_at_ms},
@@ -106,7 +127,46 @@ Json UserJson(const store::User& u) {
   return Json{{"id", u.id},
               {"username", u.username},
               {"display_name", u.display_name.empty() ? u.username : u.display_name},
-              {"persona", u.persona}};
+              {"persona", u.persona},
+              {"role", chat::RoleName(u.role)},
+              {"adult_confirmed", u.adult_confirmed},
+              {"created_at", u.created_at_ms}};
+}
+
+std::string_view ReplyEventName(const chat::ReplyEvent& e) {
+  switch (e.kind) {
+    case chat::ReplyEvent::Kind::kToken: return "token";
+    case chat::ReplyEvent::Kind::kDone: return "done";
+    case chat::ReplyEvent::Kind::kError: return "error";
+  }
+  return "error";
+}
+
+Json DoneFieldsJson(const chat::ReplyEvent& e) {
+  return Json{{"finish_reason", e.finish_reason},
+              {"usage", {{"prompt_tokens", e.usage.prompt_tokens},
+                         {"cached_tokens", e.usage.cached_tokens},
+                         {"completion_tokens", e.usage.completion_tokens}}},
+              {"timings", {{"ttft_ms", e.ttft_ms}, {"total_ms", e.total_ms}}}};
+}
+
+Json ReplyEventJson(Id message_id, const chat::ReplyEvent& e) {
+  switch (e.kind) {
+    case chat::ReplyEvent::Kind::kToken: return Json{{"text", e.text}};
+    case chat::ReplyEvent::Kind::kDone: {
+      Json j = DoneFieldsJson(e);
+      j["message_id"] = message_id;
+      return j;
+    }
+    case chat::ReplyEvent::Kind::kError: return Json{{"code", e.code}, {"message", e.text}};
+  }
+  return Json::object();
+}
+
+Json UserEventJson(const chat::UserEvent& e) {
+  Json j{{"conversation_id", e.conversation_id}};
+  if (e.message.id != kNoId) j["message"] = MessageJson(e.message, e.alternatives);
+  return j;
 }
 
 Status ApplyCharacterFields(const Json& j, store::Character* c) {
@@ -141,6 +201,8 @@ Status ApplyCharacterFields(const Json& j, store::Character* c) {
   if (vis) {
     TOKKI_ASSIGN_OR_RETURN(c->visibility, ParseVisibility(*vis));
   }
+  TOKKI_ASSIGN_OR_RETURN(auto mature, GetBool(j, "mature"));
+  if (mature) c->mature = *mature;
   TOKKI_ASSIGN_OR_RETURN(auto real, GetBool(j, "real_person"));
   if (real) {
     if (c->real_person && !*real)

@@ -20,6 +20,17 @@ Json CharacterJson(const store::Character& c, Id viewer_id,
 Json CharacterSummaryJson(const store::Character& c);
 Json MessageJson(const store::Message& m, int alternatives);
 Json UserJson(const store::User& u);
+// A conversation in lists: character summary, last message, read_only and its reason.
+Json ConversationJson(const chat::ConversationView& v);
+
+// Server-sent events of a reply stream: "token" {text}, "done" {message_id, finish_reason,
+// usage, timings}, "error" {code, message}.
+std::string_view ReplyEventName(const chat::ReplyEvent& e);
+Json ReplyEventJson(Id message_id, const chat::ReplyEvent& e);
+// The `usage` and `timings` of a finished reply (also in non-streamed answers).
+Json DoneFieldsJson(const chat::ReplyEvent& done);
+// An event of the user's channel: {conversation_id, message}.
+Json UserEventJson(const chat::UserEvent& e);
 
 // Applies the fields present in `j` onto `c` (create and PATCH). Type errors are 400.
 Status ApplyCharacterFields(const Json& j, store::Character* c);

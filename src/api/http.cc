@@ -28,10 +28,47 @@ void CommonHeaders(Response& res, const Request& req) {
   res.version(req.version());
   res.keep_alive(req.keep_alive());
   res.set(http::field::server, "tokki");
-  res.set("X-Content-Type-Options", "nosniff");
   res.set(http::field::cache_control, "no-store");
+  ApplySecurityHeaders(res);
 }
+constexpr const char* kCookieName = "tokki_session";
 }  // namespace
+
+void ApplySecurityHeaders(Response& res) {
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("X-Frame-Options", "DENY");
+  res.set("Referrer-Policy", "strict-origin-when-cross-origin");
+  if (res.find("Content-Security-Policy") == res.end())
+    res.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; sandbox");
+}
+
+std::string SessionToken(const Request& req, bool* from_cookie) {
+  if (from_cookie) *from_cookie = false;
+  auto auth = std::string_view(req[http::field::authorization]);
+  if (auth.size() > 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer "))
+    return std::string(Trim(auth.substr(7)));
+  auto c = std::string_view(req[http::field::cookie]);
+  size_t pos = 0;
+  const std::string prefix = std::string(kCookieName) + "=";
+  while (pos < c.size()) {
+    while (pos < c.size() && (c[pos] == ' ' || c[pos] == ';')) ++pos;
+    size_t end = c.find(';', pos);
+    if (end == std::string_view::npos) end = c.size();
+    auto kv = c.substr(pos, end - pos);
+    if (kv.substr(0, prefix.size()) == prefix) {
+      if (from_cookie) *from_cookie = true;
+      return std::string(kv.substr(prefix.size()));
+    }
+    pos = end + 1;
+  }
+  return "";
+}
+
+void SetSessionCookie(Response& res, const std::string& token, int64_t max_age_s, bool secure) {
+  res.set(http::field::set_cookie, std::string(kCookieName) + "=" + token +
+                                       "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" +
+                                       std::to_string(max_age_s) + (secure ? "; Secure" : ""));
+}
 
 Response JsonResponse(const RequestContext& ctx, http::status status, const Json& body) {
   Response res{status, ctx.req.version()};
@@ -56,8 +93,10 @@ Response ErrorResponse(const Request& req, http::status status, std::string_view
 }
 
 Response ErrorResponse(const RequestContext& ctx, const Status& status) {
-  return ErrorResponse(ctx.req, HttpStatusFor(status.code()), CodeName(status.code()),
-                       status.message());
+  Response res = ErrorResponse(ctx.req, HttpStatusFor(status.code()), CodeName(status.code()),
+                               status.message());
+  if (status.retry_after_s() > 0) res.set(http::field::retry_after, std::to_string(status.retry_after_s()));
+  return res;
 }
 
 Response EmptyResponse(const RequestContext& ctx, http::status status) {
@@ -67,12 +106,28 @@ Response EmptyResponse(const RequestContext& ctx, http::status status) {
   return res;
 }
 
+namespace {
+// True when any string (or key) in `j` holds a NUL character: no name or text may.
+bool HasNul(const Json& j) {
+  if (j.is_string()) return j.get_ref<const std::string&>().find('\0') != std::string::npos;
+  if (j.is_array()) {
+    for (auto& e : j)
+      if (HasNul(e)) return true;
+  } else if (j.is_object()) {
+    for (auto& [k, v] : j.items())
+      if (k.find('\0') != std::string::npos || HasNul(v)) return true;
+  }
+  return false;
+}
+}  // namespace
+
 Result<Json> ParseJsonBody(const RequestContext& ctx) {
   const std::string& body = ctx.req.body();
   if (!IsValidUtf8(body)) return Status::InvalidArgument("the body is not valid UTF-8");
   Json j = Json::parse(body, nullptr, false);
   if (j.is_discarded()) return Status::InvalidArgument("the body is not valid JSON");
   if (!j.is_object()) return Status::InvalidArgument("the body must be a JSON object");
+  if (HasNul(j)) return Status::InvalidArgument("text must not contain NUL characters");
   return j;
 }
 

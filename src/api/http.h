@@ -14,6 +14,7 @@
 #include "core/result.h"
 #include "core/status.h"
 #include "core/types.h"
+#include "store/records.h"
 
 namespace tokki::api {
 
@@ -28,9 +29,12 @@ struct RequestContext {
   std::map<std::string, std::string> query;  // decoded
   std::map<std::string, std::string> params; // from the route pattern, e.g. {id}
   std::string route;                         // the pattern, for metrics
-  std::string remote_ip;
+  std::string remote_ip;  // the client's address (through trusted proxies)
   uint64_t request_id = 0;
-  Id user_id = kNoId;  // set by Authenticate()
+  Id user_id = kNoId;  // the signed-in user, kNoId when anonymous
+  store::Role role = store::Role::kUser;
+  bool cookie_auth = false;  // authenticated by the session cookie (not a bearer token)
+  bool secure = false;       // the client reached us over HTTPS (directly or via a trusted proxy)
 
   // Query parameter or default.
   std::string Query(const std::string& key, const std::string& dflt = "") const {
@@ -47,6 +51,15 @@ Response ErrorResponse(const RequestContext& ctx, const Status& status);
 Response ErrorResponse(const Request& req, http::status status, std::string_view code,
                        std::string_view message);
 Response EmptyResponse(const RequestContext& ctx, http::status status);
+
+// The session token of a request: the bearer token, else the `tokki_session` cookie
+// (then *from_cookie is set). "" when there is none.
+std::string SessionToken(const Request& req, bool* from_cookie = nullptr);
+// Sets (or, with an empty token, clears) the session cookie. `secure` adds the Secure flag.
+void SetSessionCookie(Response& res, const std::string& token, int64_t max_age_s, bool secure);
+// The security headers every response carries (nosniff, framing, referrer, a CSP for
+// responses that did not set their own).
+void ApplySecurityHeaders(Response& res);
 
 // Parses the body as a JSON object. Errors: invalid UTF-8, malformed JSON, not an object.
 Result<Json> ParseJsonBody(const RequestContext& ctx);

@@ -1,9 +1,9 @@
 // Card routes: POST /api/characters/import (a card file as the body, or multipart) and
 // GET /api/characters/{id}/export?format=png|json|charx.
 #include "api/codec.h"
-#include "api/routes_internal.h"
+#include "api/route_util.h"
+#include "api/routes.h"
 #include "core/text.h"
-#include "persona/card.h"
 
 namespace tokki::api {
 
@@ -52,13 +52,12 @@ std::string SafeFilename(const std::string& name) {
 
 }  // namespace
 
-void AddCardRoutes(std::vector<Route>& r, const Services& s, std::shared_ptr<ResponseCache> list_cache) {
+void AddCardRoutes(std::vector<Route>& r, const Services& s) {
   using V = http::verb;
-  store::Store* store = s.store;
-  auto deck_upsert = s.deck_upsert;
+  chat::CharacterService* characters = s.characters;
 
-  r.push_back({V::post, "/api/characters/import", true, false, true,
-               [store, list_cache, deck_upsert](RequestContext& ctx) -> HandlerResult {
+  r.push_back({.method = V::post, .pattern = "/api/characters/import", .body = BodyKind::kUpload,
+               .handler = [characters](RequestContext& ctx) -> HandlerResult {
                  std::string bytes = ctx.req.body();
                  std::string filename(ctx.req["X-Filename"]);
                  std::string_view ctype(ctx.req[http::field::content_type].data(),
@@ -69,57 +68,24 @@ void AddCardRoutes(std::vector<Route>& r, const Services& s, std::shared_ptr<Res
                    filename = part->first;
                    bytes = std::move(part->second);
                  }
-                 if (bytes.empty()) return ErrorResponse(ctx, Status::InvalidArgument("the card file is empty"));
-                 auto card = persona::ImportCard(bytes, filename);
-                 if (!card.ok()) return ErrorResponse(ctx, card.status());
-                 store::Character c = std::move(card->character);
-                 c.id = kNoId;
-                 c.owner_id = ctx.user_id;
-                 c.slug.clear();
-                 c.visibility = store::Visibility::kPrivate;
-                 c.has_avatar = false;
-                 auto made = store->CreateCharacter(c);
-                 if (!made.ok()) return ErrorResponse(ctx, made.status());
-                 if (card->avatar) {
-                   Status st = store->SetAvatar(made->id, *card->avatar);
-                   if (st.ok()) made = store->GetCharacter(made->id);
-                 }
-                 list_cache->Invalidate();
-                 if (deck_upsert) deck_upsert(*made);
-                 Json out = CharacterJson(*made, ctx.user_id);
-                 out["import"] = Json{{"format", card->format}, {"warnings", card->warnings}};
+                 auto imported = characters->Import(ctx.user_id, bytes, filename);
+                 if (!imported.ok()) return ErrorResponse(ctx, imported.status());
+                 Json out = CharacterJson(imported->character, ctx.user_id);
+                 out["import"] = Json{{"format", imported->format}, {"warnings", imported->warnings}};
                  return JsonResponse(ctx, http::status::created, out);
                }});
 
-  r.push_back({V::get, "/api/characters/{id}/export", false, false, false, [store](RequestContext& ctx) -> HandlerResult {
-                 auto id = ParseId(ctx.params["id"]);
+  r.push_back({.method = V::get, .pattern = "/api/characters/{id}/export", .access = Access::kPublic,
+               .handler = [characters](RequestContext& ctx) -> HandlerResult {
+                 auto id = IdParam(ctx, "id");
                  if (!id.ok()) return ErrorResponse(ctx, id.status());
-                 auto c = store->GetCharacter(*id);
-                 if (!c.ok() || (c->visibility == store::Visibility::kPrivate &&
-                                 (ctx.user_id == kNoId || c->owner_id != ctx.user_id)))
-                   return ErrorResponse(ctx, Status::NotFound("character not found"));
-                 std::string fmt = ctx.Query("format", "png");
-                 persona::CardFormat format;
-                 std::string mime, ext;
-                 if (fmt == "png") { format = persona::CardFormat::kPng; mime = "image/png"; ext = "png"; }
-                 else if (fmt == "json") { format = persona::CardFormat::kJson; mime = "application/json"; ext = "json"; }
-                 else if (fmt == "charx") { format = persona::CardFormat::kCharx; mime = "application/zip"; ext = "charx"; }
-                 else return ErrorResponse(ctx, Status::InvalidArgument("format must be png, json or charx"));
-                 std::optional<store::Avatar> avatar;
-                 if (c->has_avatar) {
-                   auto a = store->GetAvatar(c->id);
-                   if (a.ok()) avatar = std::move(*a);
-                 }
-                 auto file = persona::ExportCard(*c, avatar ? &*avatar : nullptr, format);
+                 auto file = characters->Export(ctx.user_id, ctx.role, *id, ctx.Query("format", "png"));
                  if (!file.ok()) return ErrorResponse(ctx, file.status());
-                 Response res{http::status::ok, ctx.req.version()};
-                 res.keep_alive(ctx.req.keep_alive());
-                 res.set(http::field::server, "tokki");
-                 res.set(http::field::content_type, mime);
+                 auto c = characters->Get(ctx.user_id, ctx.role, *id);
+                 std::string name = c.ok() ? c->name : "character";
+                 Response res = BinaryResponse(ctx, file->mime, std::move(file->bytes), "no-store");
                  res.set(http::field::content_disposition,
-                         "attachment; filename=\"" + SafeFilename(c->name) + "." + ext + "\"");
-                 res.body() = std::move(*file);
-                 res.prepare_payload();
+                         "attachment; filename=\"" + SafeFilename(name) + "." + file->extension + "\"");
                  return res;
                }});
 }

@@ -2,7 +2,9 @@
 // The store records every swipe (one per user and character — a second device's swipe of
 // the same card is a 409, never a lost or doubled swipe); the Deck ranks what comes next.
 #include "api/codec.h"
-#include "api/routes_internal.h"
+#include "api/route_util.h"
+#include "api/routes.h"
+#include "chat/character_rules.h"
 #include "core/clock.h"
 #include "core/text.h"
 #include "discover/deck.h"
@@ -33,31 +35,35 @@ void AddDeckRoutes(std::vector<Route>& r, const Services& s) {
   using V = http::verb;
   store::Store* store = s.store;
   chat::ChatService* chat = s.chat;
+  chat::CharacterService* characters = s.characters;
+  chat::ModerationService* moderation = s.moderation;
   discover::Deck* deck = s.deck;
   if (!deck) return;
 
-  r.push_back({V::get, "/api/deck", true, false, false, [store, deck](RequestContext& ctx) -> HandlerResult {
-                 int limit = 10;
-                 try {
-                   limit = std::stoi(ctx.Query("limit", "10"));
-                 } catch (...) {
-                   return ErrorResponse(ctx, Status::InvalidArgument("limit must be a number"));
-                 }
-                 if (limit < 1 || limit > 50) return ErrorResponse(ctx, Status::InvalidArgument("limit must be 1..50"));
+  r.push_back({.method = V::get, .pattern = "/api/deck",
+               .handler = [store, characters, moderation, deck](RequestContext& ctx) -> HandlerResult {
+                 auto limit = IntQuery(ctx, "limit", 10, 1, 50);
+                 if (!limit.ok()) return ErrorResponse(ctx, limit.status());
                  discover::DeckFilter filter;
                  filter.languages = SplitTrimmed(ctx.Query("lang"), ',');
                  filter.tags = SplitTrimmed(ctx.Query("tag"), ',');
                  filter.include_real_people = ctx.Query("real_people", "1") != "0";
-                 auto ids = deck->Next(ctx.user_id, static_cast<size_t>(limit), filter);
+                 if (ctx.Query("mature") == "1") {
+                   auto u = store->GetUser(ctx.user_id);
+                   filter.include_mature = !moderation->Policy().require_adult_confirmation ||
+                                           (u.ok() && u->adult_confirmed);
+                 }
+                 auto ids = deck->Next(ctx.user_id, static_cast<size_t>(*limit), filter);
                  Json cards = Json::array();
                  for (Id id : ids) {
-                   auto c = store->GetCharacter(id);
+                   auto c = characters->Get(ctx.user_id, store::Role::kUser, id);
                    if (c.ok()) cards.push_back(CharacterJson(*c, ctx.user_id));
                  }
                  return JsonResponse(ctx, http::status::ok, Json{{"cards", std::move(cards)}});
                }});
 
-  r.push_back({V::post, "/api/deck/swipes", true, false, false, [store, chat, deck](RequestContext& ctx) -> HandlerResult {
+  r.push_back({.method = V::post, .pattern = "/api/deck/swipes", .body = BodyKind::kJson,
+               .handler = [store, chat, characters, deck](RequestContext& ctx) -> HandlerResult {
                  auto body = ParseJsonBody(ctx);
                  if (!body.ok()) return ErrorResponse(ctx, body.status());
                  auto cid = GetInt(*body, "character_id");
@@ -68,9 +74,8 @@ void AddDeckRoutes(std::vector<Route>& r, const Services& s) {
                    return ErrorResponse(ctx, Status::InvalidArgument("character_id and action are required"));
                  auto action = ParseAction(**action_s);
                  if (!action.ok()) return ErrorResponse(ctx, action.status());
-                 auto c = store->GetCharacter(**cid);
-                 if (!c.ok() || (c->visibility == store::Visibility::kPrivate && c->owner_id != ctx.user_id))
-                   return ErrorResponse(ctx, Status::NotFound("character not found"));
+                 auto c = characters->Get(ctx.user_id, store::Role::kUser, **cid);
+                 if (!c.ok()) return ErrorResponse(ctx, c.status());
                  if (c->owner_id == ctx.user_id)
                    return ErrorResponse(ctx, Status::InvalidArgument("you cannot swipe your own character"));
                  store::Swipe sw;
@@ -102,7 +107,8 @@ void AddDeckRoutes(std::vector<Route>& r, const Services& s) {
                  return JsonResponse(ctx, http::status::created, out);
                }});
 
-  r.push_back({V::post, "/api/deck/undo", true, false, false, [store, deck](RequestContext& ctx) -> HandlerResult {
+  r.push_back({.method = V::post, .pattern = "/api/deck/undo",
+               .handler = [store, characters, deck](RequestContext& ctx) -> HandlerResult {
                  auto last = store->LastSwipe(ctx.user_id);
                  if (!last.ok()) return ErrorResponse(ctx, last.status());
                  if (!*last) return ErrorResponse(ctx, Status::Conflict("there is no swipe to undo"));
@@ -112,7 +118,7 @@ void AddDeckRoutes(std::vector<Route>& r, const Services& s) {
                  if (!st.ok()) return ErrorResponse(ctx, st);
                  deck->UndoSwipe(ctx.user_id, (*last)->character_id);
                  Json out{{"character_id", (*last)->character_id}};
-                 auto c = store->GetCharacter((*last)->character_id);
+                 auto c = characters->Get(ctx.user_id, store::Role::kUser, (*last)->character_id);
                  if (c.ok()) out["character"] = CharacterJson(*c, ctx.user_id);
                  return JsonResponse(ctx, http::status::ok, out);
                }});

@@ -36,7 +36,35 @@ constexpr const char* kNoWebApp =
     "<h1>Tokki is running</h1><p>The web app is not built. Run <code>make run</code> "
     "from the source tree (it builds <code>web/dist</code>), or use the API under "
     "<code>/api/</code>.</p>";
+// The web app's policy: its own scripts and styles only (inline styles for the framework's
+// style attributes), images from itself, data: and blob: (avatars being cropped), never framed.
+constexpr const char* kAppCsp =
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'";
 }  // namespace
+
+// True when some part of the path starts with a dot: a dotfile, "." or "..".
+static bool HasDotPart(const std::string& rel) {
+  for (auto& part : std::filesystem::path(rel)) {
+    std::string p = part.string();
+    if (!p.empty() && p[0] == '.') return true;
+  }
+  return false;
+}
+
+std::optional<std::filesystem::path> StaticFiles::InsideRoot(const std::string& rel) const {
+  if (HasDotPart(rel)) return std::nullopt;
+  std::error_code ec;
+  auto candidate = std::filesystem::weakly_canonical(root_ / rel, ec);
+  if (ec) return std::nullopt;
+  // Containment by path components, not by string prefix ("/srv/www-private" is not in "/srv/www").
+  auto r = root_.begin();
+  auto c = candidate.begin();
+  for (; r != root_.end(); ++r, ++c)
+    if (c == candidate.end() || *r != *c) return std::nullopt;
+  return candidate;
+}
 
 StaticFiles::StaticFiles(std::string root) {
   std::error_code ec;
@@ -59,15 +87,14 @@ Response StaticFiles::Serve(const Request& req, const std::string& path) const {
     return res;
   }
   std::error_code ec;
-  std::string rel = path.empty() || path == "/" ? "index.html" : path.substr(1);
-  auto candidate = std::filesystem::weakly_canonical(root_ / rel, ec);
-  auto base = root_.string();
-  bool inside = !ec && candidate.string().rfind(base, 0) == 0;
+  std::string rel = path.empty() || path == "/" ? "index.html" : UrlDecode(path.substr(1));
   std::string body;
   std::filesystem::path served;
-  if (inside && std::filesystem::is_regular_file(candidate, ec) && ReadFile(candidate, &body)) {
-    served = candidate;
-  } else if (!std::filesystem::path(rel).has_extension() && ReadFile(root_ / "index.html", &body)) {
+  auto candidate = InsideRoot(rel);
+  if (candidate && std::filesystem::is_regular_file(*candidate, ec) && ReadFile(*candidate, &body)) {
+    served = *candidate;
+  } else if (!std::filesystem::path(rel).has_extension() && !HasDotPart(rel) &&
+             ReadFile(root_ / "index.html", &body)) {
     served = root_ / "index.html";  // client-side route
   } else {
     return ErrorResponse(req, http::status::not_found, "not_found", "no such file");
@@ -78,7 +105,8 @@ Response StaticFiles::Serve(const Request& req, const std::string& path) const {
     res.set(http::field::cache_control, "public, max-age=31536000, immutable");
   else
     res.set(http::field::cache_control, "no-cache");
-  res.set("X-Content-Type-Options", "nosniff");
+  if (served.extension() == ".html") res.set("Content-Security-Policy", kAppCsp);
+  ApplySecurityHeaders(res);
   if (req.method() == http::verb::head) {
     res.content_length(body.size());
   } else {

@@ -37,20 +37,37 @@ int RunServe(const ServeConfig& cfg) {
   }
   Wiring& w = **app;
 
-  api::ServerOptions so;
-  so.host = cfg.host;
-  so.port = cfg.port;
-  so.n_threads = cfg.n_threads;
-  so.web_dir = cfg.web_dir.empty() ? FindShippedDir("web/dist", "web", "index.html").string()
-                                    : cfg.web_dir;
-  so.max_body_bytes = cfg.max_body_bytes;
-  so.heartbeat_ms = cfg.heartbeat_ms;
-  so.max_connections = cfg.max_connections;
-  api::Server server(so, w.services);
-  auto port = server.Start();
+  api::ServerOptions so = w.ServerOptionsFor(cfg);
+  auto server = w.MakeServer(so);
+  auto port = server->Start();
   if (!port.ok()) {
     std::cerr << "tokki: " << port.status().message() << "\n";
     return 1;
+  }
+  // Operations on a separate address (e.g. 127.0.0.1:9090, reached only by the
+  // operator's monitoring): /metrics and the server's details without sign-in.
+  std::unique_ptr<api::Server> admin;
+  if (!cfg.admin_listen.empty()) {
+    auto colon = cfg.admin_listen.rfind(':');
+    api::ServerOptions ao;
+    ao.host = colon == std::string::npos ? "127.0.0.1" : cfg.admin_listen.substr(0, colon);
+    try {
+      ao.port = static_cast<uint16_t>(std::stoi(cfg.admin_listen.substr(colon == std::string::npos ? 0 : colon + 1)));
+    } catch (...) {
+      std::cerr << "tokki: --admin-listen wants HOST:PORT\n";
+      return 1;
+    }
+    ao.n_threads = 1;
+    ao.n_workers = 1;
+    ao.n_hashers = 1;
+    admin = std::make_unique<api::Server>(ao, api::MakeOpsRoutes(w.services, api::Access::kPublic),
+                                          api::MakeAuthenticator(w.auth.get()), w.metrics.get());
+    auto aport = admin->Start();
+    if (!aport.ok()) {
+      std::cerr << "tokki: " << aport.status().message() << "\n";
+      return 1;
+    }
+    TOKKI_LOG(info, "operations listener", "url", "http://" + ao.host + ":" + std::to_string(*aport));
   }
   TOKKI_LOG(info, "listening", "url", "http://" + cfg.host + ":" + std::to_string(*port),
             "web", so.web_dir.empty() ? std::string("(not built)") : so.web_dir, "data", cfg.data_dir);
@@ -59,9 +76,10 @@ int RunServe(const ServeConfig& cfg) {
   int sig = 0;
   sigwait(&signals, &sig);
   TOKKI_LOG(info, "shutting down", "signal", sig);
-  server.StopAccepting();
+  server->StopAccepting();
   w.chat->Shutdown();  // ends every reply stream with a final event; writes final states
-  server.Stop(5000);
+  server->Stop(5000);
+  if (admin) admin->Stop(1000);
   w.Close();
   TOKKI_LOG(info, "stopped");
   return 0;
@@ -91,6 +109,35 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--max-body-bytes", cfg->max_body_bytes, "Largest JSON request body")->envname("TOKKI_MAX_BODY_BYTES")->capture_default_str();
   cmd->add_option("--max-connections", cfg->max_connections, "Most concurrent connections")->envname("TOKKI_MAX_CONNECTIONS")->capture_default_str();
   cmd->add_option("--heartbeat-ms", cfg->heartbeat_ms, "Interval of SSE heartbeats")->envname("TOKKI_HEARTBEAT_MS")->capture_default_str();
+  cmd->add_option("--trusted-proxy", cfg->trusted_proxies,
+                  "Reverse proxy address or CIDR range whose X-Forwarded-For/-Proto are believed (repeatable)")
+      ->envname("TOKKI_TRUSTED_PROXY")->delimiter(',');
+  cmd->add_flag("--secure-cookies", cfg->secure_cookies, "Always mark the session cookie Secure (behind TLS)")
+      ->envname("TOKKI_SECURE_COOKIES");
+  cmd->add_option("--allowed-origin", cfg->allowed_origins,
+                  "Extra origin (https://host) allowed to write with the session cookie (repeatable)")
+      ->envname("TOKKI_ALLOWED_ORIGIN")->delimiter(',');
+  cmd->add_option("--admin-listen", cfg->admin_listen,
+                  "HOST:PORT serving /metrics and /api/server details without sign-in (keep it private)")
+      ->envname("TOKKI_ADMIN_LISTEN");
+  cmd->add_option("--max-connections-per-address", cfg->max_connections_per_address,
+                  "Open connections one client address may hold (0 = unlimited)")
+      ->envname("TOKKI_MAX_CONNECTIONS_PER_ADDRESS")->capture_default_str();
+  cmd->add_option("--max-streams-per-user", cfg->max_streams_per_user, "Open event streams per account")
+      ->envname("TOKKI_MAX_STREAMS_PER_USER")->capture_default_str();
+  cmd->add_option("--header-timeout", cfg->header_timeout_s, "Seconds a new connection has to send its request header")
+      ->envname("TOKKI_HEADER_TIMEOUT")->capture_default_str();
+  cmd->add_option("--max-replies-per-user", cfg->max_replies_per_user, "Replies one account may have running at once")
+      ->envname("TOKKI_MAX_REPLIES_PER_USER")->capture_default_str();
+  cmd->add_option("--max-messages-per-day", cfg->max_messages_per_day, "Messages one account may send in 24 hours (0 = unlimited)")
+      ->envname("TOKKI_MAX_MESSAGES_PER_DAY")->capture_default_str();
+  cmd->add_option("--max-characters-per-user", cfg->max_characters_per_user, "Characters one account may own (0 = unlimited)")
+      ->envname("TOKKI_MAX_CHARACTERS_PER_USER")->capture_default_str();
+  cmd->add_option("--max-storage-mib-per-user", cfg->max_storage_mib_per_user, "MiB of cards and avatars per account (0 = unlimited)")
+      ->envname("TOKKI_MAX_STORAGE_MIB_PER_USER")->capture_default_str();
+  cmd->add_option("--max-signups-per-hour", cfg->max_signups_per_address_per_hour,
+                  "Sign-ups from one client address per hour (0 = unlimited)")
+      ->envname("TOKKI_MAX_SIGNUPS_PER_HOUR")->capture_default_str();
   cmd->add_option("--log-level", cfg->log_level, "trace|debug|info|warn|error")->envname("TOKKI_LOG_LEVEL")->capture_default_str();
   cmd->callback([cfg] { std::exit(RunServe(*cfg)); });
 }

@@ -10,6 +10,8 @@ namespace tokki::app {
 void AddServeCommand(CLI::App& app);
 // `tokki model gen ...` (cmd_model.cc)
 void AddModelCommand(CLI::App& app);
+// `tokki admin ...` (cmd_admin.cc)
+void AddAdminCommand(CLI::App& app);
 // `tokki feed-eval ...` (cmd_feed_eval.cc)
 void AddFeedEvalCommand(CLI::App& app);
 

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "tokki 0.1.0");
   app.set_config("--config", "", "Read options from a TOML/INI file: a [serve] section with the long flag names as keys");
   tokki::app::AddServeCommand(app);
+  tokki::app::AddAdminCommand(app);
 #ifdef TOKKI_HAVE_MODEL_CMD
   tokki::app::AddModelCommand(app);
 #endif

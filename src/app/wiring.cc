@@ -2,7 +2,7 @@
 
 #include <filesystem>
 
-#include "api/routes_internal.h"
+#include "api/routes.h"
 #include "chat/persona_prompt.h"
 #include "core/clock.h"
 #include "discover/deck.h"
@@ -14,6 +14,29 @@
 #include "core/log.h"
 
 namespace tokki::app {
+
+std::unique_ptr<api::Server> Wiring::MakeServer(const api::ServerOptions& options) {
+  return std::make_unique<api::Server>(options, api::MakeRoutes(services), api::MakeAuthenticator(auth.get()),
+                                       metrics.get());
+}
+
+api::ServerOptions Wiring::ServerOptionsFor(const ServeConfig& cfg) const {
+  api::ServerOptions so;
+  so.host = cfg.host;
+  so.port = cfg.port;
+  so.n_threads = cfg.n_threads;
+  so.web_dir = cfg.web_dir.empty() ? FindShippedDir("web/dist", "web", "index.html").string() : cfg.web_dir;
+  so.max_body_bytes = cfg.max_body_bytes;
+  so.heartbeat_ms = cfg.heartbeat_ms;
+  so.max_connections = cfg.max_connections;
+  so.max_connections_per_address = cfg.max_connections_per_address;
+  so.max_streams_per_user = cfg.max_streams_per_user;
+  so.header_timeout_s = cfg.header_timeout_s;
+  so.trusted_proxies = cfg.trusted_proxies;
+  so.secure_cookies = cfg.secure_cookies;
+  so.allowed_origins = cfg.allowed_origins;
+  return so;
+}
 
 void Wiring::Close() {
   if (chat) chat->Shutdown();
@@ -166,18 +189,52 @@ Result<std::unique_ptr<Wiring>> Wire(const ServeConfig& cfg,
   w->deck = deck;
 
   w->events = std::make_unique<chat::UserEvents>();
+  chat::ChatOptions chat_options;
+  chat_options.max_replies_per_user = cfg.max_replies_per_user;
+  chat_options.max_messages_per_day = cfg.max_messages_per_day;
   w->chat = std::make_unique<chat::ChatService>(w->store.get(), w->engine.get(), w->events.get(),
                                                 chat::PersonaPromptBuilder(w->engine.get(), PromptBudget(w->engine.get()), 512),
-                                                chat::ChatOptions{});
-  w->auth = std::make_unique<api::Auth>(w->store.get(), api::AuthOptions{});
+                                                chat_options);
+  api::AuthOptions auth_options;
+  auth_options.max_signups_per_address_per_hour = cfg.max_signups_per_address_per_hour;
+  w->auth = std::make_unique<api::Auth>(w->store.get(), auth_options);
+  chat::CharacterOptions character_options;
+  character_options.max_characters_per_user = cfg.max_characters_per_user;
+  character_options.max_storage_bytes_per_user = cfg.max_storage_mib_per_user << 20;
+  Wiring* wp = w.get();  // outlives every service it owns
+  w->characters = std::make_unique<chat::CharacterService>(
+      w->store.get(), character_options,
+      [wp]() -> std::shared_ptr<const persona::ContentPolicy> {
+        return wp->moderation ? wp->moderation->policy() : nullptr;
+      },
+      [deck](const store::Character& c) {
+        if (c.removed_at_ms != 0)
+          deck->RemoveCard(c.id);
+        else
+          deck->UpsertCard(discover::CardFromCharacter(c));
+      });
+  api::Auth* auth = w->auth.get();
+  chat::ChatService* chat_service = w->chat.get();
+  w->moderation = std::make_unique<chat::ModerationService>(
+      w->store.get(), w->characters.get(), [auth, chat_service](Id user) {
+        static_cast<void>(auth->RevokeUserSessions(user));
+        chat_service->StopUser(user);
+      });
+  TOKKI_RETURN_IF_ERROR(w->moderation->Load());
+  w->chat->SetReplyPolicy([wp]() { return wp->moderation->policy(); });
+  w->accounts = std::make_unique<chat::AccountService>(w->store.get(), w->chat.get(), w->characters.get(),
+                                                        w->events.get(), w->engine.get());
+  w->metrics = std::make_unique<api::Metrics>();
   w->services.store = w->store.get();
   w->services.chat = w->chat.get();
+  w->services.characters = w->characters.get();
+  w->services.moderation = w->moderation.get();
+  w->services.accounts = w->accounts.get();
   w->services.events = w->events.get();
   w->services.engine = w->engine.get();
   w->services.auth = w->auth.get();
   w->services.deck = deck.get();
-  w->services.deck_upsert = [deck](const store::Character& c) { deck->UpsertCard(discover::CardFromCharacter(c)); };
-  w->services.deck_remove = [deck](Id id) { deck->RemoveCard(id); };
+  w->services.metrics = w->metrics.get();
   engine::Engine* eng = w->engine.get();
   w->services.extra_metrics = [eng, deck]() {
     std::string out;

@@ -7,7 +7,11 @@
 #include <vector>
 
 #include "api/auth.h"
+#include "api/routes.h"
 #include "api/server.h"
+#include "chat/account_service.h"
+#include "chat/character_service.h"
+#include "chat/moderation_service.h"
 #include "chat/chat_service.h"
 #include "chat/user_events.h"
 #include "discover/deck.h"
@@ -35,6 +39,19 @@ struct ServeConfig {
   int max_connections = 4096;
   int heartbeat_ms = 15000;
   std::string log_level = "info";
+  // Hardening (docs/security.md): every limit has a default that suits a public server.
+  std::vector<std::string> trusted_proxies;
+  bool secure_cookies = false;
+  std::vector<std::string> allowed_origins;
+  std::string admin_listen;  // "HOST:PORT" serving /metrics and /api/server without sign-in
+  int max_connections_per_address = 64;
+  int max_streams_per_user = 32;
+  int header_timeout_s = 10;
+  int max_replies_per_user = 4;
+  int max_messages_per_day = 1000;
+  int max_characters_per_user = 200;
+  int64_t max_storage_mib_per_user = 256;
+  int max_signups_per_address_per_hour = 20;
 };
 
 struct Wiring {
@@ -42,9 +59,18 @@ struct Wiring {
   std::unique_ptr<engine::Engine> engine;
   std::unique_ptr<chat::UserEvents> events;
   std::unique_ptr<chat::ChatService> chat;
+  std::unique_ptr<chat::CharacterService> characters;
+  std::unique_ptr<chat::ModerationService> moderation;
+  std::unique_ptr<chat::AccountService> accounts;
   std::unique_ptr<api::Auth> auth;
   std::shared_ptr<discover::Deck> deck;
+  std::unique_ptr<api::Metrics> metrics;
   api::Services services;
+
+  // The HTTP server for these services with `options` (not started).
+  std::unique_ptr<api::Server> MakeServer(const api::ServerOptions& options);
+  // The server options the config asks for.
+  api::ServerOptions ServerOptionsFor(const ServeConfig& cfg) const;
 
   // Stops the engine and flushes the store. Idempotent.
   void Close();

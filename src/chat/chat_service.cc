@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <map>
 
+#include "chat/character_rules.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/text.h"
+#include "persona/content_policy.h"
 #include "persona/macros.h"
 
 namespace tokki::chat {
@@ -16,10 +18,20 @@ using store::MessageStatus;
 struct ChatService::Active {
   store::Conversation conversation;
   std::shared_ptr<ReplyStream> stream;
-  std::shared_ptr<engine::Generation> generation;
   std::mutex mu;
-  Message message;  // GUARDED_BY(mu): content grows as tokens arrive
-  bool dirty = false;  // GUARDED_BY(mu)
+  std::shared_ptr<engine::Generation> generation TOKKI_GUARDED_BY(mu);
+  Message message TOKKI_GUARDED_BY(mu);  // content grows as tokens arrive
+  bool dirty TOKKI_GUARDED_BY(mu) = false;
+  // The operator's reply check (when on): holds back text that may still become a match.
+  std::unique_ptr<persona::StreamingPolicyChecker> checker TOKKI_GUARDED_BY(mu);
+  bool filtered TOKKI_GUARDED_BY(mu) = false;  // the policy stopped this reply
+
+  // Text the client may see now (the checker's released text), appended under mu.
+  void Accept(std::string_view text) TOKKI_REQUIRES(mu) {
+    message.content += text;
+    dirty = true;
+    if (!text.empty()) stream->PushToken(std::string(text));
+  }
 };
 
 std::vector<PathMessage> SelectedPath(const std::vector<Message>& all) {
@@ -79,8 +91,7 @@ Result<Message> ChatService::OwnedMessage(Id user_id, Id conversation_id, Id mes
 
 Result<store::Conversation> ChatService::StartConversation(Id user_id, Id character_id) {
   TOKKI_ASSIGN_OR_RETURN(store::Character ch, store_->GetCharacter(character_id));
-  if (ch.visibility == store::Visibility::kPrivate && ch.owner_id != user_id)
-    return Status::NotFound("character not found");
+  if (!CanSeeCharacter(ch, user_id)) return Status::NotFound("character not found");
   TOKKI_ASSIGN_OR_RETURN(store::User user, store_->GetUser(user_id));
   const std::string user_name = user.display_name.empty() ? user.username : user.display_name;
   store::Conversation conv;
@@ -131,6 +142,58 @@ Status ChatService::DeleteConversation(Id user_id, Id conversation_id) {
   return store_->DeleteConversation(conversation_id);
 }
 
+namespace {
+ConversationView MakeView(store::Store* store, const store::Conversation& conv) {
+  ConversationView v;
+  v.conversation = conv;
+  if (auto ch = store->GetCharacter(conv.character_id); ch.ok()) {
+    v.character = *ch;
+    if (auto reason = ReadOnlyReason(*ch, conv.user_id)) v.read_only = std::string(*reason);
+  }
+  if (auto all = store->ListMessages(conv.id); all.ok()) {
+    auto path = SelectedPath(*all);
+    if (!path.empty()) v.last = path.back();
+  }
+  return v;
+}
+}  // namespace
+
+Result<ConversationView> ChatService::View(Id user_id, Id conversation_id) {
+  TOKKI_ASSIGN_OR_RETURN(store::Conversation conv, OwnedConversation(user_id, conversation_id));
+  return MakeView(store_, conv);
+}
+
+Result<std::vector<ConversationView>> ChatService::List(Id user_id) {
+  TOKKI_ASSIGN_OR_RETURN(auto list, store_->ListConversations(user_id));
+  std::vector<ConversationView> out;
+  out.reserve(list.size());
+  for (auto& c : list) out.push_back(MakeView(store_, c));
+  return out;
+}
+
+Result<std::vector<FriendView>> ChatService::Friends(Id user_id) {
+  TOKKI_ASSIGN_OR_RETURN(auto swipes, store_->UserSwipes(user_id));
+  std::vector<FriendView> out;
+  for (auto& sw : swipes) {
+    if (sw.action == store::SwipeAction::kPass) continue;
+    auto ch = store_->GetCharacter(sw.character_id);
+    if (!ch.ok()) continue;
+    FriendView f;
+    f.character = *ch;
+    f.superlike = sw.action == store::SwipeAction::kSuperlike;
+    f.updated_at_ms = sw.created_at_ms;
+    auto conv = store_->FindConversation(user_id, sw.character_id);
+    if (conv.ok() && *conv) {
+      f.conversation = MakeView(store_, **conv);
+      f.updated_at_ms = std::max(f.updated_at_ms, (*conv)->updated_at_ms);
+    }
+    out.push_back(std::move(f));
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const FriendView& a, const FriendView& b) { return a.updated_at_ms > b.updated_at_ms; });
+  return out;
+}
+
 Result<std::vector<PathMessage>> ChatService::Path(Id user_id, Id conversation_id) {
   TOKKI_RETURN_IF_ERROR(OwnedConversation(user_id, conversation_id).status());
   TOKKI_ASSIGN_OR_RETURN(auto all, store_->ListMessages(conversation_id));
@@ -144,6 +207,104 @@ Result<int> ChatService::AlternativeCount(const Message& m) {
   }));
 }
 
+// A reserved reply slot. Undo actions run in reverse order unless the reply was started.
+class ChatService::ReplySlot {
+ public:
+  ReplySlot(ChatService* service, Id conversation_id, Id user_id)
+      : service_(service), conversation_id_(conversation_id), user_id_(user_id) {}
+  ReplySlot(ReplySlot&& o) noexcept
+      : service_(o.service_), conversation_id_(o.conversation_id_), user_id_(o.user_id_),
+        undo_(std::move(o.undo_)), started_(o.started_) {
+    o.service_ = nullptr;
+  }
+  ReplySlot(const ReplySlot&) = delete;
+  ReplySlot& operator=(const ReplySlot&) = delete;
+  ReplySlot& operator=(ReplySlot&&) = delete;
+  ~ReplySlot() {
+    if (!service_ || started_) return;
+    service_->ReleaseSlot(conversation_id_, user_id_);
+    for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) (*it)();
+  }
+  // Registers how to take back a write made under this slot.
+  void OnRollback(std::function<void()> undo) { undo_.push_back(std::move(undo)); }
+  // The reply is running: Finalize releases the slot from now on.
+  void Started() { started_ = true; }
+
+ private:
+  ChatService* service_;
+  Id conversation_id_;
+  Id user_id_;
+  std::vector<std::function<void()>> undo_;
+  bool started_ = false;
+};
+
+Result<std::optional<std::string>> ChatService::ReadOnly(const store::Conversation& conv) {
+  TOKKI_ASSIGN_OR_RETURN(store::Character ch, store_->GetCharacter(conv.character_id));
+  auto reason = ReadOnlyReason(ch, conv.user_id);
+  if (!reason) return std::optional<std::string>();
+  return std::optional<std::string>(std::string(*reason));
+}
+
+Result<ChatService::ReplySlot> ChatService::Reserve(const store::Conversation& conv) {
+  if (!engine_)
+    return Status::Unavailable(
+        "no model is configured: start tokki with --model FILE.gguf or --backend-url URL");
+  TOKKI_ASSIGN_OR_RETURN(store::Character ch, store_->GetCharacter(conv.character_id));
+  if (auto reason = ReadOnlyReason(ch, conv.user_id))
+    return Status::PermissionDenied(ReadOnlyMessage(*reason, ch.name));
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_) return Status::Unavailable("the server is shutting down");
+  if (active_by_conversation_.count(conv.id))
+    return Status::Conflict("a reply is still being written in this conversation; stop it first");
+  int& mine = active_by_user_[conv.user_id];
+  if (options_.max_replies_per_user > 0 && mine >= options_.max_replies_per_user) {
+    if (mine == 0) active_by_user_.erase(conv.user_id);
+    return Status::ResourceExhausted("you already have " + std::to_string(mine) +
+                                     " replies being written; wait for one to finish")
+        .WithRetryAfter(5);
+  }
+  ++mine;
+  active_by_conversation_[conv.id] = nullptr;
+  return ReplySlot(this, conv.id, conv.user_id);
+}
+
+void ChatService::ReleaseSlot(Id conversation_id, Id user_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = active_by_conversation_.find(conversation_id);
+  if (it != active_by_conversation_.end()) {
+    if (it->second) streams_.erase(it->second->message.id);
+    active_by_conversation_.erase(it);
+  }
+  auto u = active_by_user_.find(user_id);
+  if (u != active_by_user_.end() && --u->second <= 0) active_by_user_.erase(u);
+  cv_.notify_all();
+}
+
+Status ChatService::CheckDailyQuota(Id user_id) {
+  if (options_.max_messages_per_day <= 0) return Status::Ok();
+  TOKKI_ASSIGN_OR_RETURN(int64_t n, store_->CountUserMessagesSince(user_id, NowUnixMs() - 24LL * 3600 * 1000));
+  if (n >= options_.max_messages_per_day)
+    return Status::ResourceExhausted("you have sent " + std::to_string(n) +
+                                     " messages in the last 24 hours, the most this server allows (" +
+                                     std::to_string(options_.max_messages_per_day) + ")")
+        .WithRetryAfter(3600);
+  return Status::Ok();
+}
+
+Result<SendOutcome> ChatService::Duplicate(Id user_id, Id conversation_id, const Message& seen) {
+  SendOutcome out;
+  out.duplicate = true;
+  out.user_message = seen;
+  TOKKI_ASSIGN_OR_RETURN(auto all, store_->ListMessages(conversation_id));
+  for (auto& m : all)
+    if (m.parent_id == seen.id && m.role == "assistant") out.reply = m;  // newest wins
+  if (out.reply.id) {
+    auto s = Stream(user_id, conversation_id, out.reply.id);
+    if (s.ok()) out.stream = *s;
+  }
+  return out;
+}
+
 Result<SendOutcome> ChatService::Send(Id user_id, Id conversation_id, std::string content,
                                       std::string client_id, engine::SamplingParams sampling) {
   TOKKI_ASSIGN_OR_RETURN(store::Conversation conv, OwnedConversation(user_id, conversation_id));
@@ -152,25 +313,16 @@ Result<SendOutcome> ChatService::Send(Id user_id, Id conversation_id, std::strin
     return Status::TooLarge("content is over " + std::to_string(options_.max_message_bytes) +
                             " bytes");
   if (!IsValidUtf8(content)) return Status::InvalidArgument("content is not valid UTF-8");
+  if (content.find('\0') != std::string::npos)
+    return Status::InvalidArgument("content must not contain NUL characters");
   if (client_id.size() > 128) return Status::InvalidArgument("client_id is over 128 bytes");
 
   if (!client_id.empty()) {
     TOKKI_ASSIGN_OR_RETURN(auto seen, store_->FindMessageByClientId(conversation_id, client_id));
-    if (seen) {
-      SendOutcome out;
-      out.duplicate = true;
-      out.user_message = *seen;
-      TOKKI_ASSIGN_OR_RETURN(auto all, store_->ListMessages(conversation_id));
-      for (auto& m : all)
-        if (m.parent_id == seen->id && m.role == "assistant") out.reply = m;  // newest wins
-      if (out.reply.id) {
-        auto s = Stream(user_id, conversation_id, out.reply.id);
-        if (s.ok()) out.stream = *s;
-      }
-      return out;
-    }
+    if (seen) return Duplicate(user_id, conversation_id, *seen);
   }
-  TOKKI_RETURN_IF_ERROR(CanReply(conversation_id));
+  TOKKI_RETURN_IF_ERROR(CheckDailyQuota(user_id));
+  TOKKI_ASSIGN_OR_RETURN(ReplySlot slot, Reserve(conv));
   TOKKI_ASSIGN_OR_RETURN(auto all, store_->ListMessages(conversation_id));
   auto history = ToMessages(SelectedPath(all));
 
@@ -183,9 +335,13 @@ Result<SendOutcome> ChatService::Send(Id user_id, Id conversation_id, std::strin
   auto stored = store_->AppendMessage(user_msg);
   if (stored.status().code() == Status::Code::kAlreadyExists) {
     // Raced with the same client_id: answer as a duplicate.
-    return Send(user_id, conversation_id, user_msg.content, user_msg.client_id, sampling);
+    TOKKI_ASSIGN_OR_RETURN(auto seen, store_->FindMessageByClientId(conversation_id, user_msg.client_id));
+    if (seen) return Duplicate(user_id, conversation_id, *seen);
   }
   TOKKI_RETURN_IF_ERROR(stored.status());
+  const Id stored_id = stored->id;
+  // Nothing is acknowledged until the reply runs: a failure takes the message back.
+  slot.OnRollback([this, stored_id] { static_cast<void>(store_->DeleteMessage(stored_id)); });
   history.push_back(*stored);
 
   Message reply;
@@ -193,22 +349,7 @@ Result<SendOutcome> ChatService::Send(Id user_id, Id conversation_id, std::strin
   reply.role = "assistant";
   reply.parent_id = stored->id;
   reply.status = MessageStatus::kStreaming;
-  auto out = StartReply(conv, reply, std::move(history), false, sampling, *stored);
-  if (!out.ok()) {
-    // Nothing was acknowledged: remove the user message again (and its failed reply).
-    store_->DeleteMessage(stored->id);
-  }
-  return out;
-}
-
-Status ChatService::CanReply(Id conversation_id) const {
-  if (!engine_)
-    return Status::Unavailable(
-        "no model is configured: start tokki with --model FILE.gguf or --backend-url URL");
-  std::lock_guard<std::mutex> lock(mu_);
-  if (active_by_conversation_.count(conversation_id))
-    return Status::Conflict("a reply is still being written in this conversation; stop it first");
-  return Status::Ok();
+  return StartReply(slot, conv, reply, std::move(history), false, sampling, *stored);
 }
 
 Result<SendOutcome> ChatService::Regenerate(Id user_id, Id conversation_id, Id message_id,
@@ -218,8 +359,8 @@ Result<SendOutcome> ChatService::Regenerate(Id user_id, Id conversation_id, Id m
     return Status::InvalidArgument("only an assistant message can be regenerated");
   if (target.parent_id == kNoId)
     return Status::InvalidArgument("a greeting cannot be regenerated; select an alternative");
-  TOKKI_RETURN_IF_ERROR(CanReply(conversation_id));
   TOKKI_ASSIGN_OR_RETURN(store::Conversation conv, OwnedConversation(user_id, conversation_id));
+  TOKKI_ASSIGN_OR_RETURN(ReplySlot slot, Reserve(conv));
   TOKKI_ASSIGN_OR_RETURN(auto all, store_->ListMessages(conversation_id));
   // History: the path up to and including the parent of the regenerated message.
   std::vector<Message> history;
@@ -237,7 +378,7 @@ Result<SendOutcome> ChatService::Regenerate(Id user_id, Id conversation_id, Id m
   reply.role = "assistant";
   reply.parent_id = target.parent_id;
   reply.status = MessageStatus::kStreaming;
-  return StartReply(conv, reply, std::move(history), false, sampling, Message{});
+  return StartReply(slot, conv, reply, std::move(history), false, sampling, Message{});
 }
 
 Result<SendOutcome> ChatService::Continue(Id user_id, Id conversation_id, Id message_id,
@@ -245,30 +386,37 @@ Result<SendOutcome> ChatService::Continue(Id user_id, Id conversation_id, Id mes
   TOKKI_ASSIGN_OR_RETURN(Message target, OwnedMessage(user_id, conversation_id, message_id));
   if (target.role != "assistant")
     return Status::InvalidArgument("only an assistant message can be continued");
-  TOKKI_RETURN_IF_ERROR(CanReply(conversation_id));
   TOKKI_ASSIGN_OR_RETURN(store::Conversation conv, OwnedConversation(user_id, conversation_id));
+  TOKKI_ASSIGN_OR_RETURN(ReplySlot slot, Reserve(conv));
   TOKKI_ASSIGN_OR_RETURN(auto all, store_->ListMessages(conversation_id));
   auto history = ToMessages(SelectedPath(all));
   if (history.empty() || history.back().id != message_id)
     return Status::InvalidArgument("only the last message of the conversation can be continued");
-  target.status = MessageStatus::kStreaming;
-  TOKKI_RETURN_IF_ERROR(store_->UpdateMessage(target));
-  return StartReply(conv, target, std::move(history), true, sampling, Message{});
+  return StartReply(slot, conv, target, std::move(history), true, sampling, Message{});
 }
 
-Result<SendOutcome> ChatService::StartReply(const store::Conversation& conv, Message reply_row,
-                                            std::vector<Message> history, bool continue_last,
-                                            engine::SamplingParams sampling, Message user_message) {
+Result<SendOutcome> ChatService::StartReply(ReplySlot& slot, const store::Conversation& conv,
+                                            Message reply_row, std::vector<Message> history,
+                                            bool continue_last, engine::SamplingParams sampling,
+                                            Message user_message) {
   TOKKI_ASSIGN_OR_RETURN(store::Character ch, store_->GetCharacter(conv.character_id));
   TOKKI_ASSIGN_OR_RETURN(store::User user, store_->GetUser(conv.user_id));
   TOKKI_ASSIGN_OR_RETURN(engine::GenerateRequest request,
                          prompt_builder_(ch, user, history, continue_last));
   request.conversation_key = "conv:" + std::to_string(conv.id);
+  request.user_key = "user:" + std::to_string(conv.user_id);
   request.continue_last = continue_last;
   request.sampling = sampling;
 
   if (reply_row.id == kNoId) {
     TOKKI_ASSIGN_OR_RETURN(reply_row, store_->AppendMessage(reply_row));
+    const Id id = reply_row.id;
+    slot.OnRollback([this, id] { static_cast<void>(store_->DeleteMessage(id)); });
+  } else {
+    Message before = reply_row;
+    reply_row.status = MessageStatus::kStreaming;
+    TOKKI_RETURN_IF_ERROR(store_->UpdateMessage(reply_row));
+    slot.OnRollback([this, before] { static_cast<void>(store_->UpdateMessage(before)); });
   }
   auto active = std::make_shared<Active>();
   active->conversation = conv;
@@ -276,48 +424,53 @@ Result<SendOutcome> ChatService::StartReply(const store::Conversation& conv, Mes
   active->stream = std::make_shared<ReplyStream>(conv.id, reply_row.id);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) return Status::Unavailable("the server is shutting down");
-    if (active_by_conversation_.count(conv.id))
-      return Status::Conflict("a reply is still being written in this conversation; stop it first");
     active_by_conversation_[conv.id] = active;
     streams_[reply_row.id] = active->stream;
   }
   engine::GenerateCallbacks callbacks;
   std::weak_ptr<Active> weak = active;
+  if (reply_policy_) {
+    auto policy = reply_policy_();
+    if (policy && policy->check_replies() && !policy->empty()) {
+      std::lock_guard<std::mutex> lock(active->mu);
+      active->checker = std::make_unique<persona::StreamingPolicyChecker>(policy, ch.language);
+    }
+  }
   callbacks.on_token = [weak](std::string_view text) {
     auto a = weak.lock();
     if (!a) return;
+    std::shared_ptr<engine::Generation> stop;
     {
       std::lock_guard<std::mutex> lock(a->mu);
-      a->message.content += text;
-      a->dirty = true;
+      if (a->filtered) return;
+      if (!a->checker) {
+        a->Accept(text);
+        return;
+      }
+      auto out = a->checker->Feed(text);
+      if (auto* released = std::get_if<std::string>(&out)) {
+        a->Accept(*released);
+        return;
+      }
+      a->filtered = true;
+      stop = a->generation;
     }
-    a->stream->PushToken(std::string(text));
+    if (stop) stop->Cancel();
   };
   callbacks.on_done = [this, active](Result<engine::GenerateResult> result) {
     std::lock_guard<std::mutex> lock(mu_);
     finished_.emplace_back(active, std::move(result));
     cv_.notify_all();
   };
-  auto gen = engine_->Submit(std::move(request), std::move(callbacks));
-  if (!gen.ok()) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      active_by_conversation_.erase(conv.id);
-      streams_.erase(reply_row.id);
-    }
-    if (continue_last) {
-      reply_row.status = MessageStatus::kComplete;
-      store_->UpdateMessage(reply_row);
-    } else {
-      store_->DeleteMessage(reply_row.id);
-    }
-    return gen.status();
-  }
+  TOKKI_ASSIGN_OR_RETURN(auto gen, engine_->Submit(std::move(request), std::move(callbacks)));
+  slot.Started();
+  bool filtered_already = false;
   {
     std::lock_guard<std::mutex> lock(active->mu);
-    active->generation = *gen;
+    active->generation = gen;
+    filtered_already = active->filtered;
   }
+  if (filtered_already) gen->Cancel();
   replies_total_.fetch_add(1);
   SendOutcome out;
   out.user_message = std::move(user_message);
@@ -340,7 +493,8 @@ void ChatService::FlusherLoop() {
       lock.lock();
     }
     std::vector<std::shared_ptr<Active>> actives;
-    for (auto& [id, a] : active_by_conversation_) actives.push_back(a);
+    for (auto& [id, a] : active_by_conversation_)
+      if (a) actives.push_back(a);
     // Drop kept streams that finished long ago.
     int64_t now = NowUnixMs();
     for (auto it = streams_.begin(); it != streams_.end();) {
@@ -367,10 +521,11 @@ void ChatService::FlusherLoop() {
     if (stop) {
       // Replies whose engine never answered: keep what was written, marked stopped.
       for (auto& [id, a] : active_by_conversation_) {
+        if (!a) continue;
         std::lock_guard<std::mutex> alock(a->mu);
         a->message.status = MessageStatus::kStopped;
         a->message.finish_reason = "shutdown";
-        store_->UpdateMessage(a->message);
+        static_cast<void>(store_->UpdateMessage(a->message));
       }
       return;
     }
@@ -381,6 +536,17 @@ void ChatService::Finalize(const std::shared_ptr<Active>& a, Result<engine::Gene
   Message final_row;
   {
     std::lock_guard<std::mutex> lock(a->mu);
+    if (a->checker && !a->filtered) {
+      auto out = a->checker->Finish();
+      if (auto* released = std::get_if<std::string>(&out))
+        a->Accept(*released);
+      else
+        a->filtered = true;
+    }
+    if (result.ok() && a->filtered) {
+      // The operator's policy stopped the reply: keep what was shown, say why.
+      result->finish_reason = "content_filter";
+    }
     if (result.ok()) {
       a->message.status = result->finish_reason == "cancelled" ? MessageStatus::kStopped
                                                                : MessageStatus::kComplete;
@@ -413,10 +579,22 @@ void ChatService::Finalize(const std::shared_ptr<Active>& a, Result<engine::Gene
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = active_by_conversation_.find(a->conversation.id);
-    if (it != active_by_conversation_.end() && it->second == a) active_by_conversation_.erase(it);
+    if (it != active_by_conversation_.end() && it->second == a) {
+      active_by_conversation_.erase(it);
+      auto u = active_by_user_.find(a->conversation.user_id);
+      if (u != active_by_user_.end() && --u->second <= 0) active_by_user_.erase(u);
+    }
   }
   a->stream->Finish(std::move(ev));
-  if (events_) events_->Publish(a->conversation.user_id, "message", a->conversation.id, final_row.id);
+  if (events_) {
+    UserEvent ue;
+    ue.type = "message";
+    ue.conversation_id = a->conversation.id;
+    ue.message = final_row;
+    auto alts = AlternativeCount(final_row);
+    ue.alternatives = alts.ok() ? *alts : 1;
+    events_->Publish(a->conversation.user_id, std::move(ue));
+  }
   cv_.notify_all();
 }
 
@@ -487,7 +665,7 @@ Result<bool> ChatService::Stop(Id user_id, Id conversation_id) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = active_by_conversation_.find(conversation_id);
-    if (it == active_by_conversation_.end()) return false;
+    if (it == active_by_conversation_.end() || !it->second) return false;
     a = it->second;
   }
   std::shared_ptr<engine::Generation> gen;
@@ -495,9 +673,25 @@ Result<bool> ChatService::Stop(Id user_id, Id conversation_id) {
     std::lock_guard<std::mutex> lock(a->mu);
     gen = a->generation;
   }
-  if (gen) gen->Cancel();
-  a->stream->WaitFinished(5000);
+  if (gen) gen->Cancel();  // the reply ends (and is written) on the engine's and flusher's time
   return true;
+}
+
+void ChatService::StopUser(Id user_id) {
+  std::vector<std::shared_ptr<Active>> mine;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [id, a] : active_by_conversation_)
+      if (a && a->conversation.user_id == user_id) mine.push_back(a);
+  }
+  for (auto& a : mine) {
+    std::shared_ptr<engine::Generation> gen;
+    {
+      std::lock_guard<std::mutex> lock(a->mu);
+      gen = a->generation;
+    }
+    if (gen) gen->Cancel();
+  }
 }
 
 void ChatService::Shutdown() {
@@ -506,7 +700,8 @@ void ChatService::Shutdown() {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_ && !flusher_.joinable()) return;
     stopping_ = true;
-    for (auto& [id, a] : active_by_conversation_) actives.push_back(a);
+    for (auto& [id, a] : active_by_conversation_)
+      if (a) actives.push_back(a);
   }
   for (auto& a : actives) {
     std::shared_ptr<engine::Generation> gen;

@@ -8,6 +8,14 @@
 // before anything is acknowledged.
 //
 // Ownership: every call takes the acting user; another user's conversation is NotFound.
+// A conversation stays readable whatever happens to its character; replies follow
+// character_rules.h (PermissionDenied when the character is gone for this user).
+//
+// Reserve first: a reply operation takes a ReplySlot (the conversation's one running
+// reply and one of the user's max_replies_per_user) before it writes anything; every
+// write after that registers how to undo it, and the slot undoes them all unless the
+// reply was handed to the engine. No operation waits: Stop cancels and returns.
+//
 // Thread safety: all methods are thread-safe.
 //
 // Start reading at Send().
@@ -19,6 +27,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -26,14 +35,18 @@
 
 #include "chat/reply_stream.h"
 #include "chat/user_events.h"
+#include "core/thread_annotations.h"
 #include "core/result.h"
 #include "engine/engine.h"
+#include "persona/content_policy.h"
 #include "store/store.h"
 
 namespace tokki::chat {
 
 struct ChatOptions {
   int n_reply_tokens = 256;       // default max_tokens
+  int max_replies_per_user = 4;   // replies one user may have running at once (429 past it)
+  int max_messages_per_day = 1000;  // messages one user may send in 24 hours; 0 = unlimited
   int flush_interval_ms = 200;    // how often partial replies are written
   int64_t stream_keep_ms = 600000;  // finished streams stay resumable this long
   size_t max_message_bytes = 16 * 1024;
@@ -51,6 +64,22 @@ struct SendOutcome {
   store::Message reply;
   std::shared_ptr<ReplyStream> stream;
   bool duplicate = false;  // the client_id was seen before; nothing new was created
+};
+
+// A conversation as lists show it.
+struct ConversationView {
+  store::Conversation conversation;
+  std::optional<store::Character> character;  // absent only if the row is gone
+  std::optional<PathMessage> last;             // the newest message on the selected path
+  std::optional<std::string> read_only;        // why replies are refused (character_rules.h)
+};
+
+// A friend: a character the user liked, with their conversation if there is one.
+struct FriendView {
+  store::Character character;
+  bool superlike = false;
+  int64_t updated_at_ms = 0;
+  std::optional<ConversationView> conversation;
 };
 
 // Builds the engine request for a reply. The default (persona module) is set by the app.
@@ -78,6 +107,11 @@ class ChatService {
   Result<store::Conversation> GetConversation(Id user_id, Id conversation_id);
   Status DeleteConversation(Id user_id, Id conversation_id);
 
+  Result<ConversationView> View(Id user_id, Id conversation_id);
+  Result<std::vector<ConversationView>> List(Id user_id);
+  // Characters the user liked, most recently active first.
+  Result<std::vector<FriendView>> Friends(Id user_id);
+
   // The selected path, oldest first.
   Result<std::vector<PathMessage>> Path(Id user_id, Id conversation_id);
 
@@ -99,6 +133,17 @@ class ChatService {
 
   // Alternatives count of a message (siblings including itself).
   Result<int> AlternativeCount(const store::Message& m);
+  // Why the user can no longer get replies in this conversation (character_rules.h), or
+  // nullopt when they can.
+  Result<std::optional<std::string>> ReadOnly(const store::Conversation& conversation);
+  // Cancels every running reply of the user (the account is being deleted).
+  void StopUser(Id user_id);
+
+  // The operator's content policy for replies (checked while they stream when the policy
+  // says so). Set once before the first reply.
+  void SetReplyPolicy(std::function<std::shared_ptr<const persona::ContentPolicy>()> source) {
+    reply_policy_ = std::move(source);
+  }
 
   // Cancels running replies, writes their final state, stops the flusher. Idempotent.
   void Shutdown();
@@ -106,14 +151,22 @@ class ChatService {
 
  private:
   struct Active;
+  class ReplySlot;
 
-  // Unavailable without an engine; Conflict while the conversation has a running reply.
-  Status CanReply(Id conversation_id) const;
+  // Takes the conversation's reply slot and one of the user's: Unavailable without an
+  // engine or while shutting down, PermissionDenied when the character is gone for the
+  // user, Conflict while the conversation has a running reply, ResourceExhausted (with a
+  // retry time) at the user's cap.
+  Result<ReplySlot> Reserve(const store::Conversation& conv);
+  void ReleaseSlot(Id conversation_id, Id user_id);
   Result<store::Conversation> OwnedConversation(Id user_id, Id conversation_id);
   Result<store::Message> OwnedMessage(Id user_id, Id conversation_id, Id message_id);
-  Result<SendOutcome> StartReply(const store::Conversation& conv, store::Message reply_row,
-                                 std::vector<store::Message> history, bool continue_last,
-                                 engine::SamplingParams sampling, store::Message user_message);
+  Status CheckDailyQuota(Id user_id);
+  Result<SendOutcome> StartReply(ReplySlot& slot, const store::Conversation& conv,
+                                 store::Message reply_row, std::vector<store::Message> history,
+                                 bool continue_last, engine::SamplingParams sampling,
+                                 store::Message user_message);
+  Result<SendOutcome> Duplicate(Id user_id, Id conversation_id, const store::Message& seen);
   void FlusherLoop();
   void Finalize(const std::shared_ptr<Active>& a, Result<engine::GenerateResult> result);
 
@@ -125,12 +178,15 @@ class ChatService {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::unordered_map<Id, std::shared_ptr<Active>> active_by_conversation_;  // GUARDED_BY(mu_)
-  std::unordered_map<Id, std::shared_ptr<ReplyStream>> streams_;            // GUARDED_BY(mu_)
-  std::deque<std::pair<std::shared_ptr<Active>, Result<engine::GenerateResult>>>
-      finished_;  // GUARDED_BY(mu_)
-  bool stopping_ = false;  // GUARDED_BY(mu_)
-  int64_t stop_deadline_ms_ = 0;  // GUARDED_BY(mu_)
+  // Running replies by conversation; nullptr while a slot is reserved but not started.
+  std::unordered_map<Id, std::shared_ptr<Active>> active_by_conversation_ TOKKI_GUARDED_BY(mu_);
+  std::unordered_map<Id, int> active_by_user_ TOKKI_GUARDED_BY(mu_);
+  std::unordered_map<Id, std::shared_ptr<ReplyStream>> streams_ TOKKI_GUARDED_BY(mu_);
+  std::deque<std::pair<std::shared_ptr<Active>, Result<engine::GenerateResult>>> finished_
+      TOKKI_GUARDED_BY(mu_);
+  bool stopping_ TOKKI_GUARDED_BY(mu_) = false;
+  int64_t stop_deadline_ms_ TOKKI_GUARDED_BY(mu_) = 0;
+  std::function<std::shared_ptr<const persona::ContentPolicy>()> reply_policy_;
   std::atomic<int64_t> replies_total_{0};
   std::thread flusher_;
 };

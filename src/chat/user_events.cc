@@ -2,12 +2,13 @@
 
 namespace tokki::chat {
 
-void UserEvents::Publish(Id user_id, std::string type, Id conversation_id, Id message_id) {
+void UserEvents::Publish(Id user_id, UserEvent event) {
   std::vector<std::function<void()>> wakes;
   {
     std::lock_guard<std::mutex> lock(mu_);
     Channel& ch = channels_[user_id];
-    ch.events.push_back(UserEvent{ch.next_seq++, std::move(type), conversation_id, message_id});
+    event.seq = ch.next_seq++;
+    ch.events.push_back(std::move(event));
     while (ch.events.size() > kKeep) ch.events.pop_front();
     for (auto& [id, w] : ch.subscribers) wakes.push_back(w);
   }
@@ -29,6 +30,12 @@ int UserEvents::Subscribe(Id user_id, std::function<void()> wake) {
   int id = next_sub_++;
   channels_[user_id].subscribers.emplace(id, std::move(wake));
   return id;
+}
+
+void UserEvents::Forget(Id user_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = channels_.find(user_id);
+  if (it != channels_.end() && it->second.subscribers.empty()) channels_.erase(it);
 }
 
 void UserEvents::Unsubscribe(Id user_id, int id) {

@@ -34,7 +34,9 @@ Status Status::WithContext(std::string_view context) const {
   std::string m(context);
   m += ": ";
   m += message_;
-  return Status(code_, std::move(m));
+  Status out(code_, std::move(m));
+  out.retry_after_s_ = retry_after_s_;
+  return out;
 }
 
 }  // namespace tokki

@@ -13,7 +13,7 @@
 
 namespace tokki {
 
-class Status {
+class [[nodiscard]] Status {
  public:
   enum class Code {
     kOk = 0,
@@ -61,9 +61,19 @@ class Status {
   // Returns a copy whose message is "context: message".
   Status WithContext(std::string_view context) const;
 
+  // For kResourceExhausted / kUnavailable: seconds after which a retry may succeed (the
+  // API's Retry-After header); 0 = unknown.
+  int retry_after_s() const { return retry_after_s_; }
+  Status WithRetryAfter(int seconds) const {
+    Status s = *this;
+    s.retry_after_s_ = seconds;
+    return s;
+  }
+
  private:
   Code code_ = Code::kOk;
   std::string message_;
+  int retry_after_s_ = 0;
 };
 
 // snake_case name of a code, e.g. "invalid_argument".

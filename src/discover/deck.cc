@@ -30,6 +30,7 @@ using SparseVec = std::vector<std::pair<uint32_t, float>>;  // sorted by term id
 constexpr uint8_t kAlive = 1;
 constexpr uint8_t kListed = 2;
 constexpr uint8_t kRealPerson = 4;
+constexpr uint8_t kMature = 8;
 constexpr size_t kRecentCards = 2048;
 constexpr size_t kShards = 64;
 
@@ -291,7 +292,9 @@ CardFeatures CardFromCharacter(const store::Character& character) {
   for (const std::string* part : {&character.nickname, &character.tagline, &character.description})
     if (!part->empty()) c.text += "\n" + *part;
   c.real_person = character.real_person;
-  c.listed = character.visibility == store::Visibility::kPublic;
+  c.listed = character.visibility == store::Visibility::kPublic && !character.hidden &&
+             character.removed_at_ms == 0;
+  c.mature = character.mature;
   c.created_at_ms = character.created_at_ms;
   return c;
 }
@@ -384,7 +387,8 @@ void Deck::UpsertCard(const CardFeatures& card) {
   }
   s.owner[row] = card.owner_id;
   s.flags[row] = static_cast<uint8_t>(kAlive | (card.listed ? kListed : 0) |
-                                      (card.real_person ? kRealPerson : 0));
+                                      (card.real_person ? kRealPerson : 0) |
+                                      (card.mature ? kMature : 0));
   if (!was_alive) {
     if (s.recent.size() < kRecentCards) {
       s.recent.push_back(row);
@@ -522,6 +526,7 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
     const uint8_t f = s.flags[row];
     if ((f & (kAlive | kListed)) != (kAlive | kListed)) return false;
     if (!filter.include_real_people && (f & kRealPerson)) return false;
+    if (!filter.include_mature && (f & kMature)) return false;
     if (s.owner[row] == user && user != kNoId) return false;
     if (!lang_ids.empty() &&
         std::find(lang_ids.begin(), lang_ids.end(), s.lang[row]) == lang_ids.end())

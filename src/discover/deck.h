@@ -38,7 +38,8 @@ struct CardFeatures {
   std::vector<std::string> tags;
   std::string text;  // name + tagline + description
   bool real_person = false;
-  bool listed = true;  // public; unlisted/private cards are never shown
+  bool listed = true;  // public, not hidden, not removed; other cards are never shown
+  bool mature = false; // shown only to users who asked for mature cards
   int64_t created_at_ms = 0;
 };
 
@@ -53,6 +54,7 @@ struct DeckFilter {
   std::vector<std::string> languages;  // empty = any
   std::vector<std::string> tags;       // card must carry at least one; empty = any
   bool include_real_people = true;
+  bool include_mature = false;
 };
 
 struct DeckOptions {

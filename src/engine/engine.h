@@ -52,6 +52,9 @@ struct SamplingParams {
 struct GenerateRequest {
   // Identity of the conversation, used to keep its KV cache between turns ("" = none).
   std::string conversation_key;
+  // Identity of the user it is for ("" = anonymous): admission is fair across users, so
+  // one user's many requests cannot starve another's.
+  std::string user_key;
   // Identity of the static persona block (e.g. "character:12:rev:3"); messages
   // [0, n_static_messages) are that block, byte-identical for every user of the
   // character, so the engine can prefill it once and share it.

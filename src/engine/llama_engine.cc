@@ -468,15 +468,28 @@ struct LlamaEngine::Impl {
       std::unique_ptr<Request> r;
       {
         std::lock_guard<std::mutex> lock(mu);
-        // First queued request whose conversation is not busy (turns of one
-        // conversation run in order).
+        // Fair across users: among queued requests whose conversation is not busy (turns
+        // of one conversation run in order), the oldest one of the user with the fewest
+        // requests running now.
+        std::unordered_map<std::string, int> running;
+        for (auto& a : active) ++running[a->req.user_key];
+        auto best = queue.end();
+        int best_running = 0;
         for (auto it = queue.begin(); it != queue.end(); ++it) {
           const std::string& key = (*it)->req.conversation_key;
           auto c = key.empty() ? convs.end() : convs.find(key);
           if (c != convs.end() && c->second->busy) continue;
-          r = std::move(*it);
-          queue.erase(it);
-          break;
+          const std::string& user = (*it)->req.user_key;
+          int n = user.empty() ? 0 : running[user];
+          if (best == queue.end() || n < best_running) {
+            best = it;
+            best_running = n;
+            if (n == 0) break;
+          }
+        }
+        if (best != queue.end()) {
+          r = std::move(*best);
+          queue.erase(best);
         }
         st_queue = static_cast<int64_t>(queue.size());
       }
@@ -988,9 +1001,19 @@ struct LlamaEngine::Impl {
     }
     if (batch.n_tokens == 0) return;
     if (!EnsureCells(batch.n_tokens)) {
-      // Not even evicting everything idle makes room: fail the newest prefill.
-      FailNewestPrefill("KV cache is full; try again later");
-      return;
+      if (n_gen > 0 && !prefill_parts.empty() && EnsureCells(n_gen)) {
+        // No room for new prompts now: this step only advances the running replies
+        // (their tokens come first in the batch); the prompts wait until replies finish
+        // and their cells can be evicted, instead of failing someone's request.
+        batch.n_tokens = n_gen;
+        for (auto& [r, n] : prefill_parts) r->batch_idx = -1;
+        prefill_parts.clear();
+      } else {
+        // Not even evicting everything idle makes room for what is running: fail the
+        // newest prefill.
+        FailNewestPrefill("KV cache is full; try again later");
+        return;
+      }
     }
     const int64_t t0 = NowSteadyUs();
     int rc = llama_decode(ctx, batch);

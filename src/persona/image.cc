@@ -25,8 +25,7 @@ namespace {
 
 using internal::PixelSink;
 
-const std::string kNotAnImage = "an avatar must be a PNG, JPEG or WebP image";
-const std::string kDecodeFailed = "the image could not be decoded: ";
+constexpr std::string_view kNotAnImage = "an avatar must be a PNG, JPEG or WebP image";
 // A progressive JPEG may hold any number of scans, each a pass over the whole image;
 // real encoders write about ten.
 constexpr int kMaxJpegScans = 256;
@@ -36,27 +35,30 @@ enum class Format { kPng, kJpeg, kWebp };
 std::optional<Format> Sniff(std::string_view b) {
   if (internal::LooksLikePng(b)) return Format::kPng;
   if (b.size() >= 3 && b.substr(0, 3) == "\xFF\xD8\xFF") return Format::kJpeg;
-  if (b.size() >= 12 && b.substr(0, 4) == "RIFF" && b.substr(8, 4) == "WEBP")
-    return Format::kWebp;
+  if (b.size() >= 12 && b.substr(0, 4) == "RIFF" && b.substr(8, 4) == "WEBP") return Format::kWebp;
   return std::nullopt;
 }
 
 uint32_t Be16(const unsigned char* p) { return (uint32_t{p[0]} << 8) | p[1]; }
 uint32_t Be32(const unsigned char* p) { return (Be16(p) << 16) | Be16(p + 2); }
 
-std::string Size(int64_t w, int64_t h) {
-  return std::to_string(w) + "×" + std::to_string(h);  // U+00D7
+Status DecodeError(std::string_view what) {
+  return Status::InvalidArgument("the image could not be decoded: " + std::string(what));
 }
+
+// "640×480" (U+00D7).
+std::string Dimensions(int64_t w, int64_t h) { return std::to_string(w) + "×" + std::to_string(h); }
 
 // The limits, checked on the size an image declares, before anything is decoded.
 Status CheckSize(int64_t w, int64_t h, const ImageLimits& limits) {
-  if (w <= 0 || h <= 0) return Status::InvalidArgument(kDecodeFailed + "it is " + Size(w, h));
+  if (w <= 0 || h <= 0) return DecodeError("it is " + Dimensions(w, h));
   if (w > limits.max_side || h > limits.max_side)
-    return Status::InvalidArgument("the image is " + Size(w, h) + "; the largest accepted is " +
-                                   std::to_string(limits.max_side) + " pixels per side");
+    return Status::InvalidArgument("the image is " + Dimensions(w, h) +
+                                   "; the largest accepted is " + std::to_string(limits.max_side) +
+                                   " pixels per side");
   if (w * h > limits.max_pixels)
-    return Status::InvalidArgument("the image is " + Size(w, h) + " (" + std::to_string(w * h) +
-                                   " pixels); the largest accepted is " +
+    return Status::InvalidArgument("the image is " + Dimensions(w, h) + " (" +
+                                   std::to_string(w * h) + " pixels); the largest accepted is " +
                                    std::to_string(limits.max_pixels) + " pixels");
   return Status::Ok();
 }
@@ -152,9 +154,11 @@ class Resampler final : public PixelSink {
     for (int x = 0; x < out_w_; ++x) {
       const double* acc = &cur_[static_cast<size_t>(x) * 4];
       const double a = acc[3];
-      if (a > 0)
-        for (int k = 0; k < 3; ++k) dst[x * 4 + k] = ToByte(acc[k] / a);
-      dst[x * 4 + 3] = ToByte(a / total);
+      const uint8_t alpha = ToByte(a / total);
+      // A pixel that ends up fully transparent gets colour 0 too: the output does not
+      // depend on colours nobody can see, so sanitising it again gives the same bytes.
+      for (int k = 0; k < 3; ++k) dst[x * 4 + k] = alpha > 0 ? ToByte(acc[k] / a) : 0;
+      dst[x * 4 + 3] = alpha;
     }
     std::swap(cur_, next_);
     std::fill(next_.begin(), next_.end(), 0.0);
@@ -170,8 +174,10 @@ class Resampler final : public PixelSink {
   int64_t in_w_ = 0, in_h_ = 0;
   int64_t in_y_ = 0;
   int out_y_ = 0;
-  std::vector<int> x_out_;     // per source column: first output column it touches
-  std::vector<int> x_weight_;  // ... and its overlap with it (the rest goes to the next)
+  // Per source column: the first output column it touches, and its overlap with it (the
+  // rest of its width goes to the next column).
+  std::vector<int> x_out_;
+  std::vector<int> x_weight_;
   std::vector<double> row_, cur_, next_;  // alpha-weighted RGB and alpha sums
   std::vector<uint8_t> out_;
 };
@@ -205,7 +211,7 @@ int ExifOrientation(std::string_view tiff) {
   const size_t count = u16(ifd);
   for (size_t i = 0; i < count; ++i) {
     size_t entry = ifd + 2 + i * 12;
-    if (entry > n - 12) break;
+    if (entry + 12 > n) break;
     if (u16(entry) == 0x0112) {
       uint32_t type = u16(entry + 2);
       uint32_t v = type == 3 ? u16(entry + 8) : type == 4 ? u32(entry + 8) : 1;
@@ -236,14 +242,15 @@ JpegHeader ScanJpegHeader(std::string_view b) {
     if (len < 2 || len > b.size() - pos) break;
     std::string_view seg = b.substr(pos + 2, len - 2);
     const auto* s = reinterpret_cast<const unsigned char*>(seg.data());
-    const bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 &&
-                     marker != 0xCC;
+    const bool sof =
+        marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
     if (sof && !out.has_frame && seg.size() >= 5) {
       out.height = Be16(s + 1);
       out.width = Be16(s + 3);
       out.has_frame = true;
     }
-    if (marker == 0xE1 && !have_exif && seg.size() >= 6 && seg.substr(0, 6) == std::string_view("Exif\0\0", 6)) {
+    if (marker == 0xE1 && !have_exif && seg.size() >= 6 &&
+        seg.substr(0, 6) == std::string_view("Exif\0\0", 6)) {
       have_exif = true;
       out.orientation = ExifOrientation(seg.substr(6));
     }
@@ -352,7 +359,7 @@ Status DecodeJpeg(std::string_view bytes, const ImageLimits& limits, Resampler* 
   // Enough for the coefficients of a 4-component image at max_pixels, plus slack.
   const int64_t max_memory = std::min<int64_t>(limits.max_pixels * 8 + (16 << 20), 1L << 30);
   if (!ReadJpegHeader(d.get(), bytes, static_cast<long>(max_memory)))
-    return Status::InvalidArgument(kDecodeFailed + d->message);
+    return DecodeError(d->message);
   jpeg_decompress_struct& c = d->cinfo;
   TOKKI_RETURN_IF_ERROR(out->SetSourceSize(c.image_width, c.image_height));
   const bool cmyk = c.jpeg_color_space == JCS_CMYK || c.jpeg_color_space == JCS_YCCK;
@@ -371,8 +378,7 @@ Status DecodeJpeg(std::string_view bytes, const ImageLimits& limits, Resampler* 
   jpeg_calc_output_dimensions(&c);
   TOKKI_RETURN_IF_ERROR(out->Begin(c.output_width, c.output_height));
   std::vector<uint8_t> row(static_cast<size_t>(c.output_width) * 4);
-  if (!ReadJpegRows(d.get(), row.data(), cmyk, out))
-    return Status::InvalidArgument(kDecodeFailed + d->message);
+  if (!ReadJpegRows(d.get(), row.data(), cmyk, out)) return DecodeError(d->message);
   return Status::Ok();
 }
 
@@ -387,13 +393,27 @@ std::vector<uint8_t> Orient(std::vector<uint8_t> pixels, int* w, int* h, int ori
     for (int dx = 0; dx < dw; ++dx) {
       int sx = dx, sy = dy;
       switch (orientation) {
-        case 2: sx = sw - 1 - dx; break;                          // mirrored
-        case 3: sx = sw - 1 - dx, sy = sh - 1 - dy; break;        // rotated 180°
-        case 4: sy = sh - 1 - dy; break;                          // flipped
-        case 5: sx = dy, sy = dx; break;                          // transposed
-        case 6: sx = dy, sy = sh - 1 - dx; break;                 // rotate 90° clockwise
-        case 7: sx = sw - 1 - dy, sy = sh - 1 - dx; break;        // transversed
-        case 8: sx = sw - 1 - dy, sy = dx; break;                 // rotate 90° anticlockwise
+        case 2:  // mirrored
+          sx = sw - 1 - dx;
+          break;
+        case 3:  // rotated 180°
+          sx = sw - 1 - dx, sy = sh - 1 - dy;
+          break;
+        case 4:  // flipped
+          sy = sh - 1 - dy;
+          break;
+        case 5:  // transposed
+          sx = dy, sy = dx;
+          break;
+        case 6:  // rotated 90° clockwise to display
+          sx = dy, sy = sh - 1 - dx;
+          break;
+        case 7:  // transversed
+          sx = sw - 1 - dy, sy = sh - 1 - dx;
+          break;
+        case 8:  // rotated 90° anticlockwise to display
+          sx = sw - 1 - dy, sy = dx;
+          break;
       }
       std::memcpy(&out[(static_cast<size_t>(dy) * dw + dx) * 4],
                   &pixels[(static_cast<size_t>(sy) * sw + sx) * 4], 4);
@@ -407,12 +427,18 @@ std::vector<uint8_t> Orient(std::vector<uint8_t> pixels, int* w, int* h, int ori
 
 std::string WebpError(VP8StatusCode code) {
   switch (code) {
-    case VP8_STATUS_OUT_OF_MEMORY: return "out of memory";
-    case VP8_STATUS_INVALID_PARAM: return "invalid parameter";
-    case VP8_STATUS_BITSTREAM_ERROR: return "corrupt WebP data";
-    case VP8_STATUS_UNSUPPORTED_FEATURE: return "unsupported WebP feature";
-    case VP8_STATUS_NOT_ENOUGH_DATA: return "truncated WebP data";
-    default: return "WebP decoding failed";
+    case VP8_STATUS_OUT_OF_MEMORY:
+      return "out of memory";
+    case VP8_STATUS_INVALID_PARAM:
+      return "invalid parameter";
+    case VP8_STATUS_BITSTREAM_ERROR:
+      return "corrupt WebP data";
+    case VP8_STATUS_UNSUPPORTED_FEATURE:
+      return "unsupported WebP feature";
+    case VP8_STATUS_NOT_ENOUGH_DATA:
+      return "truncated WebP data";
+    default:
+      return "WebP decoding failed";
   }
 }
 
@@ -424,7 +450,7 @@ Status DecodeWebp(std::string_view bytes, Resampler* out) {
   const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
   WebPBitstreamFeatures features;
   VP8StatusCode st = WebPGetFeatures(data, bytes.size(), &features);
-  if (st != VP8_STATUS_OK) return Status::InvalidArgument(kDecodeFailed + WebpError(st));
+  if (st != VP8_STATUS_OK) return DecodeError(WebpError(st));
   const uint32_t w = static_cast<uint32_t>(features.width);
   const uint32_t h = static_cast<uint32_t>(features.height);
   TOKKI_RETURN_IF_ERROR(out->Begin(w, h));
@@ -437,15 +463,15 @@ Status DecodeWebp(std::string_view bytes, Resampler* out) {
     options.use_threads = 0;
     WebPData webp{data, bytes.size()};
     std::unique_ptr<WebPAnimDecoder, AnimDecoderDeleter> dec(WebPAnimDecoderNew(&webp, &options));
-    if (dec == nullptr) return Status::InvalidArgument(kDecodeFailed + "corrupt animated WebP");
+    if (dec == nullptr) return DecodeError("corrupt animated WebP");
     WebPAnimInfo info;
     if (!WebPAnimDecoderGetInfo(dec.get(), &info) || info.canvas_width != w ||
         info.canvas_height != h || info.frame_count < 1)
-      return Status::InvalidArgument(kDecodeFailed + "inconsistent animated WebP");
+      return DecodeError("inconsistent animated WebP");
     uint8_t* canvas = nullptr;
     int timestamp = 0;
     if (!WebPAnimDecoderGetNext(dec.get(), &canvas, &timestamp) || canvas == nullptr)
-      return Status::InvalidArgument(kDecodeFailed + "corrupt first frame in animated WebP");
+      return DecodeError("corrupt first frame in animated WebP");
     for (uint32_t y = 0; y < h; ++y) out->Row(canvas + stride * y);
     return Status::Ok();
   }
@@ -459,9 +485,9 @@ Status DecodeWebp(std::string_view bytes, Resampler* out) {
   config.output.u.RGBA.size = pixels.size();
   st = WebPDecode(data, bytes.size(), &config);
   WebPFreeDecBuffer(&config.output);  // external memory: frees nothing of ours
-  if (st != VP8_STATUS_OK) return Status::InvalidArgument(kDecodeFailed + WebpError(st));
+  if (st != VP8_STATUS_OK) return DecodeError(WebpError(st));
   if (config.output.width != features.width || config.output.height != features.height)
-    return Status::InvalidArgument(kDecodeFailed + "inconsistent WebP size");
+    return DecodeError("inconsistent WebP size");
   for (uint32_t y = 0; y < h; ++y) out->Row(pixels.data() + stride * y);
   return Status::Ok();
 }
@@ -485,9 +511,10 @@ Result<SafeImage> Sanitize(std::string_view bytes, const ImageLimits& limits) {
     return Status::TooLarge("the image is " + std::to_string(bytes.size()) +
                             " bytes; the largest accepted is " +
                             std::to_string(limits.max_input_bytes) + " bytes");
-  if (bytes.empty()) return Status::InvalidArgument(kNotAnImage + "; the file is empty");
+  if (bytes.empty())
+    return Status::InvalidArgument(std::string(kNotAnImage) + "; the file is empty");
   std::optional<Format> format = Sniff(bytes);
-  if (!format.has_value()) return Status::InvalidArgument(kNotAnImage);
+  if (!format.has_value()) return Status::InvalidArgument(std::string(kNotAnImage));
   JpegHeader jpeg;
   if (*format == Format::kJpeg) {
     jpeg = ScanJpegHeader(bytes);
@@ -522,8 +549,7 @@ Result<SafeImage> Sanitize(std::string_view bytes, const ImageLimits& limits) {
     for (size_t i = 0; i < n_pixels; ++i) std::memmove(&rgba[i * 3], &rgba[i * 4], 3);
     channels = 3;
   }
-  TOKKI_ASSIGN_OR_RETURN(std::string png,
-                         internal::EncodePng(w, h, channels, rgba.data(), {}));
+  TOKKI_ASSIGN_OR_RETURN(std::string png, internal::EncodePng(w, h, channels, rgba.data(), {}));
   return SafeImage{"image/png", std::move(png), w, h};
 }
 

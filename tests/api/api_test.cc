@@ -40,7 +40,12 @@ TEST_F(ApiTest, HealthAndMetrics) {
   auto h = c.Get("/healthz");
   EXPECT_EQ(h.status, 200);
   EXPECT_EQ(h.json()["status"], "ok");
-  auto m = c.Get("/metrics");
+  // Metrics are for the operator: anonymous and plain users are refused.
+  ExpectError(c.Get("/metrics"), 401, "unauthenticated");
+  auto plain = User("plainuser");
+  ExpectError(plain.Get("/metrics"), 403, "permission_denied");
+  auto admin = Admin("operator");
+  auto m = admin.Get("/metrics");
   EXPECT_EQ(m.status, 200);
   EXPECT_NE(m.body.find("tokki_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 1"),
             std::string::npos) << m.body;

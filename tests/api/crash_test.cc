@@ -32,8 +32,8 @@ std::pair<pid_t, uint16_t> SpawnServer(const std::string& data_dir) {
     if (!w.ok()) _exit(2);
     api::ServerOptions so;
     so.port = 0;
-    api::Server server(so, (*w)->services);
-    auto port = server.Start();
+    auto server = (*w)->MakeServer(so);
+    auto port = server->Start();
     if (!port.ok()) _exit(3);
     uint16_t p = *port;
     if (write(fds[1], &p, sizeof p) != sizeof p) _exit(4);

@@ -26,6 +26,9 @@ class ServerFixture : public ::testing::Test {
     cfg.data_dir = dir_.string();
     cfg.log_level = "warn";
     cfg.catalog_dir = catalog_dir_;
+    cfg.max_signups_per_address_per_hour = max_signups_per_hour_;
+    if (max_characters_per_user_) cfg.max_characters_per_user = max_characters_per_user_;
+    if (max_messages_per_day_) cfg.max_messages_per_day = max_messages_per_day_;
     auto engine = std::make_unique<FakeEngine>(token_delay_ms);
     engine_ = engine.get();
     auto w = app::Wire(cfg, std::move(engine));
@@ -35,7 +38,10 @@ class ServerFixture : public ::testing::Test {
     so.port = 0;
     so.heartbeat_ms = 200;
     so.max_body_bytes = 64 * 1024;
-    server_ = std::make_unique<api::Server>(so, wiring_->services);
+    so.web_dir = web_dir_;
+    so.header_timeout_s = 3;
+    so.trusted_proxies = trusted_proxies_;
+    server_ = wiring_->MakeServer(so);
     auto port = server_->Start();
     ASSERT_TRUE(port.ok()) << port.status().ToString();
     port_ = *port;
@@ -60,7 +66,26 @@ class ServerFixture : public ::testing::Test {
     return c;
   }
 
+  // A signed-in administrator (made through the store, as `tokki admin` does).
+  HttpClient Admin(const std::string& name) {
+    HttpClient c(port_);
+    c.SignUp(name);
+    auto u = wiring_->store->GetUserByName(name);
+    EXPECT_TRUE(u.ok());
+    EXPECT_TRUE(wiring_->store->SetUserRole(u->id, store::Role::kAdmin).ok());
+    EXPECT_TRUE(wiring_->auth->RevokeUserSessions(u->id).ok());
+    auto r = c.Post("/api/auth/login", {{"username", name}, {"password", "correct-horse"}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    c.set_token(r.json()["token"]);
+    return c;
+  }
+
   std::string catalog_dir_ = "none";  // tests add their own characters
+  std::string web_dir_;
+  std::vector<std::string> trusted_proxies_;
+  int max_characters_per_user_ = 0;  // 0 = the default
+  int max_signups_per_hour_ = 0;     // 0 = unlimited in tests
+  int max_messages_per_day_ = 0;
   std::filesystem::path dir_;
   std::unique_ptr<app::Wiring> wiring_;
   std::unique_ptr<api::Server> server_;

@@ -7,9 +7,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "image_samples.h"
 #include "persona/base64.h"
 #include "persona/card.h"
-#include "image_samples.h"
 #include "persona/charx.h"
 #include "persona/image.h"
 #include "persona/png_io.h"
@@ -237,7 +237,7 @@ TEST(CardExport, PngCopiesASanitisedAvatarWithoutReencoding) {
   auto png = ExportCard(c, &stored, CardFormat::kPng);
   ASSERT_TRUE(png.ok()) << png.status().ToString();
   const std::string& a = avatar->bytes;
-  EXPECT_NE(png->find(a.substr(8, 25)), std::string::npos);                  // IHDR
+  EXPECT_NE(png->find(a.substr(8, 25)), std::string::npos);                   // IHDR
   EXPECT_NE(png->find(a.substr(33, a.size() - 33 - 12)), std::string::npos);  // IDATs
   ImportedCard back = MustImport(*png);
   EXPECT_EQ(back.character.name, "Mina");

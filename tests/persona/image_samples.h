@@ -27,9 +27,7 @@ struct Rgba {
   int height = 0;
   std::vector<uint8_t> px;
   uint8_t* at(int x, int y) { return &px[(static_cast<size_t>(y) * width + x) * 4]; }
-  const uint8_t* at(int x, int y) const {
-    return &px[(static_cast<size_t>(y) * width + x) * 4];
-  }
+  const uint8_t* at(int x, int y) const { return &px[(static_cast<size_t>(y) * width + x) * 4]; }
 };
 
 // A smooth colour gradient (red across, green down, blue mixed), opaque unless
@@ -204,10 +202,10 @@ inline std::string MakeJpeg(const Rgba& img, const JpegSpec& spec = {}) {
 // quality < 0: lossless.
 inline std::string MakeWebp(const Rgba& img, float quality = -1) {
   uint8_t* out = nullptr;
-  size_t n = quality < 0 ? WebPEncodeLosslessRGBA(img.px.data(), img.width, img.height,
-                                                  img.width * 4, &out)
-                         : WebPEncodeRGBA(img.px.data(), img.width, img.height, img.width * 4,
-                                          quality, &out);
+  size_t n =
+      quality < 0
+          ? WebPEncodeLosslessRGBA(img.px.data(), img.width, img.height, img.width * 4, &out)
+          : WebPEncodeRGBA(img.px.data(), img.width, img.height, img.width * 4, quality, &out);
   std::string bytes(reinterpret_cast<const char*>(out), n);
   WebPFree(out);
   return bytes;

@@ -206,6 +206,25 @@ TEST(SanitizeImage, JpegExifOrientationIsApplied) {
   EXPECT_GT(flipped.at(35, 10)[0], 200);
 }
 
+TEST(SanitizeImage, MalformedExifIsIgnored) {
+  // APP1 segments spliced in after SOI: a TIFF header cut short, an IFD past the end,
+  // entries past the end, an orientation out of range. The image still decodes, as stored.
+  std::string jpeg = MakeJpeg(Gradient(30, 10));
+  for (std::string tiff :
+       {std::string("II*\0\x08\0\0", 7), std::string("MM\0*\xFF\xFF\0\0", 8),
+        std::string("II*\0\x08\0\0\0\x01\0", 10), std::string("II*\0\x08\0\0\0\x09\0\x12\x01", 12),
+        std::string("II*\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0\x09\0\0\0", 22)}) {
+    std::string app1 = std::string("Exif\0\0", 6) + tiff;
+    std::string segment = "\xFF\xE1";
+    segment += static_cast<char>((app1.size() + 2) >> 8);
+    segment += static_cast<char>((app1.size() + 2) & 0xFF);
+    segment += app1;
+    SafeImage out = MustSanitize(jpeg.substr(0, 2) + segment + jpeg.substr(2));
+    EXPECT_EQ(out.width, 30);
+    EXPECT_EQ(out.height, 10);
+  }
+}
+
 // ---- WebP ----
 
 TEST(SanitizeImage, LosslessWebpWithAlphaKeepsPixels) {
@@ -276,6 +295,13 @@ TEST(SanitizeImage, ScalingWeighsColourByAlpha) {
   Rgba out = Decode(MustSanitize(PngOf(src), one));
   ASSERT_EQ(out.px.size(), 4u);
   EXPECT_EQ(out.px, (std::vector<uint8_t>{255, 0, 0, 128}));
+
+  // Found by fuzzing: a trace of alpha that rounds to 0 kept its colour, so sanitising
+  // the output again changed it. Invisible pixels are (0, 0, 0, 0).
+  Rgba faint = Solid(1000, 1, 9, 9, 9, 0);
+  faint.at(500, 0)[0] = 255, faint.at(500, 0)[3] = 1;
+  Rgba dot = Decode(MustSanitize(PngOf(faint), one));
+  EXPECT_EQ(dot.px, (std::vector<uint8_t>{0, 0, 0, 0}));
 }
 
 TEST(SanitizeImage, ScaledGradientStaysCloseToSource) {
@@ -349,8 +375,7 @@ TEST(SanitizeImage, PngDecompressionBombIsRefusedFromItsHeader) {
   ASSERT_LT(png.size(), 200u << 10);
   Status st = StatusOf(png);
   EXPECT_EQ(st.code(), Code::kInvalidArgument) << st.ToString();
-  EXPECT_EQ(st.message(),
-            "the image is 20000×20000; the largest accepted is 8192 pixels per side");
+  EXPECT_EQ(st.message(), "the image is 20000×20000; the largest accepted is 8192 pixels per side");
 
   // Within the side limit but over the pixel limit (8000x8000 = 64 Mpx).
   std::string raw2(size_t{8000} * 1001, '\0');
@@ -380,8 +405,7 @@ TEST(SanitizeImage, JpegClaiming65535SquareIsRefused) {
   for (size_t i = sof + 5; i < sof + 9; ++i) jpeg[i] = '\xFF';
   Status st = StatusOf(jpeg);
   EXPECT_EQ(st.code(), Code::kInvalidArgument);
-  EXPECT_EQ(st.message(),
-            "the image is 65535×65535; the largest accepted is 8192 pixels per side");
+  EXPECT_EQ(st.message(), "the image is 65535×65535; the largest accepted is 8192 pixels per side");
 }
 
 TEST(SanitizeImage, PngSignatureBeforeHtmlIsRefused) {

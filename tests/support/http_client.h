@@ -47,6 +47,7 @@ class HttpClient {
     http::request<http::string_body> req{method, target, 11};
     req.set(http::field::host, "127.0.0.1");
     if (!token_.empty()) req.set(http::field::authorization, "Bearer " + token_);
+    if (!body.empty()) req.set(http::field::content_type, "application/json");  // unless a header says otherwise
     for (auto& [k, v] : headers) req.set(k, v);
     req.body() = body;
     req.prepare_payload();
@@ -86,6 +87,7 @@ class HttpClient {
     req.set(http::field::host, "127.0.0.1");
     req.set(http::field::accept, "text/event-stream");
     if (!token_.empty()) req.set(http::field::authorization, "Bearer " + token_);
+    if (!body.empty()) req.set(http::field::content_type, "application/json");  // unless a header says otherwise
     for (auto& [k, v] : headers) req.set(k, v);
     req.body() = body;
     req.prepare_payload();

@@ -80,7 +80,7 @@ Status Stmt::Run() {
 Transaction::Transaction(Connection* conn) : conn_(conn) { begin_ = conn_->Exec("BEGIN IMMEDIATE"); }
 
 Transaction::~Transaction() {
-  if (begin_.ok() && !done_) conn_->Exec("ROLLBACK");
+  if (begin_.ok() && !done_) static_cast<void>(conn_->Exec("ROLLBACK"));  // nothing more to do on failure
 }
 
 Status Transaction::Commit() {

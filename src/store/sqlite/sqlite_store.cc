@@ -1140,7 +1140,7 @@ class SqliteStore final : public Store {
     std::lock_guard<std::mutex> lock(write_mu_);
     std::lock_guard<std::mutex> lock2(pool_mu_);
     if (writer_) {
-      writer_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      static_cast<void>(writer_->Exec("PRAGMA wal_checkpoint(TRUNCATE)"));  // best effort at close
       writer_.reset();
     }
     readers_.clear();
