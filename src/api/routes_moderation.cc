@@ -1,6 +1,8 @@
 // Reports and the operator's side: POST /api/reports (any user); the moderation queue,
 // hiding characters, suspending users and the audit log (moderators); roles and the
 // content policy (admins). The rules are ModerationService's.
+#include <set>
+
 #include "api/codec.h"
 #include "api/route_util.h"
 #include "api/routes.h"
@@ -205,6 +207,24 @@ void AddModerationRoutes(std::vector<Route>& r, const Services& s) {
                  if (!adult.ok()) return ErrorResponse(ctx, adult.status());
                  Json policy = *body;
                  policy.erase("require_adult_confirmation");
+                 // New rules may come without an id: give them one that is not taken.
+                 if (policy.contains("rules") && policy["rules"].is_array()) {
+                   std::set<std::string> taken;
+                   for (auto& rule : policy["rules"])
+                     if (rule.is_object() && rule.contains("id") && rule["id"].is_string())
+                       taken.insert(rule["id"].get<std::string>());
+                   int next = 1;
+                   for (auto& rule : policy["rules"]) {
+                     if (!rule.is_object()) continue;
+                     if (rule.contains("id") && rule["id"].is_string() && !rule["id"].get<std::string>().empty())
+                       continue;
+                     std::string id;
+                     do id = "rule-" + std::to_string(next++);
+                     while (taken.count(id));
+                     taken.insert(id);
+                     rule["id"] = id;
+                   }
+                 }
                  Status st = mod->SetPolicy(ctx.user_id, policy.dump(),
                                             adult->value_or(mod->Policy().require_adult_confirmation));
                  if (!st.ok()) return ErrorResponse(ctx, st);
