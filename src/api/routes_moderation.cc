@@ -62,6 +62,25 @@ Json PolicyJson(const chat::PolicySettings& p) {
   return j;
 }
 
+// A moderator's switch on a target: the {id} path parameter, `{flag: bool (default true),
+// report_id?: id}` from the body.
+struct ModAction {
+  Id target = kNoId;
+  bool on = true;
+  Id report_id = kNoId;
+};
+
+Result<ModAction> ParseAction(RequestContext& ctx, const char* flag) {
+  ModAction a;
+  TOKKI_ASSIGN_OR_RETURN(a.target, IdParam(ctx, "id"));
+  TOKKI_ASSIGN_OR_RETURN(Json body, ParseJsonBody(ctx));
+  TOKKI_ASSIGN_OR_RETURN(auto on, GetBool(body, flag));
+  TOKKI_ASSIGN_OR_RETURN(auto report, GetInt(body, "report_id"));
+  a.on = on.value_or(true);
+  a.report_id = report.value_or(kNoId);
+  return a;
+}
+
 }  // namespace
 
 void AddModerationRoutes(std::vector<Route>& r, const Services& s) {
@@ -122,30 +141,18 @@ void AddModerationRoutes(std::vector<Route>& r, const Services& s) {
   r.push_back({.method = V::post, .pattern = "/api/admin/characters/{id}/hide", .access = Access::kModerator,
                .body = BodyKind::kJson,
                .handler = [mod](RequestContext& ctx) -> HandlerResult {
-                 auto id = IdParam(ctx, "id");
-                 if (!id.ok()) return ErrorResponse(ctx, id.status());
-                 auto body = ParseJsonBody(ctx);
-                 if (!body.ok()) return ErrorResponse(ctx, body.status());
-                 auto hidden = GetBool(*body, "hidden");
-                 auto report = GetInt(*body, "report_id");
-                 if (!hidden.ok()) return ErrorResponse(ctx, hidden.status());
-                 if (!report.ok()) return ErrorResponse(ctx, report.status());
-                 auto c = mod->HideCharacter(ctx.user_id, *id, hidden->value_or(true), report->value_or(kNoId));
+                 auto action = ParseAction(ctx, "hidden");
+                 if (!action.ok()) return ErrorResponse(ctx, action.status());
+                 auto c = mod->HideCharacter(ctx.user_id, action->target, action->on, action->report_id);
                  if (!c.ok()) return ErrorResponse(ctx, c.status());
                  return JsonResponse(ctx, http::status::ok, Json{{"character", CharacterSummaryJson(*c)}});
                }});
   r.push_back({.method = V::post, .pattern = "/api/admin/users/{id}/suspend", .access = Access::kModerator,
                .body = BodyKind::kJson,
                .handler = [mod](RequestContext& ctx) -> HandlerResult {
-                 auto id = IdParam(ctx, "id");
-                 if (!id.ok()) return ErrorResponse(ctx, id.status());
-                 auto body = ParseJsonBody(ctx);
-                 if (!body.ok()) return ErrorResponse(ctx, body.status());
-                 auto suspended = GetBool(*body, "suspended");
-                 auto report = GetInt(*body, "report_id");
-                 if (!suspended.ok()) return ErrorResponse(ctx, suspended.status());
-                 if (!report.ok()) return ErrorResponse(ctx, report.status());
-                 auto u = mod->Suspend(ctx.user_id, *id, suspended->value_or(true), report->value_or(kNoId));
+                 auto action = ParseAction(ctx, "suspended");
+                 if (!action.ok()) return ErrorResponse(ctx, action.status());
+                 auto u = mod->Suspend(ctx.user_id, action->target, action->on, action->report_id);
                  if (!u.ok()) return ErrorResponse(ctx, u.status());
                  return JsonResponse(ctx, http::status::ok, Json{{"user", AdminUserJson(*u)}});
                }});

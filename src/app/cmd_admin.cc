@@ -29,6 +29,32 @@ Result<std::unique_ptr<store::Store>> OpenStore(const AdminArgs& a) {
   return store::OpenSqliteStore((std::filesystem::path(a.data_dir) / "tokki.db").string());
 }
 
+// The role and the store of a command, or a message and exit code on stderr.
+struct Opened {
+  store::Role role = store::Role::kUser;
+  std::unique_ptr<store::Store> store;
+  int exit_code = 0;
+};
+
+Opened Open(const AdminArgs& a) {
+  Opened o;
+  auto role = chat::ParseRole(a.role);
+  if (!role.ok()) {
+    std::cerr << "tokki: " << role.status().message() << "\n";
+    o.exit_code = 2;
+    return o;
+  }
+  o.role = *role;
+  auto store = OpenStore(a);
+  if (!store.ok()) {
+    std::cerr << "tokki: " << store.status().message() << "\n";
+    o.exit_code = 1;
+    return o;
+  }
+  o.store = std::move(store).value();
+  return o;
+}
+
 Status Audit(store::Store* s, Id user, const std::string& action, const std::string& detail) {
   store::AuditEntry e;
   e.actor_id = user;
@@ -40,24 +66,16 @@ Status Audit(store::Store* s, Id user, const std::string& action, const std::str
 }
 
 int CreateUser(const AdminArgs& a) {
-  auto role = chat::ParseRole(a.role);
-  if (!role.ok()) {
-    std::cerr << "tokki: " << role.status().message() << "\n";
-    return 2;
-  }
-  auto store = OpenStore(a);
-  if (!store.ok()) {
-    std::cerr << "tokki: " << store.status().message() << "\n";
-    return 1;
-  }
+  Opened o = Open(a);
+  if (!o.store) return o.exit_code;
   api::AuthOptions options;
   options.max_signups_per_address_per_hour = 0;
-  api::Auth auth(store->get(), options);
+  api::Auth auth(o.store.get(), options);
   auto made = auth.Register(a.username, a.password, "cli");
   Status st = made.status();
-  if (st.ok() && *role != store::Role::kUser) st = (*store)->SetUserRole(made->user.id, *role);
-  if (st.ok()) st = (*store)->DeleteUserSessions(made->user.id);  // the CLI needs no session
-  if (st.ok()) st = Audit(store->get(), made->user.id, "user.create", a.username + " as " + a.role);
+  if (st.ok() && o.role != store::Role::kUser) st = o.store->SetUserRole(made->user.id, o.role);
+  if (st.ok()) st = o.store->DeleteUserSessions(made->user.id);  // the CLI needs no session
+  if (st.ok()) st = Audit(o.store.get(), made->user.id, "user.create", a.username + " as " + a.role);
   if (!st.ok()) {
     std::cerr << "tokki: " << st.message() << "\n";
     return 1;
@@ -67,22 +85,14 @@ int CreateUser(const AdminArgs& a) {
 }
 
 int SetRole(const AdminArgs& a) {
-  auto role = chat::ParseRole(a.role);
-  if (!role.ok()) {
-    std::cerr << "tokki: " << role.status().message() << "\n";
-    return 2;
-  }
-  auto store = OpenStore(a);
-  if (!store.ok()) {
-    std::cerr << "tokki: " << store.status().message() << "\n";
-    return 1;
-  }
-  auto user = (*store)->GetUserByName(a.username);
+  Opened o = Open(a);
+  if (!o.store) return o.exit_code;
+  auto user = o.store->GetUserByName(a.username);
   Status st = user.status();
-  if (st.ok()) st = (*store)->SetUserRole(user->id, *role);
-  if (st.ok()) st = (*store)->DeleteUserSessions(user->id);
+  if (st.ok()) st = o.store->SetUserRole(user->id, o.role);
+  if (st.ok()) st = o.store->DeleteUserSessions(user->id);
   if (st.ok())
-    st = Audit(store->get(), user->id, "user.role",
+    st = Audit(o.store.get(), user->id, "user.role",
                a.username + ": " + std::string(chat::RoleName(user->role)) + " -> " + a.role);
   if (!st.ok()) {
     std::cerr << "tokki: " << st.message() << "\n";

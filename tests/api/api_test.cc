@@ -26,14 +26,6 @@ class ApiTest : public ServerFixture {
   }
 };
 
-void ExpectError(const HttpResult& r, int status, const std::string& code) {
-  EXPECT_EQ(r.status, status) << r.body;
-  auto j = r.json();
-  ASSERT_TRUE(j.is_object()) << r.body;
-  ASSERT_TRUE(j.contains("error")) << r.body;
-  EXPECT_EQ(j["error"]["code"], code) << r.body;
-  EXPECT_TRUE(j["error"]["message"].is_string());
-}
 
 TEST_F(ApiTest, HealthAndMetrics) {
   auto c = Client();

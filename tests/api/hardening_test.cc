@@ -16,13 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-void ExpectError(const HttpResult& r, int status, const std::string& code) {
-  EXPECT_EQ(r.status, status) << r.body;
-  auto j = r.json();
-  ASSERT_TRUE(j.is_object()) << r.body;
-  ASSERT_TRUE(j.contains("error")) << r.body;
-  EXPECT_EQ(j["error"]["code"], code) << r.body;
-}
 
 void Be32(std::string* out, uint32_t v) {
   for (int i = 3; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));

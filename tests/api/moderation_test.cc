@@ -9,12 +9,6 @@ namespace {
 
 using nlohmann::json;
 
-void ExpectError(const HttpResult& r, int status, const std::string& code) {
-  EXPECT_EQ(r.status, status) << r.body;
-  auto j = r.json();
-  ASSERT_TRUE(j.is_object()) << r.body;
-  EXPECT_EQ(j["error"]["code"], code) << r.body;
-}
 
 class ModerationTest : public ServerFixture {
  protected:

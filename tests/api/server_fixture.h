@@ -12,6 +12,16 @@
 
 namespace tokki::testing {
 
+// An error answer with the JSON error shape, its status and its code.
+inline void ExpectError(const HttpResult& r, int status, const std::string& code) {
+  EXPECT_EQ(r.status, status) << r.body;
+  auto j = r.json();
+  ASSERT_TRUE(j.is_object()) << r.body;
+  ASSERT_TRUE(j.contains("error")) << r.body;
+  EXPECT_EQ(j["error"]["code"], code) << r.body;
+  EXPECT_TRUE(j["error"]["message"].is_string()) << r.body;
+}
+
 class ServerFixture : public ::testing::Test {
  protected:
   void SetUp() override { StartServer(); }

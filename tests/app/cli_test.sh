@@ -5,7 +5,7 @@ set -euo pipefail
 bin=$1
 fail() { echo "FAIL: $*"; exit 1; }
 help=$("$bin" --help)
-for cmd in serve; do grep -q "$cmd" <<<"$help" || fail "tokki --help does not list $cmd"; done
+for cmd in serve admin; do grep -q "$cmd" <<<"$help" || fail "tokki --help does not list $cmd"; done
 shelp=$("$bin" serve --help)
 for flag in --host --port --data-dir --model --backend-url --backend-model --backend-key --config; do
   grep -q -- "$flag" <<<"$shelp$help" || fail "serve --help lacks $flag"
@@ -27,4 +27,17 @@ wait_up "$p3" || { cat "$dir/c.log"; fail "TOKKI_PORT not used"; }
 [ -f "$dir/c/tokki.db" ] || fail "TOKKI_DATA_DIR not used"
 "$bin" serve --port "$p3" --data-dir "$dir/d" --catalog-dir none >"$dir/d.log" 2>&1 && fail "a busy port must fail"
 grep -q "cannot listen" "$dir/d.log" || fail "no clear error for a busy port"
+# tokki admin: the first admin signs in with the admin role; bad roles and names are clear errors.
+"$bin" admin create-user --data-dir "$dir/c" --username root --password 'admin-password' --role admin \
+  | grep -q "created admin root" || fail "admin create-user"
+token=$(curl -sf -H 'Content-Type: application/json' -d '{"username":"root","password":"admin-password"}' \
+  "http://127.0.0.1:$p3/api/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$p3/api/me" | grep -q '"role":"admin"' \
+  || fail "the admin made by tokki admin is not an admin"
+metrics=$(curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$p3/metrics") || fail "an admin cannot read /metrics"
+grep -q tokki_db_queries_total <<<"$metrics" || fail "/metrics lacks the store figures"
+"$bin" admin set-role --data-dir "$dir/c" --username root --role wizard 2>"$dir/e.log" && fail "a bad role must fail"
+grep -q "role must be" "$dir/e.log" || fail "no clear error for a bad role"
+"$bin" admin set-role --data-dir "$dir/c" --username nobody --role moderator 2>"$dir/e.log" && fail "an unknown user must fail"
+"$bin" admin set-role --data-dir "$dir/c" --username root --role moderator | grep -q "now moderator" || fail "set-role"
 echo "cli: 1 passed, 0 failed"
