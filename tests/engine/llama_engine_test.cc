@@ -447,6 +447,33 @@ TEST_F(LlamaEngineTest, ThirtyTwoConcurrentConversations) {
   EXPECT_GT(s.cached_tokens_total, 0);
 }
 
+TEST_F(LlamaEngineTest, PromptsThatFindTheCacheFullWaitInsteadOfFailing) {
+  // Four conversations of ~300 prompt tokens in a 1,024-cell cache: three fit at once, the
+  // fourth's prompt must wait for a running reply to end (then its cells are evicted),
+  // never fail someone's request with "KV cache is full".
+  LlamaEngineOptions o = Options();
+  o.n_ctx = 1024;
+  o.n_parallel = 4;
+  auto e = Open(o);
+  ASSERT_TRUE(e);
+  std::string words;
+  for (int i = 0; i < 280; ++i) words += "hello ";
+  std::vector<std::future<Outcome>> futs;
+  for (int i = 0; i < 4; ++i) {
+    futs.push_back(std::async(std::launch::async, [&, i] {
+      GenerateRequest r = Chat("full" + std::to_string(i), {{"user", std::to_string(i) + " " + words}}, 24);
+      r.sampling.ignore_eos = true;
+      return RunGen(*e, r);
+    }));
+  }
+  for (auto& f : futs) {
+    Outcome out = f.get();
+    ASSERT_TRUE(out.result.ok()) << out.result.status().ToString();
+    EXPECT_EQ(out.result->usage.completion_tokens, 24);
+    EXPECT_GT(out.result->usage.prompt_tokens, 256);
+  }
+}
+
 TEST_F(LlamaEngineTest, StopStringsAreCutAndTextIsValidUtf8) {
   auto e = Open(Options());
   ASSERT_TRUE(e);
