@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "core/hash.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/text.h"
@@ -50,12 +51,7 @@ float Dot(const SparseVec& a, const SparseVec& b) {
   return sum;
 }
 
-uint64_t Mix(uint64_t x) {  // splitmix64 finaliser
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
+uint64_t Mix(uint64_t x) { return Mix64(x + kGoldenGamma); }
 
 struct CardSlot {
   Id id = kNoId;

@@ -12,17 +12,13 @@
 #include <unordered_set>
 
 #include "core/clock.h"
+#include "core/hash.h"
 #include "core/text.h"
 
 namespace tokki::discover {
 namespace {
 
-uint64_t Mix(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
+uint64_t Mix(uint64_t x) { return Mix64(x + kGoldenGamma); }
 
 // Splits one CSV line on `sep`, honouring double quotes ("" inside quotes = ").
 std::vector<std::string> SplitCsv(std::string_view line, char sep) {

@@ -1,6 +1,7 @@
 // Random-weight GGUF writer. See model_gen.h.
 #include "engine/model_gen.h"
 
+#include "core/hash.h"
 #include "engine/llama_init.h"
 
 #include <ggml.h>
@@ -39,21 +40,15 @@ struct Shape {
   float rms_eps;
 };
 
-// splitmix64: small, fast and fully determined by the seed.
+// Weights come from SplitMix64 (core/hash.h): fully determined by the seed.
 class Rng {
  public:
-  explicit Rng(uint64_t seed) : s_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (s_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
+  explicit Rng(uint64_t seed) : gen_(seed) {}
   // Uniform in [-1, 1).
-  float Symmetric() { return static_cast<float>((Next() >> 40) * (1.0 / (1ull << 23)) - 1.0); }
+  float Symmetric() { return static_cast<float>((gen_.Next() >> 40) * (1.0 / (1ull << 23)) - 1.0); }
 
  private:
-  uint64_t s_;
+  SplitMix64 gen_;
 };
 
 struct GgmlCtxDeleter {

@@ -13,7 +13,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
-#include "engine/snapshot.h"  // Fnv1a64
+#include "core/hash.h"
 #include "engine/sse_parser.h"
 
 namespace tokki::engine {
@@ -24,12 +24,7 @@ using json = nlohmann::json;
 constexpr int kVirtualNodes = 64;
 
 // FNV-1a followed by a 64-bit finalizer: similar keys land far apart on the ring.
-uint64_t RingHash(std::string_view s) {
-  uint64_t z = Fnv1a64(s);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
+uint64_t RingHash(std::string_view s) { return Mix64(Fnv1a64(s)); }
 
 void CurlGlobalInitOnce() {
   static std::once_flag once;

@@ -36,15 +36,6 @@ class Reader {
 
 }  // namespace
 
-uint64_t Fnv1a64(std::string_view data, uint64_t seed) {
-  uint64_t h = seed;
-  for (unsigned char c : data) {
-    h ^= c;
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
-
 std::string EncodeSnapshot(const Snapshot& s) {
   std::string out;
   out.reserve(64 + s.header.key.size() + s.tokens.size() * 4 + s.state.size());

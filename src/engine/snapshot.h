@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/hash.h"  // Fnv1a64, the snapshot checksum
 #include "core/result.h"
 #include "core/status.h"
 
@@ -40,8 +41,5 @@ std::string EncodeSnapshot(const Snapshot& snapshot);
 
 // Checks the magic, version, checksum, and that the header matches `expect`.
 Result<Snapshot> DecodeSnapshot(std::string_view bytes, const SnapshotHeader& expect);
-
-// FNV-1a 64-bit.
-uint64_t Fnv1a64(std::string_view data, uint64_t seed = 0xcbf29ce484222325ull);
 
 }  // namespace tokki::engine

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/hash.h"
+#include "persona/macros.h"
 #include "persona/png_io.h"
 
 namespace tokki::persona {
@@ -10,30 +12,16 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 
-uint64_t Fnv1a(std::string_view s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
+uint64_t Fnv1a(std::string_view s) { return Fnv1a64(s, kPersonaHashSeed); }
 
 class Rng {
  public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  double Uniform(double lo, double hi) {
-    return lo + (hi - lo) * (Next() >> 11) * (1.0 / 9007199254740992.0);
-  }
+  explicit Rng(uint64_t seed) : gen_(seed) {}
+  uint64_t Next() { return gen_.Next(); }
+  double Uniform(double lo, double hi) { return lo + (hi - lo) * gen_.Unit(); }
 
  private:
-  uint64_t state_;
+  SplitMix64 gen_;
 };
 
 struct Pt {

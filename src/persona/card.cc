@@ -4,6 +4,8 @@
 
 #include <exception>
 
+#include "core/hash.h"
+#include "persona/macros.h"
 #include "core/text.h"
 #include "persona/avatar.h"
 #include "persona/base64.h"
@@ -172,11 +174,7 @@ Result<ImportedCard> ImportAny(std::string_view bytes) {
   return out;
 }
 
-uint64_t HashName(std::string_view s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  return h;
-}
+uint64_t HashName(std::string_view s) { return Fnv1a64(s, kPersonaHashSeed); }
 
 // The placeholder image: the card's own avatar style when it has one (catalog cards),
 // else palette and motif picked from the name.

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <vector>
 
+#include "core/hash.h"
 #include "core/text.h"
 
 namespace tokki::persona {
@@ -56,18 +57,9 @@ int64_t Roll(std::string_view spec, uint64_t seed) {
 
 }  // namespace
 
-uint64_t MixSeed(uint64_t a, uint64_t b) {
-  uint64_t z = a + 0x9E3779B97F4A7C15ull * (b + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
+uint64_t MixSeed(uint64_t a, uint64_t b) { return Mix64(a + kGoldenGamma * (b + 1)); }
 
-uint64_t HashText(std::string_view s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  return h;
-}
+uint64_t HashText(std::string_view s) { return Fnv1a64(s, kPersonaHashSeed); }
 
 std::string ExpandMacros(std::string_view text, const MacroContext& ctx, uint64_t salt) {
   std::string out;

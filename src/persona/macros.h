@@ -35,6 +35,10 @@ std::string ExpandMacros(std::string_view text, const MacroContext& ctx, uint64_
 
 // 64-bit mix used for every seeded choice (SplitMix64 finaliser).
 uint64_t MixSeed(uint64_t a, uint64_t b);
+// The FNV-1a starting value of the persona module's text hashes (HashText, the avatar and
+// card-name hashes). It is not FNV's standard offset basis; it is kept because generated
+// avatars and seeded macro choices must stay what they were.
+inline constexpr uint64_t kPersonaHashSeed = 1469598103934665603ull;
 
 // FNV-1a hash of a string, for salts and seeds.
 uint64_t HashText(std::string_view s);

@@ -52,6 +52,9 @@ class RawConnection {
     return true;
   }
 
+  // Half-closes: the peer sees end of stream (and may answer, then close).
+  void ShutdownWrite() { ::shutdown(fd_, SHUT_WR); }
+
   // Reads until the peer closes, `until` appears in what was read, or `timeout_ms` passes.
   std::string Read(int timeout_ms, std::string_view until = "") {
     std::string out;

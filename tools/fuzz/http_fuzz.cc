@@ -14,6 +14,7 @@
 #include <string>
 
 #include "app/wiring.h"
+#include "core/log.h"
 #include "support/fake_engine.h"
 #include "support/http_client.h"
 #include "support/raw_socket.h"
@@ -28,6 +29,7 @@ struct World {
 };
 
 World* Start() {
+  tokki::log::Init("error");  // every refused request is logged at info: too much for a fuzzer
   auto* w = new World;
   auto dir = std::filesystem::temp_directory_path() / ("tokki-http-fuzz-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
@@ -75,6 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   tokki::testing::RawConnection c(world->port);
   if (!c.connected()) return 0;
   c.Send(bytes);
-  c.Read(150);  // whatever the server answers; a slow stream is cut off here
+  c.ShutdownWrite();  // the server sees the end of the request bytes
+  c.Read(150);        // whatever the server answers; a slow stream is cut off here
   return 0;
 }
