@@ -282,6 +282,9 @@ struct LlamaEngine::Impl {
   std::condition_variable cv;
   std::shared_ptr<Waker> waker = std::make_shared<Waker>();
   std::deque<std::unique_ptr<Request>> queue;
+  // Admission order per user (for round robin among users), under mu.
+  std::unordered_map<std::string, int64_t> last_served;
+  int64_t n_admitted = 0;
   std::deque<std::function<void()>> commands;
   bool stopping = false;
   uint64_t next_id = 1;
@@ -470,26 +473,34 @@ struct LlamaEngine::Impl {
         std::lock_guard<std::mutex> lock(mu);
         // Fair across users: among queued requests whose conversation is not busy (turns
         // of one conversation run in order), the oldest one of the user with the fewest
-        // requests running now.
+        // requests running now, and among those the user served longest ago (round robin).
         std::unordered_map<std::string, int> running;
         for (auto& a : active) ++running[a->req.user_key];
         auto best = queue.end();
-        int best_running = 0;
+        std::pair<int, int64_t> best_rank{0, 0};
         for (auto it = queue.begin(); it != queue.end(); ++it) {
           const std::string& key = (*it)->req.conversation_key;
           auto c = key.empty() ? convs.end() : convs.find(key);
           if (c != convs.end() && c->second->busy) continue;
           const std::string& user = (*it)->req.user_key;
-          int n = user.empty() ? 0 : running[user];
-          if (best == queue.end() || n < best_running) {
+          std::pair<int, int64_t> rank{0, -1};
+          if (!user.empty()) {
+            auto rn = running.find(user);
+            auto ls = last_served.find(user);
+            rank = {rn == running.end() ? 0 : rn->second, ls == last_served.end() ? -1 : ls->second};
+          }
+          if (best == queue.end() || rank < best_rank) {
             best = it;
-            best_running = n;
-            if (n == 0) break;
+            best_rank = rank;
           }
         }
         if (best != queue.end()) {
           r = std::move(*best);
           queue.erase(best);
+          if (!r->req.user_key.empty()) {
+            if (last_served.size() > 100000) last_served.clear();  // bounded; fairness restarts
+            last_served[r->req.user_key] = ++n_admitted;
+          }
         }
         st_queue = static_cast<int64_t>(queue.size());
       }

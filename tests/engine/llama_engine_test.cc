@@ -447,6 +447,40 @@ TEST_F(LlamaEngineTest, ThirtyTwoConcurrentConversations) {
   EXPECT_GT(s.cached_tokens_total, 0);
 }
 
+TEST_F(LlamaEngineTest, AdmissionIsFairAcrossUsers) {
+  // One slot; user A queues three requests before user B queues one. B is admitted as soon
+  // as the slot frees (B has none running), not after all of A's.
+  LlamaEngineOptions o = Options();
+  o.n_parallel = 1;
+  auto e = Open(o);
+  ASSERT_TRUE(e);
+  std::mutex mu;
+  std::vector<std::string> finished;
+  std::atomic<int> n_done{0};
+  auto submit = [&](const std::string& user, const std::string& key) {
+    GenerateRequest r = Chat(key, {{"user", "Hello there."}}, 8);
+    r.user_key = user;
+    r.sampling.ignore_eos = true;
+    GenerateCallbacks cb;
+    cb.on_done = [&, key](Result<GenerateResult>) {
+      std::lock_guard<std::mutex> lock(mu);
+      finished.push_back(key);
+      n_done++;
+    };
+    return e->Submit(std::move(r), std::move(cb));
+  };
+  ASSERT_TRUE(submit("user:a", "a1").ok());
+  ASSERT_TRUE(submit("user:a", "a2").ok());
+  ASSERT_TRUE(submit("user:a", "a3").ok());
+  ASSERT_TRUE(submit("user:b", "b1").ok());
+  for (int i = 0; i < 1000 && n_done.load() < 4; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(n_done.load(), 4);
+  // a1 may already be running when b1 arrives; b1 then goes next, before a2 and a3.
+  auto pos = [&](const std::string& k) { return std::find(finished.begin(), finished.end(), k) - finished.begin(); };
+  EXPECT_LT(pos("b1"), pos("a2"));
+  EXPECT_LT(pos("b1"), pos("a3"));
+}
+
 TEST_F(LlamaEngineTest, PromptsThatFindTheCacheFullWaitInsteadOfFailing) {
   // Four conversations of ~300 prompt tokens in a 1,024-cell cache: three fit at once, the
   // fourth's prompt must wait for a running reply to end (then its cells are evicted),
