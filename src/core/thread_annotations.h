@@ -1,6 +1,7 @@
 // tokki/core/thread_annotations.h — clang's thread-safety annotations (-Wthread-safety).
 // Members guarded by a mutex say so with TOKKI_GUARDED_BY(mu_); clang checks every access
-// (tools/check/thread_safety.sh, run by `make test`). Other compilers ignore them.
+// once the guarded mutexes are capability types (planned: tools/check/thread_safety.sh).
+// Other compilers ignore them.
 #pragma once
 
 #if defined(__clang__)
