@@ -37,12 +37,12 @@ cmake_gen=()
 stamp="$dir/.tokki-thread-safety-args"
 if [ ! -f "$dir/CMakeCache.txt" ] || [ "$(cat "$stamp" 2>/dev/null)" != "${args[*]}" ]; then
   [ -f "$dir/CMakeCache.txt" ] || cmake_gen=("${generator[@]}")
-  if ! cmake -S . -B "$dir" "${cmake_gen[@]}" "${args[@]}" >"$dir.configure.log" 2>&1; then
-    tail -30 "$dir.configure.log" >&2
-    echo "[thread-safety] FAILED: cannot configure $dir (log: $dir.configure.log)" >&2
+  mkdir -p "$dir"
+  if ! cmake -S . -B "$dir" "${cmake_gen[@]}" "${args[@]}" >"$dir/configure.log" 2>&1; then
+    tail -30 "$dir/configure.log" >&2
+    echo "[thread-safety] FAILED: cannot configure $dir (log: $dir/configure.log)" >&2
     exit 1
   fi
-  rm -f "$dir.configure.log"
   printf '%s' "${args[*]}" >"$stamp"
 fi
 
