@@ -26,9 +26,9 @@ else
   args+=(-DTOKKI_WITH_LLAMA=OFF)
   echo "[thread-safety] llama.cpp is not built yet: the embedded engine is not checked" >&2
 fi
-if command -v ccache >/dev/null; then
-  args+=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-fi
+launcher=
+command -v ccache >/dev/null && launcher=ccache
+args+=("-DCMAKE_C_COMPILER_LAUNCHER=$launcher" "-DCMAKE_CXX_COMPILER_LAUNCHER=$launcher")
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 
