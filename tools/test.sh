@@ -6,6 +6,8 @@
 #  2. The web app's unit tests (Vitest).
 #  3. The browser suite (playwright-core driving Debian's Chromium) against a real
 #     `tokki serve` with the generated tiny model. Screenshots: build/screenshots/.
+#  4. Clang's thread-safety analysis: every TOKKI_GUARDED_BY member is touched only with
+#     its lock held (tools/check/thread_safety.sh, a clang-14 build in build-tsa/).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 status=0
@@ -36,4 +38,7 @@ if [ -f web/package.json ]; then
   wait "$server" 2>/dev/null
   rm -rf "$data"
 fi
+
+echo "[thread-safety] checking that guarded members are only used under their locks (clang -Wthread-safety)"
+bash tools/check/thread_safety.sh || status=1
 exit $status

@@ -130,7 +130,7 @@ Result<LoginResult> Auth::NewSession(store::User user) {
   s.expires_at_ms = s.created_at_ms + options_.session_ttl_ms;
   TOKKI_RETURN_IF_ERROR(store_->CreateSession(s));
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     sessions_[s.token_hash] = CachedSession{SessionInfo{s.user_id, user.role}, s.expires_at_ms};
   }
   return LoginResult{std::move(user), std::move(token)};
@@ -139,7 +139,7 @@ Result<LoginResult> Auth::NewSession(store::User user) {
 Status Auth::Logout(std::string_view token) {
   std::string h = HashToken(token);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     sessions_.erase(h);
   }
   return store_->DeleteSession(h);
@@ -147,7 +147,7 @@ Status Auth::Logout(std::string_view token) {
 
 Status Auth::RevokeUserSessions(Id user_id) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     std::erase_if(sessions_, [user_id](const auto& kv) { return kv.second.info.user_id == user_id; });
   }
   return store_->DeleteUserSessions(user_id);
@@ -157,7 +157,7 @@ std::optional<Result<SessionInfo>> Auth::Cached(std::string_view token) {
   if (token.empty() || token.size() > 256) return Result<SessionInfo>(Status::Unauthenticated("sign in first"));
   std::string h = HashToken(token);
   const int64_t now = NowUnixMs();
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = sessions_.find(h);
   if (it == sessions_.end()) return std::nullopt;
   if (it->second.expires_at_ms > now) return Result<SessionInfo>(it->second.info);
@@ -174,7 +174,7 @@ Result<SessionInfo> Auth::Authenticate(std::string_view token) {
   TOKKI_ASSIGN_OR_RETURN(store::User user, store_->GetUser(s->user_id));
   if (user.suspended) return Status::Unauthenticated("this account is suspended");
   SessionInfo info{user.id, user.role};
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (sessions_.size() > 200000) sessions_.clear();
   sessions_[h] = CachedSession{info, s->expires_at_ms};
   return info;

@@ -11,13 +11,13 @@
 // call them off the I/O threads. The constructor hashes once (the dummy hash).
 #pragma once
 
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
 #include "api/login_guard.h"
+#include "core/mutex.h"
 #include "core/result.h"
 #include "core/thread_annotations.h"
 #include "store/store.h"
@@ -75,7 +75,7 @@ class Auth {
   const std::string dummy_hash_;  // argon2id of a random password, for unknown usernames
   LoginGuard login_guard_;
   SignupLimiter signups_;
-  std::mutex mu_;
+  Mutex mu_;
   struct CachedSession {
     SessionInfo info;
     int64_t expires_at_ms;

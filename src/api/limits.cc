@@ -3,7 +3,7 @@
 namespace tokki::api {
 
 bool KeyedCounter::TryAcquire(const std::string& key) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   int& n = counts_[key];
   if (cap_ > 0 && n >= cap_) {
     if (n == 0) counts_.erase(key);
@@ -14,14 +14,14 @@ bool KeyedCounter::TryAcquire(const std::string& key) {
 }
 
 void KeyedCounter::Release(const std::string& key) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = counts_.find(key);
   if (it == counts_.end()) return;
   if (--it->second <= 0) counts_.erase(it);
 }
 
 int KeyedCounter::Count(const std::string& key) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = counts_.find(key);
   return it == counts_.end() ? 0 : it->second;
 }

@@ -8,10 +8,10 @@
 
 #include <atomic>
 #include <cstddef>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 
+#include "core/mutex.h"
 #include "core/thread_annotations.h"
 
 namespace tokki::api {
@@ -28,7 +28,7 @@ class KeyedCounter {
 
  private:
   const int cap_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::unordered_map<std::string, int> counts_ TOKKI_GUARDED_BY(mu_);
 };
 

@@ -7,10 +7,11 @@
 #include <cstring>
 #include <deque>
 #include <list>
-#include <mutex>
 #include <unordered_map>
 
 #include "core/clock.h"
+#include "core/mutex.h"
+#include "core/thread_annotations.h"
 
 namespace tokki::api {
 namespace {
@@ -118,11 +119,11 @@ std::string AddressKey(std::string_view address) {
 
 struct LoginGuard::State {
   explicit State(size_t max) : pairs(max), addresses(max), accounts(max), known(max) {}
-  std::mutex mu;
-  LruTable<Counter> pairs;      // GUARDED_BY(mu), key: PairKey
-  LruTable<Counter> addresses;  // GUARDED_BY(mu), key: AddressKey
-  LruTable<Counter> accounts;   // GUARDED_BY(mu)
-  LruTable<int64_t> known;      // GUARDED_BY(mu), PairKey → last success (ms)
+  Mutex mu;
+  LruTable<Counter> pairs TOKKI_GUARDED_BY(mu);      // key: PairKey
+  LruTable<Counter> addresses TOKKI_GUARDED_BY(mu);  // key: AddressKey
+  LruTable<Counter> accounts TOKKI_GUARDED_BY(mu);
+  LruTable<int64_t> known TOKKI_GUARDED_BY(mu);  // PairKey → last success (ms)
 };
 
 namespace {
@@ -169,7 +170,7 @@ Result<LoginGuard::Ticket> LoginGuard::Begin(std::string_view account, std::stri
   std::string account_key = BoundedKey(account);
   std::string address_key = AddressKey(address);
   std::string pair_key = PairKey(account_key, address_key);
-  std::lock_guard<std::mutex> lock(state_->mu);
+  MutexLock lock(&state_->mu);
   const int64_t now = o.now_ms();
   bool known = false;
   if (int64_t* last_success = state_->known.Find(pair_key)) {
@@ -205,7 +206,7 @@ Result<LoginGuard::Ticket> LoginGuard::Begin(std::string_view account, std::stri
 void LoginGuard::Finish(const Ticket& t, bool ok) {
   const LoginGuardOptions& o = options_;
   std::string pair_key = PairKey(t.account_, t.address_);
-  std::lock_guard<std::mutex> lock(state_->mu);
+  MutexLock lock(&state_->mu);
   const int64_t now = o.now_ms();
   struct Level {
     LruTable<Counter>* table;
@@ -232,7 +233,7 @@ void LoginGuard::Finish(const Ticket& t, bool ok) {
 }
 
 size_t LoginGuard::n_entries() const {
-  std::lock_guard<std::mutex> lock(state_->mu);
+  MutexLock lock(&state_->mu);
   return state_->pairs.size() + state_->addresses.size() + state_->accounts.size() +
          state_->known.size();
 }
@@ -273,8 +274,8 @@ struct Signups {
 
 struct SignupLimiter::State {
   explicit State(size_t max) : addresses(max) {}
-  std::mutex mu;
-  LruTable<Signups> addresses;  // GUARDED_BY(mu), key: AddressKey
+  Mutex mu;
+  LruTable<Signups> addresses TOKKI_GUARDED_BY(mu);  // key: AddressKey
 };
 
 SignupLimiter::SignupLimiter(SignupLimiterOptions options)
@@ -288,7 +289,7 @@ Result<SignupLimiter::Ticket> SignupLimiter::Begin(std::string_view address,
   Ticket t;
   if (options_.max_per_window <= 0) return t;  // unlimited: nothing to record
   std::string key = AddressKey(address);
-  std::lock_guard<std::mutex> lock(state_->mu);
+  MutexLock lock(&state_->mu);
   const int64_t now = options_.now_ms();
   Signups& s = state_->addresses.Get(key);
   while (!s.made_ms.empty() && now - s.made_ms.front() >= options_.window_ms) s.made_ms.pop_front();
@@ -310,14 +311,14 @@ Result<SignupLimiter::Ticket> SignupLimiter::Begin(std::string_view address,
 }
 
 void SignupLimiter::Finish(const Ticket& t, bool made) {
-  std::lock_guard<std::mutex> lock(state_->mu);
+  MutexLock lock(&state_->mu);
   Signups& s = state_->addresses.Get(t.address_);
   if (s.in_flight > 0) --s.in_flight;
   if (made) s.made_ms.push_back(options_.now_ms());
 }
 
 size_t SignupLimiter::n_entries() const {
-  std::lock_guard<std::mutex> lock(state_->mu);
+  MutexLock lock(&state_->mu);
   return state_->addresses.size();
 }
 

@@ -7,7 +7,7 @@ namespace tokki::api {
 void Metrics::Observe(const std::string& route, const std::string& method, int status,
                       int64_t duration_us) {
   double s = duration_us / 1e6;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   requests_[{route, method, status}]++;
   Histogram& h = latency_[route];
   for (size_t i = 0; i < kBuckets.size(); ++i)
@@ -18,7 +18,7 @@ void Metrics::Observe(const std::string& route, const std::string& method, int s
 
 std::string Metrics::Render() const {
   std::ostringstream out;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   out << "# HELP tokki_http_requests_total HTTP requests by route, method and status.\n"
          "# TYPE tokki_http_requests_total counter\n";
   for (auto& [key, n] : requests_) {

@@ -5,9 +5,11 @@
 #include <array>
 #include <atomic>
 #include <map>
-#include <mutex>
 #include <string>
 #include <tuple>
+
+#include "core/mutex.h"
+#include "core/thread_annotations.h"
 
 namespace tokki::api {
 
@@ -33,9 +35,9 @@ class Metrics {
     int64_t count = 0;
     double sum = 0;
   };
-  mutable std::mutex mu_;
-  std::map<std::tuple<std::string, std::string, int>, int64_t> requests_;  // GUARDED_BY(mu_)
-  std::map<std::string, Histogram> latency_;                              // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::map<std::tuple<std::string, std::string, int>, int64_t> requests_ TOKKI_GUARDED_BY(mu_);
+  std::map<std::string, Histogram> latency_ TOKKI_GUARDED_BY(mu_);
   std::atomic<int64_t> open_streams_{0};
   std::atomic<int64_t> open_connections_{0};
 };

@@ -3,7 +3,7 @@
 namespace tokki::api {
 
 std::optional<std::string> ResponseCache::Get(const std::string& key, uint64_t version) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = entries_.find(key);
   if (it == entries_.end() || it->second.version != version) return std::nullopt;
   lru_.splice(lru_.begin(), lru_, it->second.lru);
@@ -11,7 +11,7 @@ std::optional<std::string> ResponseCache::Get(const std::string& key, uint64_t v
 }
 
 void ResponseCache::Put(const std::string& key, uint64_t version, std::string body) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = entries_.find(key);
   if (it != entries_.end()) {
     it->second.version = version;

@@ -6,10 +6,12 @@
 
 #include <atomic>
 #include <list>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
+
+#include "core/mutex.h"
+#include "core/thread_annotations.h"
 
 namespace tokki::api {
 
@@ -31,9 +33,9 @@ class ResponseCache {
   };
   const size_t max_entries_;
   std::atomic<uint64_t> version_{1};
-  std::mutex mu_;
-  std::unordered_map<std::string, Entry> entries_;  // GUARDED_BY(mu_)
-  std::list<std::string> lru_;                      // GUARDED_BY(mu_), most recent first
+  Mutex mu_;
+  std::unordered_map<std::string, Entry> entries_ TOKKI_GUARDED_BY(mu_);
+  std::list<std::string> lru_ TOKKI_GUARDED_BY(mu_);  // most recent first
 };
 
 }  // namespace tokki::api

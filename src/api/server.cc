@@ -15,6 +15,7 @@
 #include "api/static_files.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/mutex.h"
 #include "core/text.h"
 
 namespace tokki::api {
@@ -129,7 +130,7 @@ class Server::Impl {
     StopAccepting();
     std::vector<std::function<void()>> stoppers;
     {
-      std::lock_guard<std::mutex> lock(conns_mu_);
+      MutexLock lock(&conns_mu_);
       for (auto& [id, fn] : conns_) stoppers.push_back(fn);
     }
     for (auto& fn : stoppers) fn();
@@ -219,14 +220,14 @@ class Server::Impl {
     beast::error_code ec;
     conn->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     {
-      std::lock_guard<std::mutex> lock(conns_mu_);
+      MutexLock lock(&conns_mu_);
       conns_.erase(conn_id);
     }
     metrics_->ConnectionClosed();
   }
 
-  void Register(uint64_t conn_id, const std::shared_ptr<Conn>& conn) {
-    std::lock_guard<std::mutex> lock(conns_mu_);
+  void Register(uint64_t conn_id, const std::shared_ptr<Conn>& conn) TOKKI_EXCLUDES(conns_mu_) {
+    MutexLock lock(&conns_mu_);
     std::weak_ptr<Conn> weak = conn;
     auto ex = conn->stream.get_executor();
     conns_[conn_id] = [weak, ex] {
@@ -756,7 +757,7 @@ class Server::Impl {
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> next_conn_id_{1};
   std::atomic<uint64_t> next_request_id_{1};
-  std::mutex conns_mu_;
+  Mutex conns_mu_;
   std::map<uint64_t, std::function<void()>> conns_ TOKKI_GUARDED_BY(conns_mu_);
 };
 

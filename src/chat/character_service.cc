@@ -239,7 +239,7 @@ Result<ExportedCard> CharacterService::Export(Id viewer, store::Role role, Id id
   const std::string key = std::to_string(c.id) + ":" + std::to_string(c.revision) + ":" +
                           std::to_string(c.updated_at_ms) + ":" + out.extension;
   {
-    std::lock_guard<std::mutex> lock(export_mu_);
+    MutexLock lock(&export_mu_);
     auto it = export_cache_.find(key);
     if (it != export_cache_.end()) {
       export_lru_.splice(export_lru_.begin(), export_lru_, it->second.second);
@@ -252,7 +252,7 @@ Result<ExportedCard> CharacterService::Export(Id viewer, store::Role role, Id id
     if (a.ok()) avatar = std::move(*a);
   }
   TOKKI_ASSIGN_OR_RETURN(out.bytes, persona::ExportCard(c, avatar ? &*avatar : nullptr, fmt));
-  std::lock_guard<std::mutex> lock(export_mu_);
+  MutexLock lock(&export_mu_);
   if (export_cache_.count(key)) return out;
   export_lru_.push_front(key);
   export_cache_.emplace(key, std::make_pair(out, export_lru_.begin()));

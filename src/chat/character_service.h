@@ -19,11 +19,11 @@
 #include <functional>
 #include <list>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
 
+#include "core/mutex.h"
 #include "core/result.h"
 #include "core/thread_annotations.h"
 #include "persona/card.h"
@@ -104,7 +104,7 @@ class CharacterService {
   const Listener on_change_;
   std::atomic<uint64_t> version_{1};
 
-  std::mutex export_mu_;
+  Mutex export_mu_;
   std::list<std::string> export_lru_ TOKKI_GUARDED_BY(export_mu_);
   std::unordered_map<std::string, std::pair<ExportedCard, std::list<std::string>::iterator>>
       export_cache_ TOKKI_GUARDED_BY(export_mu_);

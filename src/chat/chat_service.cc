@@ -1,6 +1,7 @@
 #include "chat/chat_service.h"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 
 #include "chat/character_rules.h"
@@ -18,7 +19,7 @@ using store::MessageStatus;
 struct ChatService::Active {
   store::Conversation conversation;
   std::shared_ptr<ReplyStream> stream;
-  std::mutex mu;
+  Mutex mu;
   std::shared_ptr<engine::Generation> generation TOKKI_GUARDED_BY(mu);
   Message message TOKKI_GUARDED_BY(mu);  // content grows as tokens arrive
   bool dirty TOKKI_GUARDED_BY(mu) = false;
@@ -252,7 +253,7 @@ Result<ChatService::ReplySlot> ChatService::Reserve(const store::Conversation& c
   TOKKI_ASSIGN_OR_RETURN(store::Character ch, store_->GetCharacter(conv.character_id));
   if (auto reason = ReadOnlyReason(ch, conv.user_id))
     return Status::PermissionDenied(ReadOnlyMessage(*reason, ch.name));
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (stopping_) return Status::Unavailable("the server is shutting down");
   if (active_by_conversation_.count(conv.id))
     return Status::Conflict("a reply is still being written in this conversation; stop it first");
@@ -269,15 +270,15 @@ Result<ChatService::ReplySlot> ChatService::Reserve(const store::Conversation& c
 }
 
 void ChatService::ReleaseSlot(Id conversation_id, Id user_id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = active_by_conversation_.find(conversation_id);
   if (it != active_by_conversation_.end()) {
-    if (it->second) streams_.erase(it->second->message.id);
+    if (it->second) streams_.erase(it->second->stream->message_id());
     active_by_conversation_.erase(it);
   }
   auto u = active_by_user_.find(user_id);
   if (u != active_by_user_.end() && --u->second <= 0) active_by_user_.erase(u);
-  cv_.notify_all();
+  cv_.SignalAll();
 }
 
 Status ChatService::CheckDailyQuota(Id user_id) {
@@ -420,10 +421,13 @@ Result<SendOutcome> ChatService::StartReply(ReplySlot& slot, const store::Conver
   }
   auto active = std::make_shared<Active>();
   active->conversation = conv;
-  active->message = reply_row;
   active->stream = std::make_shared<ReplyStream>(conv.id, reply_row.id);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&active->mu);
+    active->message = reply_row;
+  }
+  {
+    MutexLock lock(&mu_);
     active_by_conversation_[conv.id] = active;
     streams_[reply_row.id] = active->stream;
   }
@@ -432,7 +436,7 @@ Result<SendOutcome> ChatService::StartReply(ReplySlot& slot, const store::Conver
   if (reply_policy_) {
     auto policy = reply_policy_();
     if (policy && policy->check_replies() && !policy->empty()) {
-      std::lock_guard<std::mutex> lock(active->mu);
+      MutexLock lock(&active->mu);
       active->checker = std::make_unique<persona::StreamingPolicyChecker>(policy, ch.language);
     }
   }
@@ -441,7 +445,7 @@ Result<SendOutcome> ChatService::StartReply(ReplySlot& slot, const store::Conver
     if (!a) return;
     std::shared_ptr<engine::Generation> stop;
     {
-      std::lock_guard<std::mutex> lock(a->mu);
+      MutexLock lock(&a->mu);
       if (a->filtered) return;
       if (!a->checker) {
         a->Accept(text);
@@ -458,15 +462,15 @@ Result<SendOutcome> ChatService::StartReply(ReplySlot& slot, const store::Conver
     if (stop) stop->Cancel();
   };
   callbacks.on_done = [this, active](Result<engine::GenerateResult> result) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     finished_.emplace_back(active, std::move(result));
-    cv_.notify_all();
+    cv_.SignalAll();
   };
   TOKKI_ASSIGN_OR_RETURN(auto gen, engine_->Submit(std::move(request), std::move(callbacks)));
   slot.Started();
   bool filtered_already = false;
   {
-    std::lock_guard<std::mutex> lock(active->mu);
+    MutexLock lock(&active->mu);
     active->generation = gen;
     filtered_already = active->filtered;
   }
@@ -480,17 +484,20 @@ Result<SendOutcome> ChatService::StartReply(ReplySlot& slot, const store::Conver
 }
 
 void ChatService::FlusherLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (;;) {
-    cv_.wait_for(lock, std::chrono::milliseconds(options_.flush_interval_ms),
-                 [&] { return !finished_.empty() || stopping_; });
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.flush_interval_ms);
+    while (finished_.empty() && !stopping_) {
+      if (!cv_.WaitUntil(&mu_, deadline)) break;
+    }
     // Finalize finished replies first (their final state supersedes partial writes).
     while (!finished_.empty()) {
       auto item = std::move(finished_.front());
       finished_.pop_front();
-      lock.unlock();
+      lock.Unlock();
       Finalize(item.first, std::move(item.second));
-      lock.lock();
+      lock.Lock();
     }
     std::vector<std::shared_ptr<Active>> actives;
     for (auto& [id, a] : active_by_conversation_)
@@ -505,11 +512,11 @@ void ChatService::FlusherLoop() {
     if (stopping_ && stop_deadline_ms_ == 0) stop_deadline_ms_ = now + 6000;
     bool stop = stopping_ && ((active_by_conversation_.empty() && finished_.empty()) ||
                               now > stop_deadline_ms_);
-    lock.unlock();
+    lock.Unlock();
     for (auto& a : actives) {
       Message snapshot;
       {
-        std::lock_guard<std::mutex> alock(a->mu);
+        MutexLock alock(&a->mu);
         if (!a->dirty) continue;
         a->dirty = false;
         snapshot = a->message;
@@ -517,12 +524,12 @@ void ChatService::FlusherLoop() {
       Status st = store_->UpdateMessage(snapshot);
       if (!st.ok()) TOKKI_LOG(warn, "flush failed", "message", snapshot.id, "error", st.ToString());
     }
-    lock.lock();
+    lock.Lock();
     if (stop) {
       // Replies whose engine never answered: keep what was written, marked stopped.
       for (auto& [id, a] : active_by_conversation_) {
         if (!a) continue;
-        std::lock_guard<std::mutex> alock(a->mu);
+        MutexLock alock(&a->mu);
         a->message.status = MessageStatus::kStopped;
         a->message.finish_reason = "shutdown";
         static_cast<void>(store_->UpdateMessage(a->message));
@@ -535,7 +542,7 @@ void ChatService::FlusherLoop() {
 void ChatService::Finalize(const std::shared_ptr<Active>& a, Result<engine::GenerateResult> result) {
   Message final_row;
   {
-    std::lock_guard<std::mutex> lock(a->mu);
+    MutexLock lock(&a->mu);
     if (a->checker && !a->filtered) {
       auto out = a->checker->Finish();
       if (auto* released = std::get_if<std::string>(&out))
@@ -577,7 +584,7 @@ void ChatService::Finalize(const std::shared_ptr<Active>& a, Result<engine::Gene
     ev.text = result.status().message();
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     auto it = active_by_conversation_.find(a->conversation.id);
     if (it != active_by_conversation_.end() && it->second == a) {
       active_by_conversation_.erase(it);
@@ -595,14 +602,14 @@ void ChatService::Finalize(const std::shared_ptr<Active>& a, Result<engine::Gene
     ue.alternatives = alts.ok() ? *alts : 1;
     events_->Publish(a->conversation.user_id, std::move(ue));
   }
-  cv_.notify_all();
+  cv_.SignalAll();
 }
 
 Result<std::shared_ptr<ReplyStream>> ChatService::Stream(Id user_id, Id conversation_id,
                                                          Id message_id) {
   TOKKI_ASSIGN_OR_RETURN(Message m, OwnedMessage(user_id, conversation_id, message_id));
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     auto it = streams_.find(message_id);
     if (it != streams_.end()) return it->second;
   }
@@ -663,14 +670,14 @@ Result<bool> ChatService::Stop(Id user_id, Id conversation_id) {
   TOKKI_RETURN_IF_ERROR(OwnedConversation(user_id, conversation_id).status());
   std::shared_ptr<Active> a;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     auto it = active_by_conversation_.find(conversation_id);
     if (it == active_by_conversation_.end() || !it->second) return false;
     a = it->second;
   }
   std::shared_ptr<engine::Generation> gen;
   {
-    std::lock_guard<std::mutex> lock(a->mu);
+    MutexLock lock(&a->mu);
     gen = a->generation;
   }
   if (gen) gen->Cancel();  // the reply ends (and is written) on the engine's and flusher's time
@@ -680,14 +687,14 @@ Result<bool> ChatService::Stop(Id user_id, Id conversation_id) {
 void ChatService::StopUser(Id user_id) {
   std::vector<std::shared_ptr<Active>> mine;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (auto& [id, a] : active_by_conversation_)
       if (a && a->conversation.user_id == user_id) mine.push_back(a);
   }
   for (auto& a : mine) {
     std::shared_ptr<engine::Generation> gen;
     {
-      std::lock_guard<std::mutex> lock(a->mu);
+      MutexLock lock(&a->mu);
       gen = a->generation;
     }
     if (gen) gen->Cancel();
@@ -697,7 +704,7 @@ void ChatService::StopUser(Id user_id) {
 void ChatService::Shutdown() {
   std::vector<std::shared_ptr<Active>> actives;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (stopping_ && !flusher_.joinable()) return;
     stopping_ = true;
     for (auto& [id, a] : active_by_conversation_)
@@ -706,18 +713,18 @@ void ChatService::Shutdown() {
   for (auto& a : actives) {
     std::shared_ptr<engine::Generation> gen;
     {
-      std::lock_guard<std::mutex> lock(a->mu);
+      MutexLock lock(&a->mu);
       gen = a->generation;
     }
     if (gen) gen->Cancel();
   }
   for (auto& a : actives) a->stream->WaitFinished(5000);
-  cv_.notify_all();
+  cv_.SignalAll();
   if (flusher_.joinable()) flusher_.join();
 }
 
 ChatStats ChatService::Stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return ChatStats{static_cast<int64_t>(active_by_conversation_.size()),
                    static_cast<int64_t>(streams_.size()), replies_total_.load()};
 }

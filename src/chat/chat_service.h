@@ -22,11 +22,9 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -35,8 +33,9 @@
 
 #include "chat/reply_stream.h"
 #include "chat/user_events.h"
-#include "core/thread_annotations.h"
+#include "core/mutex.h"
 #include "core/result.h"
+#include "core/thread_annotations.h"
 #include "engine/engine.h"
 #include "persona/content_policy.h"
 #include "store/store.h"
@@ -157,18 +156,19 @@ class ChatService {
   // engine or while shutting down, PermissionDenied when the character is gone for the
   // user, Conflict while the conversation has a running reply, ResourceExhausted (with a
   // retry time) at the user's cap.
-  Result<ReplySlot> Reserve(const store::Conversation& conv);
-  void ReleaseSlot(Id conversation_id, Id user_id);
+  Result<ReplySlot> Reserve(const store::Conversation& conv) TOKKI_EXCLUDES(mu_);
+  void ReleaseSlot(Id conversation_id, Id user_id) TOKKI_EXCLUDES(mu_);
   Result<store::Conversation> OwnedConversation(Id user_id, Id conversation_id);
   Result<store::Message> OwnedMessage(Id user_id, Id conversation_id, Id message_id);
   Status CheckDailyQuota(Id user_id);
   Result<SendOutcome> StartReply(ReplySlot& slot, const store::Conversation& conv,
                                  store::Message reply_row, std::vector<store::Message> history,
                                  bool continue_last, engine::SamplingParams sampling,
-                                 store::Message user_message);
+                                 store::Message user_message) TOKKI_EXCLUDES(mu_);
   Result<SendOutcome> Duplicate(Id user_id, Id conversation_id, const store::Message& seen);
-  void FlusherLoop();
-  void Finalize(const std::shared_ptr<Active>& a, Result<engine::GenerateResult> result);
+  void FlusherLoop() TOKKI_EXCLUDES(mu_);
+  void Finalize(const std::shared_ptr<Active>& a, Result<engine::GenerateResult> result)
+      TOKKI_EXCLUDES(mu_);
 
   store::Store* const store_;
   engine::Engine* const engine_;  // may be null: replies then fail with kUnavailable
@@ -176,8 +176,8 @@ class ChatService {
   const PromptBuilder prompt_builder_;
   const ChatOptions options_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
+  mutable Mutex mu_;
+  CondVar cv_;  // wakes the flusher: a reply finished, a slot was released, shutdown
   // Running replies by conversation; nullptr while a slot is reserved but not started.
   std::unordered_map<Id, std::shared_ptr<Active>> active_by_conversation_ TOKKI_GUARDED_BY(mu_);
   std::unordered_map<Id, int> active_by_user_ TOKKI_GUARDED_BY(mu_);

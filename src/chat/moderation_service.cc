@@ -65,19 +65,19 @@ Status ModerationService::Load() {
     policy = *parsed;
   }
   TOKKI_ASSIGN_OR_RETURN(auto adult, store_->GetSetting(kRequireAdultKey));
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   policy_ = policy;
   require_adult_ = !adult || *adult != "0";
   return Status::Ok();
 }
 
 std::shared_ptr<const persona::ContentPolicy> ModerationService::policy() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return policy_;
 }
 
 PolicySettings ModerationService::Policy() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return PolicySettings{policy_, require_adult_};
 }
 
@@ -218,7 +218,7 @@ Status ModerationService::SetPolicy(Id admin, std::string_view policy_json, bool
   TOKKI_RETURN_IF_ERROR(store_->PutSetting(kPolicyKey, policy->ToJson()));
   TOKKI_RETURN_IF_ERROR(store_->PutSetting(kRequireAdultKey, require_adult_confirmation ? "1" : "0"));
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     policy_ = policy;
     require_adult_ = require_adult_confirmation;
   }

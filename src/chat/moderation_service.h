@@ -14,12 +14,12 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "chat/character_service.h"
+#include "core/mutex.h"
 #include "core/result.h"
 #include "core/thread_annotations.h"
 #include "persona/content_policy.h"
@@ -81,7 +81,7 @@ class ModerationService {
   store::Store* const store_;
   CharacterService* const characters_;
   const std::function<void(Id)> on_suspend_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::shared_ptr<const persona::ContentPolicy> policy_ TOKKI_GUARDED_BY(mu_);
   bool require_adult_ TOKKI_GUARDED_BY(mu_) = true;
 };

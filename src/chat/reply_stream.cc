@@ -8,7 +8,7 @@ namespace tokki::chat {
 
 void ReplyStream::PushToken(std::string text) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (finished_) return;
     ReplyEvent e;
     e.seq = static_cast<int64_t>(events_.size()) + 1;
@@ -21,19 +21,19 @@ void ReplyStream::PushToken(std::string text) {
 
 void ReplyStream::Finish(ReplyEvent done) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (finished_) return;
     done.seq = static_cast<int64_t>(events_.size()) + 1;
     events_.push_back(std::move(done));
     finished_ = true;
     finished_at_ms_ = NowUnixMs();
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   Notify();
 }
 
 std::vector<ReplyEvent> ReplyStream::Since(int64_t after_seq, bool* finished) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<ReplyEvent> out;
   if (after_seq < 0) after_seq = 0;
   for (size_t i = static_cast<size_t>(after_seq); i < events_.size(); ++i) out.push_back(events_[i]);
@@ -42,36 +42,40 @@ std::vector<ReplyEvent> ReplyStream::Since(int64_t after_seq, bool* finished) co
 }
 
 bool ReplyStream::finished() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return finished_;
 }
 
 bool ReplyStream::WaitFinished(int64_t timeout_ms) const {
-  std::unique_lock<std::mutex> lock(mu_);
-  return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return finished_; });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  MutexLock lock(&mu_);
+  while (!finished_) {
+    if (!cv_.WaitUntil(&mu_, deadline)) return finished_;
+  }
+  return true;
 }
 
 int64_t ReplyStream::finished_at_ms() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return finished_at_ms_;
 }
 
 int ReplyStream::Subscribe(std::function<void()> wake) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   int id = next_sub_++;
   subscribers_.emplace(id, std::move(wake));
   return id;
 }
 
 void ReplyStream::Unsubscribe(int id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   subscribers_.erase(id);
 }
 
 void ReplyStream::Notify() {
   std::vector<std::function<void()>> wakes;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (auto& [id, w] : subscribers_) wakes.push_back(w);
   }
   for (auto& w : wakes) w();

@@ -9,15 +9,15 @@
 // held, from the appending thread; they must only schedule work.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/mutex.h"
 #include "core/status.h"
+#include "core/thread_annotations.h"
 #include "core/types.h"
 
 namespace tokki::chat {
@@ -62,17 +62,17 @@ class ReplyStream {
   void Unsubscribe(int id);
 
  private:
-  void Notify();
+  void Notify() TOKKI_EXCLUDES(mu_);
 
   const Id conversation_id_;
   const Id message_id_;
-  mutable std::mutex mu_;
-  mutable std::condition_variable cv_;
-  std::vector<ReplyEvent> events_;                     // GUARDED_BY(mu_)
-  bool finished_ = false;                              // GUARDED_BY(mu_)
-  int64_t finished_at_ms_ = 0;                         // GUARDED_BY(mu_)
-  int next_sub_ = 1;                                   // GUARDED_BY(mu_)
-  std::map<int, std::function<void()>> subscribers_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  mutable CondVar cv_;  // signalled when the reply finishes
+  std::vector<ReplyEvent> events_ TOKKI_GUARDED_BY(mu_);
+  bool finished_ TOKKI_GUARDED_BY(mu_) = false;
+  int64_t finished_at_ms_ TOKKI_GUARDED_BY(mu_) = 0;
+  int next_sub_ TOKKI_GUARDED_BY(mu_) = 1;
+  std::map<int, std::function<void()>> subscribers_ TOKKI_GUARDED_BY(mu_);
 };
 
 }  // namespace tokki::chat

@@ -5,7 +5,7 @@ namespace tokki::chat {
 void UserEvents::Publish(Id user_id, UserEvent event) {
   std::vector<std::function<void()>> wakes;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     Channel& ch = channels_[user_id];
     event.seq = ch.next_seq++;
     ch.events.push_back(std::move(event));
@@ -16,7 +16,7 @@ void UserEvents::Publish(Id user_id, UserEvent event) {
 }
 
 std::vector<UserEvent> UserEvents::Since(Id user_id, int64_t after_seq) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<UserEvent> out;
   auto it = channels_.find(user_id);
   if (it == channels_.end()) return out;
@@ -26,20 +26,20 @@ std::vector<UserEvent> UserEvents::Since(Id user_id, int64_t after_seq) const {
 }
 
 int UserEvents::Subscribe(Id user_id, std::function<void()> wake) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   int id = next_sub_++;
   channels_[user_id].subscribers.emplace(id, std::move(wake));
   return id;
 }
 
 void UserEvents::Forget(Id user_id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = channels_.find(user_id);
   if (it != channels_.end() && it->second.subscribers.empty()) channels_.erase(it);
 }
 
 void UserEvents::Unsubscribe(Id user_id, int id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = channels_.find(user_id);
   if (it != channels_.end()) it->second.subscribers.erase(id);
 }

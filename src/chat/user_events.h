@@ -10,11 +10,11 @@
 #include <deque>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "core/mutex.h"
 #include "core/thread_annotations.h"
 #include "core/types.h"
 #include "store/records.h"
@@ -48,7 +48,7 @@ class UserEvents {
     std::deque<UserEvent> events;
     std::map<int, std::function<void()>> subscribers;
   };
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::unordered_map<Id, Channel> channels_ TOKKI_GUARDED_BY(mu_);
   int next_sub_ TOKKI_GUARDED_BY(mu_) = 1;
 };

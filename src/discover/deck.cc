@@ -4,11 +4,8 @@
 #include <array>
 #include <atomic>
 #include <cmath>
-#include <condition_variable>
 #include <deque>
-#include <mutex>
 #include <random>
-#include <shared_mutex>
 #include <thread>
 #include <unordered_map>
 
@@ -19,7 +16,9 @@
 #include "core/hash.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/mutex.h"
 #include "core/text.h"
+#include "core/thread_annotations.h"
 #include "discover/als.h"
 #include "discover/tokenize.h"
 
@@ -80,8 +79,8 @@ struct UserState {
 };
 
 struct UserShard {
-  mutable std::shared_mutex mu;
-  std::unordered_map<Id, UserState> users;
+  mutable SharedMutex mu;
+  std::unordered_map<Id, UserState> users TOKKI_GUARDED_BY(mu);
 };
 
 struct Model {
@@ -130,30 +129,38 @@ struct Deck::State {
 
   const DeckOptions options;
 
-  // ---- catalog (guarded by catalog_mu) ----
-  mutable std::shared_mutex catalog_mu;
-  std::unordered_map<Id, uint32_t> card_rows;
-  std::vector<CardSlot> slots;
-  std::vector<SparseVec> vecs;         // by row: L2-normalised tf-idf (swapped whole on rebuild)
-  std::vector<uint8_t> indexed;        // by row: 1 when the postings cover the row
-  bool rebuilding = false;             // a content rebuild copied the catalog and runs
-  std::vector<uint32_t> changed_rows;  // rows upserted while rebuilding
-  std::vector<uint8_t> flags;
-  std::vector<int32_t> lang;
-  std::vector<Id> owner;
-  std::deque<std::atomic<int32_t>> likes;   // elements never move; updated atomically
-  std::deque<std::atomic<int32_t>> passes;  // under a shared catalog lock
-  std::unordered_map<std::string, uint32_t> terms;
-  std::vector<uint32_t> df;                    // by term id: live cards carrying the term
-  std::vector<std::vector<Posting>> postings;  // by term id
-  std::unordered_set<uint32_t> dirty;          // cards whose vec changed after their postings
-  std::unordered_map<std::string, int32_t> languages;
-  std::vector<std::vector<uint32_t>> lang_cards;  // by language id
-  std::unordered_map<std::string, uint32_t> tag_ids;
-  std::vector<std::vector<uint32_t>> tag_cards;  // by tag id (may hold stale rows)
-  std::vector<uint32_t> recent;                  // ring of recently upserted rows
-  size_t recent_next = 0;
-  size_t n_alive = 0;
+  // ---- catalog ----
+  mutable SharedMutex catalog_mu;
+  std::unordered_map<Id, uint32_t> card_rows TOKKI_GUARDED_BY(catalog_mu);
+  std::vector<CardSlot> slots TOKKI_GUARDED_BY(catalog_mu);
+  // By row: L2-normalised tf-idf (swapped whole on rebuild).
+  std::vector<SparseVec> vecs TOKKI_GUARDED_BY(catalog_mu);
+  // By row: 1 when the postings cover the row.
+  std::vector<uint8_t> indexed TOKKI_GUARDED_BY(catalog_mu);
+  // A content rebuild copied the catalog and runs.
+  bool rebuilding TOKKI_GUARDED_BY(catalog_mu) = false;
+  // Rows upserted while rebuilding.
+  std::vector<uint32_t> changed_rows TOKKI_GUARDED_BY(catalog_mu);
+  std::vector<uint8_t> flags TOKKI_GUARDED_BY(catalog_mu);
+  std::vector<int32_t> lang TOKKI_GUARDED_BY(catalog_mu);
+  std::vector<Id> owner TOKKI_GUARDED_BY(catalog_mu);
+  // Elements never move; updated atomically under a shared catalog lock.
+  std::deque<std::atomic<int32_t>> likes TOKKI_GUARDED_BY(catalog_mu);
+  std::deque<std::atomic<int32_t>> passes TOKKI_GUARDED_BY(catalog_mu);
+  std::unordered_map<std::string, uint32_t> terms TOKKI_GUARDED_BY(catalog_mu);
+  // By term id: live cards carrying the term.
+  std::vector<uint32_t> df TOKKI_GUARDED_BY(catalog_mu);
+  std::vector<std::vector<Posting>> postings TOKKI_GUARDED_BY(catalog_mu);  // by term id
+  // Cards whose vec changed after their postings.
+  std::unordered_set<uint32_t> dirty TOKKI_GUARDED_BY(catalog_mu);
+  std::unordered_map<std::string, int32_t> languages TOKKI_GUARDED_BY(catalog_mu);
+  std::vector<std::vector<uint32_t>> lang_cards TOKKI_GUARDED_BY(catalog_mu);  // by language id
+  std::unordered_map<std::string, uint32_t> tag_ids TOKKI_GUARDED_BY(catalog_mu);
+  // By tag id (may hold stale rows).
+  std::vector<std::vector<uint32_t>> tag_cards TOKKI_GUARDED_BY(catalog_mu);
+  std::vector<uint32_t> recent TOKKI_GUARDED_BY(catalog_mu);  // ring of recently upserted rows
+  size_t recent_next TOKKI_GUARDED_BY(catalog_mu) = 0;
+  size_t n_alive TOKKI_GUARDED_BY(catalog_mu) = 0;
 
   // ---- users ----
   std::array<UserShard, kShards> shards;
@@ -164,20 +171,20 @@ struct Deck::State {
   std::atomic<uint64_t> n_changes{0};
 
   // ---- model ----
-  mutable std::mutex model_mu;
-  std::shared_ptr<const Model> model;  // guarded by model_mu
-  std::mutex train_mu;                 // one training at a time
-  uint64_t trained_changes = ~0ull;    // guarded by train_mu
+  mutable Mutex model_mu;
+  std::shared_ptr<const Model> model TOKKI_GUARDED_BY(model_mu);
+  Mutex train_mu;  // one training at a time
+  uint64_t trained_changes TOKKI_GUARDED_BY(train_mu) = ~0ull;
 
   // ---- background thread ----
-  std::mutex bg_mu;
-  std::condition_variable bg_cv;
-  bool bg_stop = false;
-  std::thread bg_thread;
+  Mutex bg_mu;
+  CondVar bg_cv;  // signalled on Stop
+  bool bg_stop TOKKI_GUARDED_BY(bg_mu) = false;
+  std::thread bg_thread TOKKI_GUARDED_BY(bg_mu);
 
   UserShard& ShardOf(Id user) { return shards[Mix(static_cast<uint64_t>(user)) % kShards]; }
   // Adds (delta +1) or removes (-1) one swipe of `feedback` on `row` in the counters.
-  void CountSwipe(uint32_t row, Feedback feedback, int delta) {
+  void CountSwipe(uint32_t row, Feedback feedback, int delta) TOKKI_REQUIRES_SHARED(catalog_mu) {
     const bool pass = feedback == Feedback::kPass;
     (pass ? passes[row] : likes[row]).fetch_add(delta);
     (pass ? total_passes : total_likes).fetch_add(delta);
@@ -186,13 +193,12 @@ struct Deck::State {
     return shards[Mix(static_cast<uint64_t>(user)) % kShards];
   }
 
-  std::shared_ptr<const Model> LoadModel() const {
-    std::lock_guard lock(model_mu);
+  std::shared_ptr<const Model> LoadModel() const TOKKI_EXCLUDES(model_mu) {
+    MutexLock lock(&model_mu);
     return model;
   }
 
-  // REQUIRES: catalog_mu held exclusively.
-  uint32_t RowLocked(Id id) {
+  uint32_t RowLocked(Id id) TOKKI_REQUIRES(catalog_mu) {
     auto it = card_rows.find(id);
     if (it != card_rows.end()) return it->second;
     const auto row = static_cast<uint32_t>(slots.size());
@@ -210,24 +216,23 @@ struct Deck::State {
   }
 
   // The card's row, creating a placeholder (not alive) for an unknown id.
-  uint32_t Row(Id id) {
+  uint32_t Row(Id id) TOKKI_EXCLUDES(catalog_mu) {
     {
-      std::shared_lock lock(catalog_mu);
+      ReaderMutexLock lock(&catalog_mu);
       auto it = card_rows.find(id);
       if (it != card_rows.end()) return it->second;
     }
-    std::unique_lock lock(catalog_mu);
+    WriterMutexLock lock(&catalog_mu);
     return RowLocked(id);
   }
 
-  // Inverse document frequency from the live counts. REQUIRES: catalog_mu held.
-  float IdfOf(uint32_t term) const {
+  // Inverse document frequency from the live counts.
+  float IdfOf(uint32_t term) const TOKKI_REQUIRES_SHARED(catalog_mu) {
     return std::log((static_cast<float>(n_alive) + 1.0f) / (static_cast<float>(df[term]) + 1.0f)) +
            1.0f;
   }
 
-  // REQUIRES: catalog_mu held (either way).
-  SparseVec Weigh(const SparseVec& raw) const {
+  SparseVec Weigh(const SparseVec& raw) const TOKKI_REQUIRES_SHARED(catalog_mu) {
     SparseVec v = raw;
     double norm = 0;
     for (auto& [t, w] : v) {
@@ -273,9 +278,9 @@ struct Deck::State {
     return {1.0f, 1.0f + options.like_confidence * strength};
   }
 
-  void RebuildContent();
-  void TrainModel();
-  void BackgroundLoop(std::chrono::milliseconds period);
+  void RebuildContent() TOKKI_EXCLUDES(catalog_mu);
+  void TrainModel() TOKKI_EXCLUDES(catalog_mu, model_mu);
+  void BackgroundLoop(std::chrono::milliseconds period) TOKKI_EXCLUDES(bg_mu, train_mu);
 };
 
 CardFeatures CardFromCharacter(const store::Character& character) {
@@ -325,9 +330,9 @@ void Deck::UpsertCard(const CardFeatures& card) {
   const std::string language = AsciiLower(Trim(card.language));
 
   auto& s = *s_;
-  std::unique_lock lock(s.catalog_mu);
+  WriterMutexLock lock(&s.catalog_mu);
   const uint32_t row = s.RowLocked(card.id);
-  auto term_id = [&](const std::string& term) {
+  auto term_id = [&](const std::string& term) TOKKI_REQUIRES(s.catalog_mu) {
     auto [it, inserted] = s.terms.emplace(term, static_cast<uint32_t>(s.terms.size()));
     if (inserted) s.postings.emplace_back(), s.df.push_back(0);
     return it->second;
@@ -398,7 +403,7 @@ void Deck::UpsertCard(const CardFeatures& card) {
 
 void Deck::RemoveCard(Id card) {
   auto& s = *s_;
-  std::unique_lock lock(s.catalog_mu);
+  WriterMutexLock lock(&s.catalog_mu);
   auto it = s.card_rows.find(card);
   if (it == s.card_rows.end()) return;
   if (s.flags[it->second] & kAlive) {
@@ -412,9 +417,9 @@ void Deck::RemoveCard(Id card) {
 void Deck::RecordSwipe(Id user, Id card, Feedback feedback, int64_t at_ms) {
   auto& s = *s_;
   const uint32_t row = s.Row(card);
-  std::shared_lock catalog(s.catalog_mu);
+  ReaderMutexLock catalog(&s.catalog_mu);
   auto& shard = s.ShardOf(user);
-  std::unique_lock lock(shard.mu);
+  WriterMutexLock lock(&shard.mu);
   auto [uit, new_user] = shard.users.try_emplace(user);
   if (new_user) s.n_users.fetch_add(1, std::memory_order_relaxed);
   UserState& u = uit->second;
@@ -435,12 +440,12 @@ void Deck::RecordSwipe(Id user, Id card, Feedback feedback, int64_t at_ms) {
 
 void Deck::UndoSwipe(Id user, Id card) {
   auto& s = *s_;
-  std::shared_lock catalog(s.catalog_mu);
+  ReaderMutexLock catalog(&s.catalog_mu);
   auto cit = s.card_rows.find(card);
   if (cit == s.card_rows.end()) return;
   const uint32_t row = cit->second;
   auto& shard = s.ShardOf(user);
-  std::unique_lock lock(shard.mu);
+  WriterMutexLock lock(&shard.mu);
   auto uit = shard.users.find(user);
   if (uit == shard.users.end()) return;
   UserState& u = uit->second;
@@ -459,9 +464,9 @@ void Deck::UndoSwipe(Id user, Id card) {
 void Deck::RecordEngagement(Id user, Id card, int n_messages, int rating, int64_t at_ms) {
   auto& s = *s_;
   const uint32_t row = s.Row(card);
-  std::shared_lock catalog(s.catalog_mu);
+  ReaderMutexLock catalog(&s.catalog_mu);
   auto& shard = s.ShardOf(user);
-  std::unique_lock lock(shard.mu);
+  WriterMutexLock lock(&shard.mu);
   auto [uit, new_user] = shard.users.try_emplace(user);
   if (new_user) s.n_users.fetch_add(1, std::memory_order_relaxed);
   UserState& u = uit->second;
@@ -482,9 +487,9 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
   const std::shared_ptr<const Model> model = s.LoadModel();
   thread_local Scratch scratch;
 
-  std::shared_lock catalog(s.catalog_mu);
+  ReaderMutexLock catalog(&s.catalog_mu);
   const auto& shard = s.ShardOf(user);
-  std::shared_lock user_lock(shard.mu);
+  ReaderMutexLock user_lock(&shard.mu);
   const UserState* u = nullptr;
   if (auto it = shard.users.find(user); it != shard.users.end()) u = &it->second;
   const size_t n_cards = s.slots.size();
@@ -518,7 +523,7 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
   }
   const uint32_t stamp = scratch.stamp_value;
 
-  auto eligible = [&](uint32_t row) {
+  auto eligible = [&](uint32_t row) TOKKI_REQUIRES_SHARED(s.catalog_mu) {
     const uint8_t f = s.flags[row];
     if ((f & (kAlive | kListed)) != (kAlive | kListed)) return false;
     if (!filter.include_real_people && (f & kRealPerson)) return false;
@@ -529,7 +534,7 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
       return false;
     return true;
   };
-  auto has_tag = [&](uint32_t row) {
+  auto has_tag = [&](uint32_t row) TOKKI_REQUIRES_SHARED(s.catalog_mu) {
     const auto& tags = s.slots[row].tags;
     for (uint32_t t : tag_ids)
       if (std::binary_search(tags.begin(), tags.end(), t)) return true;
@@ -637,12 +642,12 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
   const float mu = static_cast<float>((total_l + 1.0) / (total_l + total_p + 3.0));
   const float m = opt.prior_strength;
   const float prior_sd = std::sqrt(mu * (1 - mu) / (m + 1));
-  auto rate_mean = [&](uint32_t row) {
+  auto rate_mean = [&](uint32_t row) TOKKI_REQUIRES_SHARED(s.catalog_mu) {
     const float l = static_cast<float>(std::max(0, s.likes[row].load(std::memory_order_relaxed)));
     const float p = static_cast<float>(std::max(0, s.passes[row].load(std::memory_order_relaxed)));
     return (l + m * mu) / (l + p + m);
   };
-  auto popularity = [&](uint32_t row) {
+  auto popularity = [&](uint32_t row) TOKKI_REQUIRES_SHARED(s.catalog_mu) {
     return Log1p(std::max(0, s.likes[row].load(std::memory_order_relaxed)));
   };
 
@@ -693,7 +698,7 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
     c.final_score = c.base;
     return c;
   };
-  auto excluded = [&](uint32_t row) {
+  auto excluded = [&](uint32_t row) TOKKI_REQUIRES_SHARED(s.catalog_mu) {
     return swiped(row) || (!also_exclude.empty() && also_exclude.count(s.slots[row].id) > 0);
   };
 
@@ -732,7 +737,7 @@ std::vector<Id> Deck::Next(Id user, size_t limit, const DeckFilter& filter,
   for (const auto& c : heap) scratch.stamp[c.card] = seen;
   std::vector<Candidate> pool = std::move(heap);
   size_t added = 0;
-  auto try_add = [&](uint32_t row) {
+  auto try_add = [&](uint32_t row) TOKKI_REQUIRES_SHARED(s.catalog_mu) {
     if (row >= n_cards || scratch.stamp[row] == seen) return;
     scratch.stamp[row] = seen;
     if (!eligible(row) || (!tag_ids.empty() && !has_tag(row)) || excluded(row)) return;
@@ -803,12 +808,12 @@ void Deck::State::RebuildContent() {
   std::vector<uint8_t> alive;
   size_t n_terms = 0;
   {
-    std::unique_lock lock(catalog_mu);
+    WriterMutexLock lock(&catalog_mu);
     rebuilding = true;
     changed_rows.clear();
   }
   {
-    std::shared_lock lock(catalog_mu);
+    ReaderMutexLock lock(&catalog_mu);
     raws.reserve(slots.size());
     for (const auto& slot : slots) raws.push_back(slot.raw);
     alive = flags;
@@ -845,7 +850,7 @@ void Deck::State::RebuildContent() {
   std::vector<uint8_t> new_indexed(n_copied, 1);
   std::unordered_set<uint32_t> new_dirty;
 
-  std::unique_lock lock(catalog_mu);
+  WriterMutexLock lock(&catalog_mu);
   // Rows created meanwhile (new cards, or placeholders for swipes) get empty entries.
   new_vecs.resize(slots.size());
   new_indexed.resize(slots.size(), 0);
@@ -867,7 +872,7 @@ void Deck::State::RebuildContent() {
   }
   rebuilding = false;
   changed_rows.clear();
-  lock.unlock();
+  lock.Unlock();
   // The old postings, vectors and sets are freed here, outside the lock.
 }
 
@@ -875,13 +880,13 @@ void Deck::State::TrainModel() {
   const int64_t t0 = NowSteadyUs();
   size_t n_items = 0;
   {
-    std::shared_lock lock(catalog_mu);
+    ReaderMutexLock lock(&catalog_mu);
     n_items = slots.size();
   }
   std::vector<AlsEntry> entries;
   uint32_t n_rows = 0;
   for (auto& shard : shards) {
-    std::shared_lock lock(shard.mu);
+    ReaderMutexLock lock(&shard.mu);
     for (const auto& [user, state] : shard.users) {
       bool any = false;
       for (const auto& [row, in] : state.by_card) {
@@ -905,14 +910,14 @@ void Deck::State::TrainModel() {
   next->mf = std::move(mf);
   next->trained_at_ms = NowUnixMs();
   next->t_train_ms = (NowSteadyUs() - t0) / 1000;
-  std::lock_guard lock(model_mu);
+  MutexLock lock(&model_mu);
   next->version = model ? model->version + 1 : 1;
   model = std::move(next);
 }
 
 void Deck::TrainNow() {
   auto& s = *s_;
-  std::lock_guard lock(s.train_mu);
+  MutexLock lock(&s.train_mu);
   const uint64_t changes = s.n_changes.load();
   const int64_t t0 = NowSteadyUs();
   s.RebuildContent();
@@ -925,13 +930,16 @@ void Deck::TrainNow() {
 void Deck::State::BackgroundLoop(std::chrono::milliseconds period) {
   // Training is background work: let request threads win the CPU (Linux: per-thread nice).
   setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
-  std::unique_lock lock(bg_mu);
+  MutexLock lock(&bg_mu);
   while (!bg_stop) {
-    bg_cv.wait_for(lock, period, [&] { return bg_stop; });
+    const auto deadline = std::chrono::steady_clock::now() + period;
+    while (!bg_stop) {
+      if (!bg_cv.WaitUntil(&bg_mu, deadline)) break;
+    }
     if (bg_stop) break;
-    lock.unlock();
+    lock.Unlock();
     {
-      std::lock_guard train(train_mu);
+      MutexLock train(&train_mu);
       const uint64_t changes = n_changes.load();
       if (changes != trained_changes) {
         RebuildContent();
@@ -939,13 +947,13 @@ void Deck::State::BackgroundLoop(std::chrono::milliseconds period) {
         trained_changes = changes;
       }
     }
-    lock.lock();
+    lock.Lock();
   }
 }
 
 void Deck::StartBackgroundTraining(std::chrono::milliseconds period) {
   auto& s = *s_;
-  std::lock_guard lock(s.bg_mu);
+  MutexLock lock(&s.bg_mu);
   if (s.bg_thread.joinable()) return;
   s.bg_stop = false;
   s.bg_thread = std::thread([this, period] { s_->BackgroundLoop(period); });
@@ -955,11 +963,11 @@ void Deck::Stop() {
   auto& s = *s_;
   std::thread t;
   {
-    std::lock_guard lock(s.bg_mu);
+    MutexLock lock(&s.bg_mu);
     s.bg_stop = true;
     t = std::move(s.bg_thread);
   }
-  s.bg_cv.notify_all();
+  s.bg_cv.SignalAll();
   if (t.joinable()) t.join();
 }
 
@@ -967,7 +975,7 @@ DeckStats Deck::Stats() const {
   const auto& s = *s_;
   DeckStats st;
   {
-    std::shared_lock lock(s.catalog_mu);
+    ReaderMutexLock lock(&s.catalog_mu);
     st.n_cards = s.n_alive;
   }
   st.n_users = static_cast<size_t>(s.n_users.load());

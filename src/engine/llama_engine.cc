@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -23,12 +22,13 @@
 #include <future>
 #include <list>
 #include <map>
-#include <mutex>
 #include <thread>
 #include <unordered_map>
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/mutex.h"
+#include "core/thread_annotations.h"
 #include "engine/llama_init.h"
 #include "engine/model_gen.h"
 #include "engine/prompt.h"
@@ -186,11 +186,11 @@ size_t CommonPrefix(const std::vector<llama_token>& a, const std::vector<llama_t
 
 // Lets a Generation handle wake the decode thread without outliving the engine.
 struct Waker {
-  std::mutex mu;
-  std::condition_variable* cv = nullptr;  // null once the engine is gone
-  void Wake() {
-    std::lock_guard<std::mutex> lock(mu);
-    if (cv) cv->notify_one();
+  Mutex mu;
+  CondVar* cv TOKKI_GUARDED_BY(mu) = nullptr;  // null once the engine is gone
+  void Wake() TOKKI_EXCLUDES(mu) {
+    MutexLock lock(&mu);
+    if (cv) cv->Signal();
   }
 };
 
@@ -278,19 +278,19 @@ struct LlamaEngine::Impl {
   std::vector<llama_token> eog_tokens;
 
   // ---- shared with callers (mu) ----
-  mutable std::mutex mu;
-  std::condition_variable cv;
+  mutable Mutex mu;
+  CondVar cv;  // wakes the decode thread
   std::shared_ptr<Waker> waker = std::make_shared<Waker>();
-  std::deque<std::unique_ptr<Request>> queue;
-  // Admission order per user (for round robin among users), under mu.
-  std::unordered_map<std::string, int64_t> last_served;
-  int64_t n_admitted = 0;
-  std::deque<std::function<void()>> commands;
-  bool stopping = false;
-  uint64_t next_id = 1;
+  std::deque<std::unique_ptr<Request>> queue TOKKI_GUARDED_BY(mu);
+  // Admission order per user (for round robin among users).
+  std::unordered_map<std::string, int64_t> last_served TOKKI_GUARDED_BY(mu);
+  int64_t n_admitted TOKKI_GUARDED_BY(mu) = 0;
+  std::deque<std::function<void()>> commands TOKKI_GUARDED_BY(mu);
+  bool stopping TOKKI_GUARDED_BY(mu) = false;
+  uint64_t next_id TOKKI_GUARDED_BY(mu) = 1;
   // conversation_key -> generated replies (text, ids), newest last.
   std::unordered_map<std::string, std::deque<std::pair<std::string, std::vector<llama_token>>>>
-      replies;
+      replies TOKKI_GUARDED_BY(mu);
 
   // ---- decode thread ----
   std::thread thread;
@@ -393,15 +393,15 @@ struct LlamaEngine::Impl {
     return Status::Ok();
   }
 
-  void Wake() { cv.notify_one(); }
+  void Wake() { cv.Signal(); }
 
   // Runs `fn` on the decode thread and waits for it.
   template <typename T>
-  T RunOnDecodeThread(std::function<T()> fn, T if_stopped) {
+  T RunOnDecodeThread(std::function<T()> fn, T if_stopped) TOKKI_EXCLUDES(mu) {
     auto task = std::make_shared<std::packaged_task<T()>>(std::move(fn));
     std::future<T> fut = task->get_future();
     {
-      std::lock_guard<std::mutex> lock(mu);
+      MutexLock lock(&mu);
       if (stopping) return if_stopped;
       commands.emplace_back([task] { (*task)(); });
     }
@@ -410,13 +410,12 @@ struct LlamaEngine::Impl {
   }
 
   // ---------------------------------------------------------------- decode thread
-  void Run() {
+  void Run() TOKKI_EXCLUDES(mu) {
     while (true) {
       std::deque<std::function<void()>> cmds;
       {
-        std::unique_lock<std::mutex> lock(mu);
-        cv.wait(lock,
-                [&] { return stopping || !commands.empty() || !active.empty() || !queue.empty(); });
+        MutexLock lock(&mu);
+        while (!stopping && commands.empty() && active.empty() && queue.empty()) cv.Wait(&mu);
         if (stopping) break;
         cmds.swap(commands);
       }
@@ -426,8 +425,8 @@ struct LlamaEngine::Impl {
       RetryWaiting();
       if (!HasWork()) {
         // Everything admitted is waiting for capacity; sleep until something changes.
-        std::unique_lock<std::mutex> lock(mu);
-        cv.wait_for(lock, std::chrono::milliseconds(20));
+        MutexLock lock(&mu);
+        cv.WaitFor(&mu, std::chrono::milliseconds(20));
         continue;
       }
       Step();
@@ -436,7 +435,7 @@ struct LlamaEngine::Impl {
     std::deque<std::unique_ptr<Request>> rest;
     std::deque<std::function<void()>> cmds;
     {
-      std::lock_guard<std::mutex> lock(mu);
+      MutexLock lock(&mu);
       rest.swap(queue);
       cmds.swap(commands);
     }
@@ -466,11 +465,11 @@ struct LlamaEngine::Impl {
   }
 
   // Moves queued requests into `active` while there is room.
-  void Admit() {
+  void Admit() TOKKI_EXCLUDES(mu) {
     while (static_cast<int>(active.size()) < opt.n_parallel) {
       std::unique_ptr<Request> r;
       {
-        std::lock_guard<std::mutex> lock(mu);
+        MutexLock lock(&mu);
         // Fair across users: among queued requests whose conversation is not busy (turns
         // of one conversation run in order), the oldest one of the user with the fewest
         // requests running now, and among those the user served longest ago (round robin).
@@ -520,7 +519,7 @@ struct LlamaEngine::Impl {
         std::unique_ptr<Request> back = std::move(*it);
         active.erase(it);
         st_active = static_cast<int64_t>(active.size());
-        std::lock_guard<std::mutex> lock(mu);
+        MutexLock lock(&mu);
         queue.push_front(std::move(back));
         return;
       }
@@ -1182,7 +1181,8 @@ struct LlamaEngine::Impl {
 
   // Ends a request: flushes text, reports, frees its sequence for others (the
   // conversation's KV stays resident for its next turn).
-  void Finish(Request* r, const std::string& reason, Status status = Status::Ok()) {
+  void Finish(Request* r, const std::string& reason, Status status = Status::Ok())
+      TOKKI_EXCLUDES(mu) {
     auto it = std::find_if(active.begin(), active.end(), [&](auto& p) { return p.get() == r; });
     std::unique_ptr<Request> owned = std::move(*it);
     active.erase(it);
@@ -1219,7 +1219,7 @@ struct LlamaEngine::Impl {
           if (n > 0) check.append(buf, n);
         }
         if (check == text) {
-          std::lock_guard<std::mutex> lock(mu);
+          MutexLock lock(&mu);
           auto& dq = replies[c->key];
           dq.emplace_back(std::move(text), r->generated);
           while (dq.size() > 64) dq.pop_front();
@@ -1247,9 +1247,9 @@ struct LlamaEngine::Impl {
   }
 
   // ---- commands (run on the decode thread) ----
-  void ForgetNow(const std::string& key) {
+  void ForgetNow(const std::string& key) TOKKI_EXCLUDES(mu) {
     {
-      std::lock_guard<std::mutex> lock(mu);
+      MutexLock lock(&mu);
       replies.erase(key);
     }
     auto it = convs.find(key);
@@ -1291,7 +1291,10 @@ Result<std::unique_ptr<LlamaEngine>> LlamaEngine::OpenLlama(LlamaEngineOptions o
   impl->opt = std::move(options);
   TOKKI_RETURN_IF_ERROR(impl->Load());
   Impl* raw = impl.get();
-  raw->waker->cv = &raw->cv;
+  {
+    MutexLock lock(&raw->waker->mu);
+    raw->waker->cv = &raw->cv;
+  }
   std::unique_ptr<LlamaEngine> engine(new LlamaEngine(std::move(impl)));
   raw->thread = std::thread([raw] { raw->Run(); });
   return engine;
@@ -1305,12 +1308,12 @@ Result<std::unique_ptr<Engine>> LlamaEngine::Open(LlamaEngineOptions options) {
 void LlamaEngine::Shutdown() {
   if (!impl_) return;
   {
-    std::lock_guard<std::mutex> lock(impl_->mu);
+    MutexLock lock(&impl_->mu);
     impl_->stopping = true;
   }
-  impl_->cv.notify_all();
+  impl_->cv.SignalAll();
   if (impl_->thread.joinable()) impl_->thread.join();
-  std::lock_guard<std::mutex> lock(impl_->waker->mu);
+  MutexLock lock(&impl_->waker->mu);
   impl_->waker->cv = nullptr;
 }
 
@@ -1325,7 +1328,7 @@ Result<std::shared_ptr<Generation>> LlamaEngine::Submit(GenerateRequest request,
   // Render outside the lock; the reply lookup takes it briefly.
   std::deque<std::pair<std::string, std::vector<llama_token>>> known;
   if (!request.conversation_key.empty()) {
-    std::lock_guard<std::mutex> lock(m.mu);
+    MutexLock lock(&m.mu);
     auto it = m.replies.find(request.conversation_key);
     if (it != m.replies.end()) known = it->second;
   }
@@ -1351,7 +1354,7 @@ Result<std::shared_ptr<Generation>> LlamaEngine::Submit(GenerateRequest request,
   r->handle = std::make_shared<GenerationHandle>(m.waker);
   std::shared_ptr<Generation> handle = r->handle;
   {
-    std::lock_guard<std::mutex> lock(m.mu);
+    MutexLock lock(&m.mu);
     if (m.stopping) return Status::Unavailable("engine is shutting down");
     if (static_cast<int>(m.queue.size()) >= m.opt.max_queued) {
       return Status::Unavailable("engine queue is full (" + std::to_string(m.opt.max_queued) + ")");

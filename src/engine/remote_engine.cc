@@ -5,15 +5,16 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <map>
-#include <mutex>
+#include <mutex>  // std::call_once
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/hash.h"
+#include "core/mutex.h"
+#include "core/thread_annotations.h"
 #include "engine/sse_parser.h"
 
 namespace tokki::engine {
@@ -134,22 +135,22 @@ struct RemoteEngine::Impl {
   RemoteEngineOptions opt;
   std::map<uint64_t, size_t> ring;  // hash -> index into opt.base_urls
 
-  mutable std::mutex mu;
-  std::condition_variable cv;
-  int in_flight = 0;
-  bool stopping = false;
-  std::vector<int64_t> down_until_us;  // per URL
-  std::vector<std::shared_ptr<RemoteGeneration>> running;
-  size_t rr = 0;
+  mutable Mutex mu;
+  CondVar cv;  // signalled when a generation ends
+  int in_flight TOKKI_GUARDED_BY(mu) = 0;
+  bool stopping TOKKI_GUARDED_BY(mu) = false;
+  std::vector<int64_t> down_until_us TOKKI_GUARDED_BY(mu);  // per URL
+  std::vector<std::shared_ptr<RemoteGeneration>> running TOKKI_GUARDED_BY(mu);
+  size_t rr TOKKI_GUARDED_BY(mu) = 0;
 
   std::atomic<int64_t> st_prompt{0}, st_cached{0}, st_decode{0};
 
   // Candidate servers for a key: ring order, distinct, starting at the key's owner.
-  std::vector<size_t> Candidates(std::string_view key) {
+  std::vector<size_t> Candidates(std::string_view key) TOKKI_EXCLUDES(mu) {
     std::vector<size_t> order;
     const size_t n = opt.base_urls.size();
     if (key.empty()) {
-      std::lock_guard<std::mutex> lock(mu);
+      MutexLock lock(&mu);
       const size_t first = rr++ % n;
       for (size_t i = 0; i < n; ++i) order.push_back((first + i) % n);
       return order;
@@ -202,13 +203,14 @@ struct RemoteEngine::Impl {
 
   // Runs one generation to the end (on its own thread).
   void RunGeneration(GenerateRequest req, GenerateCallbacks cb,
-                     std::shared_ptr<RemoteGeneration> gen, int64_t t_submit_us) {
+                     std::shared_ptr<RemoteGeneration> gen, int64_t t_submit_us)
+      TOKKI_EXCLUDES(mu) {
     const std::string body = BuildBody(req);
     Status last_error = Status::Unavailable("no backend server configured");
     bool reported = false;
     for (size_t idx : Candidates(req.conversation_key)) {
       {
-        std::lock_guard<std::mutex> lock(mu);
+        MutexLock lock(&mu);
         if (down_until_us[idx] > NowSteadyUs()) {
           last_error = Status::Unavailable("backend " + opt.base_urls[idx] + " is down");
           continue;
@@ -282,7 +284,7 @@ struct RemoteEngine::Impl {
                                                          : "HTTP " + std::to_string(status)));
         if (call.got_token) break;  // cannot resume a half-streamed reply elsewhere
         if (unreachable) {
-          std::lock_guard<std::mutex> lock(mu);
+          MutexLock lock(&mu);
           down_until_us[idx] = NowSteadyUs() + int64_t{opt.down_backoff_ms} * 1000;
         }
         TOKKI_LOG(warn, "backend failed, trying the next one", "url", opt.base_urls[idx], "error",
@@ -313,10 +315,10 @@ struct RemoteEngine::Impl {
       break;
     }
     if (!reported && cb.on_done) cb.on_done(last_error);
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(&mu);
     running.erase(std::remove(running.begin(), running.end(), gen), running.end());
     --in_flight;
-    cv.notify_all();
+    cv.SignalAll();
   }
 };
 
@@ -335,7 +337,10 @@ Result<std::unique_ptr<Engine>> RemoteEngine::Open(RemoteEngineOptions options) 
   CurlGlobalInitOnce();
   auto impl = std::make_shared<Impl>();
   impl->opt = std::move(options);
-  impl->down_until_us.assign(impl->opt.base_urls.size(), 0);
+  {
+    MutexLock lock(&impl->mu);
+    impl->down_until_us.assign(impl->opt.base_urls.size(), 0);
+  }
   for (size_t i = 0; i < impl->opt.base_urls.size(); ++i) {
     for (int v = 0; v < kVirtualNodes; ++v) {
       impl->ring[RingHash(impl->opt.base_urls[i] + "#" + std::to_string(v))] = i;
@@ -349,7 +354,7 @@ Result<std::shared_ptr<Generation>> RemoteEngine::Submit(GenerateRequest request
   if (request.messages.empty()) return Status::InvalidArgument("no messages");
   auto gen = std::make_shared<RemoteGeneration>();
   {
-    std::lock_guard<std::mutex> lock(impl_->mu);
+    MutexLock lock(&impl_->mu);
     if (impl_->stopping) return Status::Unavailable("engine is shutting down");
     if (impl_->in_flight >= impl_->opt.max_in_flight) {
       return Status::Unavailable("too many generations in flight");
@@ -381,7 +386,7 @@ ModelInfo RemoteEngine::Info() const {
 EngineStats RemoteEngine::Stats() const {
   EngineStats s;
   {
-    std::lock_guard<std::mutex> lock(impl_->mu);
+    MutexLock lock(&impl_->mu);
     s.active_sequences = impl_->in_flight;
   }
   s.prompt_tokens_total = impl_->st_prompt;
@@ -392,10 +397,10 @@ EngineStats RemoteEngine::Stats() const {
 }
 
 void RemoteEngine::Shutdown() {
-  std::unique_lock<std::mutex> lock(impl_->mu);
+  MutexLock lock(&impl_->mu);
   impl_->stopping = true;
   for (auto& g : impl_->running) g->Cancel();
-  impl_->cv.wait(lock, [&] { return impl_->in_flight == 0; });
+  while (impl_->in_flight != 0) impl_->cv.Wait(&impl_->mu);
 }
 
 std::string RemoteEngine::ServerFor(std::string_view conversation_key) const {

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
+#include <vector>
 
 #include "chat/simple_prompt.h"
 #include "support/fake_engine.h"
@@ -174,6 +177,57 @@ TEST_F(ChatServiceTest, BadInputIsRejected) {
   EXPECT_EQ(chat_->Send(user_.id, conv.id, std::string(20000, 'a'), "", Tokens(2)).status().code(),
             Status::Code::kTooLarge);
   EXPECT_TRUE(chat_->Send(user_.id, 999999, "hi", "", Tokens(2)).status().IsNotFound());
+}
+
+// Replies run on the engine's threads and are flushed by the flusher while other threads
+// send, read, stop and ask for stats. The tsan preset runs this under ThreadSanitizer
+// (docs/architecture.md, "Checking threads"); here it checks the stored end state.
+TEST_F(ChatServiceTest, ConcurrentSendsStopsAndReadsEndConsistent) {
+  constexpr int kThreads = 4;
+  constexpr int kTurns = 6;
+  std::vector<Id> convs;
+  for (int i = 0; i < kThreads; ++i)
+    convs.push_back(chat_->StartConversation(user_.id, character_.id)->id);
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {
+    while (!done.load()) {
+      static_cast<void>(chat_->Stats());
+      chat_->StopUser(other_.id);  // another user's: must not touch ann's replies
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int k = 0; k < kTurns; ++k) {
+        auto out = chat_->Send(user_.id, convs[t], "turn " + std::to_string(k), "", Tokens(8));
+        if (!out.ok()) {
+          ADD_FAILURE() << out.status().ToString();
+          return;
+        }
+        if (k % 2 == 1) EXPECT_TRUE(chat_->Stop(user_.id, convs[t]).ok());
+        auto stream = chat_->Stream(user_.id, convs[t], out->reply.id);
+        EXPECT_TRUE(stream.ok());
+        bool finished = false;
+        if (stream.ok()) static_cast<void>((*stream)->Since(0, &finished));
+        EXPECT_TRUE(out->stream->WaitFinished(5000));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  done = true;
+  watcher.join();
+  for (Id conv : convs) {
+    auto all = store_->ListMessages(conv);
+    ASSERT_TRUE(all.ok());
+    int users = 0;
+    for (auto& m : *all) {
+      users += m.role == "user";
+      EXPECT_NE(m.status, store::MessageStatus::kStreaming) << m.id;
+    }
+    EXPECT_EQ(users, kTurns);
+  }
+  EXPECT_EQ(chat_->Stats().active_generations, 0);
 }
 
 TEST_F(ChatServiceTest, QueueFullIsUnavailableAndLosesNothing) {

@@ -6,6 +6,7 @@
 #
 #   tools/deps/llama.sh            -> prints the install prefix (use as CMAKE_PREFIX_PATH)
 #   tools/deps/llama.sh --tools    -> also builds the reference tools, prints their bin dir
+#   tools/deps/llama.sh --cached   -> prints the install prefix if it is built; else fails
 set -euo pipefail
 
 NPM_PKG="node-llama-cpp@3.22.1"
@@ -17,6 +18,11 @@ PREFIX="$BASE/install"
 JOBS="${JOBS:-$(nproc)}"
 want_tools=0
 [ "${1:-}" = "--tools" ] && want_tools=1
+if [ "${1:-}" = "--cached" ]; then
+  [ -f "$PREFIX/.tokki-built" ] || exit 1
+  echo "$PREFIX"
+  exit 0
+fi
 
 log() { echo "[llama.cpp] $*" >&2; }
 

@@ -5,11 +5,12 @@
 #include <algorithm>
 #include <atomic>
 #include <limits>
-#include <mutex>
 #include <vector>
 
 #include "core/clock.h"
+#include "core/mutex.h"
 #include "core/text.h"
+#include "core/thread_annotations.h"
 #include "store/sqlite/connection.h"
 #include "store/sqlite/schema.h"
 #include "store/store.h"
@@ -281,9 +282,10 @@ class SqliteStore final : public Store {
   explicit SqliteStore(std::string path) : path_(std::move(path)) {}
   ~SqliteStore() override { Close(); }
 
-  Status Init() {
+  Status Init() TOKKI_EXCLUDES(write_mu_) {
     auto w = Connection::Open(path_, false);
     if (!w.ok()) return w.status();
+    MutexLock lock(&write_mu_);
     writer_ = std::move(w).value();
     TOKKI_RETURN_IF_ERROR(writer_->Exec("PRAGMA journal_mode=WAL;"));
     TOKKI_RETURN_IF_ERROR(Migrate());
@@ -293,7 +295,7 @@ class SqliteStore final : public Store {
   // ---- users and sessions
   Result<User> CreateUser(User u) override {
     Timer t(this);
-    auto w = Writer();
+    WriterLease w(this);
     u.created_at_ms = NowUnixMs();
     TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
         "INSERT INTO users(username, password_hash, display_name, persona, created_at, role, "
@@ -321,7 +323,7 @@ class SqliteStore final : public Store {
 
   Status UpdateUser(const User& u) override {
     Timer t(this);
-    auto w = Writer();
+    WriterLease w(this);
     TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
         "UPDATE users SET display_name = ?, persona = ?, adult_confirmed = ? WHERE id = ?"));
     s.Bind(1, u.display_name).Bind(2, u.persona).Bind(3, u.adult_confirmed).Bind(4, u.id);
@@ -331,7 +333,7 @@ class SqliteStore final : public Store {
 
   Status SetUserRole(Id user_id, Role role) override {
     Timer t(this);
-    auto w = Writer();
+    WriterLease w(this);
     TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare("UPDATE users SET role = ? WHERE id = ?"));
     s.Bind(1, static_cast<int>(role)).Bind(2, user_id);
     TOKKI_RETURN_IF_ERROR(s.Run());
@@ -340,7 +342,7 @@ class SqliteStore final : public Store {
 
   Status SetUserSuspended(Id user_id, bool suspended) override {
     Timer t(this);
-    auto w = Writer();
+    WriterLease w(this);
     Transaction tx(w.conn);
     TOKKI_RETURN_IF_ERROR(tx.status());
     TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
@@ -375,7 +377,7 @@ class SqliteStore final : public Store {
 
   Status DeleteUser(Id user_id) override {
     Timer t(this);
-    auto w = Writer();
+    WriterLease w(this);
     Transaction tx(w.conn);
     TOKKI_RETURN_IF_ERROR(tx.status());
     {
@@ -415,7 +417,7 @@ class SqliteStore final : public Store {
 
   Status CreateSession(const Session& se) override {
     Timer t(this);
-    auto w = Writer();
+    WriterLease w(this);
     TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
         "INSERT INTO sessions(token_hash, user_id, created_at, expires_at) VALUES(?,?,?,?)"));
     s.Bind(1, se.token_hash).Bind(2, se.user_id).Bind(3, se.created_at_ms).Bind(4, se.expires_at_ms);
@@ -435,7 +437,7 @@ class SqliteStore final : public Store {
 
   Status DeleteSession(std::string_view token_hash) override {
     Timer t(this);
-    auto w = Writer();
+    WriterLease w(this);
     TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare("DELETE FROM sessions WHERE token_hash = ?"));
     s.Bind(1, token_hash);
     return s.Run();
@@ -443,14 +445,14 @@ class SqliteStore final : public Store {
 
   Status DeleteUserSessions(Id user_id) override {
     Timer t(this);
-    auto w = Writer();
+    WriterLease w(this);
     return DeleteSessionsOf(w.conn, user_id);
   }
 
   // ---- characters
   Result<Character> CreateCharacter(Character c) override {
     Timer t(this);
-    auto w = Writer();
+    WriterLease w(this);
     Transaction tx(w.conn);
     TOKKI_RETURN_IF_ERROR(tx.status());
     c.created_at_ms = c.updated_at_ms = NowUnixMs();
@@ -491,7 +493,7 @@ class SqliteStore final : public Store {
 
   Result<Character> UpdateCharacter(const Character& in) override {
     Timer t(this);
-    auto w = Writer();
+    WriterLease w(this);
     Transaction tx(w.conn);
     TOKKI_RETURN_IF_ERROR(tx.status());
     Character c = in;
@@ -516,7 +518,7 @@ class SqliteStore final : public Store {
 
   Status DeleteCharacter(Id id) override {
     Timer t(this);
-    auto w = Writer();
+    WriterLease w(this);
     Transaction tx(w.conn);
     TOKKI_RETURN_IF_ERROR(tx.status());
     TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare("DELETE FROM characters WHERE id = ?"));
@@ -531,7 +533,7 @@ class SqliteStore final : public Store {
 
   Status RemoveCharacter(Id id) override {
     Timer t(this);
-    auto w = Writer();
+    WriterLease w(this);
     Transaction tx(w.conn);
     TOKKI_RETURN_IF_ERROR(tx.status());
     TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
@@ -546,7 +548,7 @@ class SqliteStore final : public Store {
 
   Status SetCharacterHidden(Id id, bool hidden) override {
     Timer t(this);
-    auto w = Writer();
+    WriterLease w(this);
     TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare("UPDATE characters SET hidden = ? WHERE id = ?"));
     s.Bind(1, hidden).Bind(2, id);
     TOKKI_RETURN_IF_ERROR(s.Run());
@@ -628,7 +630,7 @@ class SqliteStore final : public Store {
 
   Status SetAvatar(Id id, const Avatar& a) override {
     Timer t(this);
-    auto w = Writer();
+    WriterLease w(this);
     Transaction tx(w.conn);
     TOKKI_RETURN_IF_ERROR(tx.status());
     TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
@@ -680,7 +682,7 @@ class SqliteStore final : public Store {
   // ---- conversations
   Result<Conversation> CreateConversation(Conversation c) override {
     Timer t(this);
-    auto w = Writer();
+    WriterLease w(this);
     c.created_at_ms = c.updated_at_ms = NowUnixMs();
     TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
         "INSERT INTO conversations(user_id, character_id, title, created_at, updated_at) "
@@ -733,7 +735,7 @@ class SqliteStore final : public Store {
 
   Status DeleteConversation(Id id) override {
     Timer t(this);
-    auto w = Writer();
+    WriterLease w(this);
     TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare("DELETE FROM conversations WHERE id = ?"));
     s.Bind(1, id);
     TOKKI_RETURN_IF_ERROR(s.Run());
@@ -743,7 +745,7 @@ class SqliteStore final : public Store {
   // ---- messages
   Result<Message> AppendMessage(Message m) override {
     Timer t(this);
-    auto w = Writer();
+    WriterLease w(this);
     Transaction tx(w.conn);
     TOKKI_RETURN_IF_ERROR(tx.status());
     m.created_at_ms = m.updated_at_ms = NowUnixMs();
@@ -824,7 +826,7 @@ class SqliteStore final : public Store {
 
   Status UpdateMessage(const Message& m) override {
     Timer t(this);
-    auto w = Writer();
+    WriterLease w(this);
     TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
         "UPDATE messages SET content = ?, status = ?, prompt_tokens = ?, cached_tokens = ?, "
         "completion_tokens = ?, rating = ?, finish_reason = ?, pinned = ?, updated_at = ? "
@@ -838,7 +840,7 @@ class SqliteStore final : public Store {
 
   Status SelectMessage(Id id) override {
     Timer t(this);
-    auto w = Writer();
+    WriterLease w(this);
     Transaction tx(w.conn);
     TOKKI_RETURN_IF_ERROR(tx.status());
     TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
@@ -852,7 +854,7 @@ class SqliteStore final : public Store {
 
   Status DeleteMessage(Id id) override {
     Timer t(this);
-    auto w = Writer();
+    WriterLease w(this);
     Transaction tx(w.conn);
     TOKKI_RETURN_IF_ERROR(tx.status());
     Id conv = 0, parent = 0;
@@ -892,7 +894,7 @@ class SqliteStore final : public Store {
 
   Result<int> StopInterruptedMessages() override {
     Timer t(this);
-    auto w = Writer();
+    WriterLease w(this);
     TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
         "UPDATE messages SET status = 2, finish_reason = 'interrupted' WHERE status = 0"));
     TOKKI_RETURN_IF_ERROR(s.Run());
@@ -923,7 +925,7 @@ class SqliteStore final : public Store {
   // ---- swipes
   Result<Swipe> RecordSwipe(Swipe sw) override {
     Timer t(this);
-    auto w = Writer();
+    WriterLease w(this);
     sw.created_at_ms = NowUnixMs();
     TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
         "INSERT INTO swipes(user_id, character_id, action, created_at) VALUES(?,?,?,?)"));
@@ -951,7 +953,7 @@ class SqliteStore final : public Store {
 
   Status UndoSwipe(Id swipe_id) override {
     Timer t(this);
-    auto w = Writer();
+    WriterLease w(this);
     TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
         "UPDATE swipes SET undone = 1 WHERE id = ? AND undone = 0"));
     s.Bind(1, swipe_id);
@@ -967,7 +969,7 @@ class SqliteStore final : public Store {
   // ---- reports
   Result<Report> CreateReport(Report rep) override {
     Timer t(this);
-    auto w = Writer();
+    WriterLease w(this);
     rep.status = ReportStatus::kOpen;
     rep.resolved_by = kNoId;
     rep.resolved_at_ms = 0;
@@ -1014,7 +1016,7 @@ class SqliteStore final : public Store {
     Timer t(this);
     if (status == ReportStatus::kOpen)
       return Status::InvalidArgument("a report is resolved as dismissed or actioned");
-    auto w = Writer();
+    WriterLease w(this);
     Transaction tx(w.conn);
     TOKKI_RETURN_IF_ERROR(tx.status());
     TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
@@ -1045,7 +1047,7 @@ class SqliteStore final : public Store {
   // ---- audit log
   Result<AuditEntry> AppendAudit(AuditEntry e) override {
     Timer t(this);
-    auto w = Writer();
+    WriterLease w(this);
     e.created_at_ms = NowUnixMs();
     TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
         "INSERT INTO audit_log(actor_id, action, target_kind, target_id, detail, created_at) "
@@ -1110,7 +1112,7 @@ class SqliteStore final : public Store {
   Status PutSetting(std::string_view key, std::string_view value) override {
     Timer t(this);
     if (key.empty()) return Status::InvalidArgument("empty setting key");
-    auto w = Writer();
+    WriterLease w(this);
     TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
         "INSERT INTO settings(key, value, updated_at) VALUES(?,?,?) "
         "ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"));
@@ -1120,7 +1122,7 @@ class SqliteStore final : public Store {
 
   // ---- maintenance
   Result<std::string> IntegrityCheck() override {
-    auto w = Writer();
+    WriterLease w(this);
     TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare("PRAGMA integrity_check"));
     std::string out;
     for (;;) {
@@ -1136,9 +1138,9 @@ class SqliteStore final : public Store {
     return TimingStats{n_queries_.load(), total_us_.load()};
   }
 
-  void Close() override {
-    std::lock_guard<std::mutex> lock(write_mu_);
-    std::lock_guard<std::mutex> lock2(pool_mu_);
+  void Close() override TOKKI_EXCLUDES(write_mu_, pool_mu_) {
+    MutexLock lock(&write_mu_);
+    MutexLock lock2(&pool_mu_);
     if (writer_) {
       static_cast<void>(writer_->Exec("PRAGMA wal_checkpoint(TRUNCATE)"));  // best effort at close
       writer_.reset();
@@ -1158,31 +1160,40 @@ class SqliteStore final : public Store {
     int64_t start_us;
   };
 
-  struct WriterLease {
-    std::unique_lock<std::mutex> lock;
-    Connection* conn;
+  // The writer connection, held for the lease's scope: `WriterLease w(this);`.
+  class TOKKI_SCOPED_CAPABILITY WriterLease {
+   public:
+    explicit WriterLease(SqliteStore* store) TOKKI_ACQUIRE(store->write_mu_)
+        : mu_(&store->write_mu_) {
+      mu_->Lock();
+      conn = store->writer_.get();
+    }
+    ~WriterLease() TOKKI_RELEASE() { mu_->Unlock(); }
+    WriterLease(const WriterLease&) = delete;
+    WriterLease& operator=(const WriterLease&) = delete;
+
+    Connection* conn = nullptr;
+
+   private:
+    Mutex* const mu_;
   };
-  WriterLease Writer() {
-    std::unique_lock<std::mutex> lock(write_mu_);
-    return WriterLease{std::move(lock), writer_.get()};
-  }
 
   // A reader connection on loan; returned to the pool on destruction.
   struct ReaderLease {
     SqliteStore* store;
     std::unique_ptr<Connection> owned;
     Connection* conn;
-    std::unique_lock<std::mutex> writer_lock;  // held only when borrowing the writer
+    std::unique_lock<Mutex> writer_lock;  // held only when borrowing the writer
     ~ReaderLease() {
       if (owned) {
-        std::lock_guard<std::mutex> lock(store->pool_mu_);
+        MutexLock lock(&store->pool_mu_);
         if (!store->closed_) store->readers_.push_back(std::move(owned));
       }
     }
   };
-  ReaderLease Reader() {
+  ReaderLease Reader() TOKKI_EXCLUDES(pool_mu_, write_mu_) {
     {
-      std::lock_guard<std::mutex> lock(pool_mu_);
+      MutexLock lock(&pool_mu_);
       if (!readers_.empty()) {
         auto c = std::move(readers_.back());
         readers_.pop_back();
@@ -1193,14 +1204,19 @@ class SqliteStore final : public Store {
     auto c = Connection::Open(path_, false);
     if (!c.ok()) {
       // Fall back to the writer connection (serialised) rather than failing the read.
-      std::unique_lock<std::mutex> lock(write_mu_);
-      return ReaderLease{this, nullptr, writer_.get(), std::move(lock)};
+      return BorrowWriter();
     }
     Connection* raw = c->get();
     return ReaderLease{this, std::move(c).value(), raw, {}};
   }
+  // The lock moves into the lease and is released when the lease ends: the analysis
+  // cannot follow a lock that leaves the function that took it.
+  ReaderLease BorrowWriter() TOKKI_EXCLUDES(write_mu_) TOKKI_NO_THREAD_SAFETY_ANALYSIS {
+    std::unique_lock<Mutex> lock(write_mu_);
+    return ReaderLease{this, nullptr, writer_.get(), std::move(lock)};
+  }
 
-  Status Migrate() {
+  Status Migrate() TOKKI_REQUIRES(write_mu_) {
     TOKKI_ASSIGN_OR_RETURN(Stmt v, writer_->Prepare("PRAGMA user_version"));
     TOKKI_ASSIGN_OR_RETURN(bool row, v.Step());
     int64_t version = row ? v.Int(0) : 0;
@@ -1293,11 +1309,11 @@ class SqliteStore final : public Store {
   }
 
   const std::string path_;
-  std::mutex write_mu_;
-  std::unique_ptr<Connection> writer_;  // GUARDED_BY(write_mu_)
-  std::mutex pool_mu_;
-  std::vector<std::unique_ptr<Connection>> readers_;  // GUARDED_BY(pool_mu_)
-  bool closed_ = false;                               // GUARDED_BY(pool_mu_)
+  Mutex write_mu_;  // before pool_mu_ when both are taken (Close)
+  std::unique_ptr<Connection> writer_ TOKKI_GUARDED_BY(write_mu_);
+  Mutex pool_mu_;
+  std::vector<std::unique_ptr<Connection>> readers_ TOKKI_GUARDED_BY(pool_mu_);
+  bool closed_ TOKKI_GUARDED_BY(pool_mu_) = false;
   std::atomic<int64_t> n_queries_{0};
   std::atomic<int64_t> total_us_{0};
 };
