@@ -1019,9 +1019,9 @@ struct LlamaEngine::Impl {
         for (auto& [r, n] : prefill_parts) r->batch_idx = -1;
         prefill_parts.clear();
       } else {
-        // Not even evicting everything idle makes room for what is running: fail the
-        // newest prefill.
-        FailNewestPrefill("KV cache is full; try again later");
+        // Not even evicting everything idle makes room for what is running: fail one
+        // request of the user running the most.
+        FailForRoom("KV cache is full; try again later");
         return;
       }
     }
@@ -1033,7 +1033,7 @@ struct LlamaEngine::Impl {
     }
     const int64_t dt = NowSteadyUs() - t0;
     if (rc == 1) {
-      FailNewestPrefill("KV cache is full; try again later");
+      FailForRoom("KV cache is full; try again later");
       return;
     }
     if (rc != 0) {
@@ -1167,14 +1167,27 @@ struct LlamaEngine::Impl {
     if (r->cb.on_token) r->cb.on_token(text);
   }
 
-  void FailNewestPrefill(const std::string& why) {
-    for (auto it = active.rbegin(); it != active.rend(); ++it) {
-      if ((*it)->phase == Phase::kPrefill) {
-        FinishError(it->get(), Status::Unavailable(why));
-        return;
+  // The cache is full and one running request must give way. Fair across users like
+  // Admit: it is taken from the user with the most requests running, so one user's many
+  // long replies cannot make another user's request fail. Among that user's requests (or
+  // when every user runs as many), a prefill goes first, then the newest.
+  void FailForRoom(const std::string& why) {
+    std::unordered_map<std::string, int> running;
+    for (auto& a : active) ++running[a->req.user_key];
+    Request* victim = nullptr;
+    int victim_running = 0;
+    bool victim_prefill = false;
+    for (auto it = active.rbegin(); it != active.rend(); ++it) {  // newest first
+      Request* r = it->get();
+      const int n = r->req.user_key.empty() ? 1 : running[r->req.user_key];
+      const bool prefill = r->phase == Phase::kPrefill;
+      if (!victim || n > victim_running || (n == victim_running && prefill && !victim_prefill)) {
+        victim = r;
+        victim_running = n;
+        victim_prefill = prefill;
       }
     }
-    if (!active.empty()) FinishError(active.back().get(), Status::Unavailable(why));
+    if (victim) FinishError(victim, Status::Unavailable(why));
   }
 
   void FinishError(Request* r, Status status) { Finish(r, "", std::move(status)); }

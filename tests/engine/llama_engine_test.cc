@@ -407,6 +407,55 @@ TEST_F(LlamaEngineTest, FullQueueIsUnavailable) {
   EXPECT_EQ(n_cancelled->load(), 3);
 }
 
+// When the KV cache runs out, the request that fails belongs to the user holding the most
+// running requests, not to whoever came last: a user with three endless replies must not
+// make another user's single request fail.
+TEST_F(LlamaEngineTest, FullCacheFailsTheHeaviestUserNotTheNewest) {
+  LlamaEngineOptions o = Options();
+  o.n_ctx = 1024;
+  o.n_parallel = 4;
+  o.n_seq_max = 8;
+  auto e = Open(o);
+  ASSERT_TRUE(e);
+  struct Heavy {
+    std::promise<Result<GenerateResult>> done;
+  };
+  std::vector<std::shared_ptr<Heavy>> heavy;
+  std::vector<std::shared_ptr<Generation>> handles;
+  for (int i = 0; i < 3; ++i) {
+    auto h = std::make_shared<Heavy>();
+    GenerateCallbacks cb;
+    cb.on_done = [h](Result<GenerateResult> r) { h->done.set_value(std::move(r)); };
+    GenerateRequest req = Chat("heavy" + std::to_string(i), {{"user", "Talk forever."}}, 1000000);
+    req.user_key = "heavy";
+    auto handle = e->Submit(req, cb);
+    ASSERT_TRUE(handle.ok());
+    handles.push_back(*handle);
+    heavy.push_back(h);
+  }
+  // The three replies have filled most of the cache: the light user's prompt no longer fits.
+  for (int i = 0; i < 3000 && e->Stats().decode_tokens_total < 750; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::string prompt;
+  for (int k = 0; k < 40; ++k) prompt += "Tell me about the old maps and the rainy days. ";
+  GenerateRequest light = Chat("light", {{"user", prompt}}, 4);
+  light.user_key = "light";
+  Outcome out = RunGen(*e, light);
+  ASSERT_TRUE(out.result.ok()) << out.result.status().ToString();
+  EXPECT_EQ(out.result->usage.completion_tokens, 4);
+  // The room came from the heavy user's replies.
+  int failed = 0;
+  for (auto& h : handles) h->Cancel();
+  for (auto& h : heavy) {
+    Result<GenerateResult> r = h->done.get_future().get();
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), Status::Code::kUnavailable);
+      ++failed;
+    }
+  }
+  EXPECT_GE(failed, 1);
+}
+
 TEST_F(LlamaEngineTest, ThirtyTwoConcurrentConversations) {
   LlamaEngineOptions o = Options();
   o.n_parallel = 16;
