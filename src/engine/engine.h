@@ -49,12 +49,18 @@ struct SamplingParams {
   std::vector<std::pair<int32_t, float>> logit_bias;
 };
 
+// Who is waiting for a generation. Interactive replies (a user just sent a message) go
+// first, then regenerations and continuations; background work (summaries, proactive
+// messages, drafts) runs only in capacity nobody else needs and gives way at once.
+enum class Priority { kInteractive = 0, kRegenerate = 1, kBackground = 2 };
+
 struct GenerateRequest {
   // Identity of the conversation, used to keep its KV cache between turns ("" = none).
   std::string conversation_key;
   // Identity of the user it is for ("" = anonymous): admission is fair across users, so
   // one user's many requests cannot starve another's.
   std::string user_key;
+  Priority priority = Priority::kInteractive;
   // Identity of the static persona block (e.g. "character:12:rev:3"); messages
   // [0, n_static_messages) are that block, byte-identical for every user of the
   // character, so the engine can prefill it once and share it.
