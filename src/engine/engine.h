@@ -72,6 +72,14 @@ struct GenerateRequest {
   SamplingParams sampling;
 };
 
+// The checks every engine makes at Submit (kInvalidArgument): at least one message and a
+// positive max_tokens.
+inline Status CheckRequest(const GenerateRequest& r) {
+  if (r.messages.empty()) return Status::InvalidArgument("no messages");
+  if (r.sampling.max_tokens <= 0) return Status::InvalidArgument("max_tokens must be positive");
+  return Status::Ok();
+}
+
 struct Usage {
   int prompt_tokens = 0;      // tokens in the rendered prompt
   int cached_tokens = 0;      // of those, reused from cache (not prefilled)

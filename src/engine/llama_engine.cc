@@ -153,9 +153,7 @@ void LlamaEngine::Shutdown() {
 Result<std::shared_ptr<Generation>> LlamaEngine::Submit(GenerateRequest request,
                                                         GenerateCallbacks callbacks) {
   Impl& m = *impl_;
-  if (request.messages.empty()) return Status::InvalidArgument("no messages");
-  if (request.sampling.max_tokens <= 0)
-    return Status::InvalidArgument("max_tokens must be positive");
+  TOKKI_RETURN_IF_ERROR(CheckRequest(request));
   auto r = std::make_unique<Request>();
   r->t_submit_us = NowSteadyUs();
   // Render outside the lock; the reply lookup takes it briefly.

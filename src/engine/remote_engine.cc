@@ -202,7 +202,11 @@ struct RemoteEngine::Impl {
       for (const auto& [tok, b] : s.logit_bias) lb[std::to_string(tok)] = b;
       body["logit_bias"] = lb;
     }
-    if (r.continue_last) body["continue_final_message"] = true;
+    if (r.continue_last) {
+      // Continue the last assistant message instead of opening a new turn.
+      body["continue_final_message"] = true;
+      body["add_generation_prompt"] = false;
+    }
     return body.dump();
   }
 
@@ -366,7 +370,7 @@ Result<std::unique_ptr<Engine>> RemoteEngine::Open(RemoteEngineOptions options) 
 
 Result<std::shared_ptr<Generation>> RemoteEngine::Submit(GenerateRequest request,
                                                          GenerateCallbacks callbacks) {
-  if (request.messages.empty()) return Status::InvalidArgument("no messages");
+  TOKKI_RETURN_IF_ERROR(CheckRequest(request));
   auto gen = std::make_shared<RemoteGeneration>();
   {
     MutexLock lock(&impl_->mu);
