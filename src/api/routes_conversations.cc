@@ -12,11 +12,6 @@ namespace tokki::api {
 
 namespace {
 
-bool WantsStream(const Request& req) {
-  auto accept = std::string_view(req[http::field::accept]);
-  return accept.find("text/event-stream") != std::string_view::npos;
-}
-
 // The finished reply as one JSON answer (after a WaitPlan).
 Response FinishedReply(chat::ChatService* chat, RequestContext& ctx, const chat::SendOutcome& out,
                        http::status status) {
@@ -53,7 +48,7 @@ HandlerResult ReplyAnswer(chat::ChatService* chat, RequestContext& ctx, const ch
     if (!st.ok()) return ErrorResponse(ctx, st.status());
     stream = *st;
   }
-  if (WantsStream(ctx.req)) {
+  if (WantsEventStream(ctx.req)) {
     if (!stream) return ErrorResponse(ctx, Status::Internal("no reply to stream"));
     StreamPlan plan;
     plan.source = ReplySource(stream);
