@@ -376,7 +376,13 @@ ModelInfo RemoteEngine::Info() const {
   info.name = impl_->opt.model.empty() ? "remote" : impl_->opt.model;
   info.backend = "openai";
   info.n_ctx = impl_->opt.n_ctx;
+  if (impl_->opt.embedder) info.embedding = impl_->opt.embedder->Info();
   return info;
+}
+
+Result<Embeddings> RemoteEngine::Embed(const std::vector<std::string>& texts) {
+  if (!impl_->opt.embedder) return Engine::Embed(texts);
+  return impl_->opt.embedder->Embed(texts);
 }
 
 EngineStats RemoteEngine::Stats() const {
