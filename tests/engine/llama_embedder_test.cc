@@ -1,4 +1,6 @@
 // LlamaEmbedder (and LlamaEngine::Embed) against the generated tiny model (label "model").
+// The contract every Embedder keeps is in embedder_conformance_test.cc; this file covers
+// what is LlamaEmbedder's own: packing and splitting, truncation, pooling, files, threads.
 #include "engine/llama_embedder.h"
 
 #include <gtest/gtest.h>
@@ -96,33 +98,6 @@ TEST_F(LlamaEmbedderTest, GivesOneUnitVectorPerTextInOrder) {
   for (size_t i = 0; i < kTexts.size(); ++i) EXPECT_LE(MaxAbsDiff((*r)[i], alone[i]), 1e-4) << i;
 }
 
-TEST_F(LlamaEmbedderTest, SameTextGivesTheSameVector) {
-  auto e = Open(Options());
-  ASSERT_TRUE(e);
-  auto a = e->Embed({kTexts[3]});
-  auto b = e->Embed({kTexts[3]});
-  ASSERT_TRUE(a.ok() && b.ok());
-  EXPECT_EQ(*a, *b);  // bit for bit
-  auto twice = e->Embed({kTexts[1], kTexts[1]});
-  ASSERT_TRUE(twice.ok());
-  EXPECT_LE(MaxAbsDiff((*twice)[0], (*twice)[1]), 1e-4);
-}
-
-TEST_F(LlamaEmbedderTest, BatchedGivesTheSameVectorAsAlone) {
-  auto e = Open(Options());
-  ASSERT_TRUE(e);
-  const std::string text = "Remember: my grandmother's name is Soon-ja and she grows persimmons.";
-  auto alone = e->Embed({text});
-  ASSERT_TRUE(alone.ok());
-  std::vector<std::string> batch = kTexts;  // 8 texts; the probe goes in the middle
-  batch.erase(batch.begin() + 4);
-  batch.insert(batch.begin() + 3, text);
-  ASSERT_EQ(batch.size(), 8u);
-  auto together = e->Embed(batch);
-  ASSERT_TRUE(together.ok()) << together.status().ToString();
-  EXPECT_LE(MaxAbsDiff((*together)[3], (*alone)[0]), 1e-4);
-}
-
 TEST_F(LlamaEmbedderTest, SplitsCallsLargerThanOneDecode) {
   // 3 texts per decode, 96 tokens per decode: 40 texts take many decodes, split both by
   // count and by tokens; every vector still matches the text embedded alone.
@@ -139,17 +114,6 @@ TEST_F(LlamaEmbedderTest, SplitsCallsLargerThanOneDecode) {
   ASSERT_EQ(all->size(), texts.size());
   Embeddings alone = OneByOne(*e, texts);
   for (size_t i = 0; i < texts.size(); ++i) EXPECT_LE(MaxAbsDiff((*all)[i], alone[i]), 1e-4) << i;
-}
-
-TEST_F(LlamaEmbedderTest, EmptyListIsEmptyAndEmptyTextIsRejected) {
-  auto e = Open(Options());
-  ASSERT_TRUE(e);
-  auto none = e->Embed({});
-  ASSERT_TRUE(none.ok());
-  EXPECT_TRUE(none->empty());
-  auto bad = e->Embed({"fine", ""});
-  EXPECT_EQ(bad.status().code(), Status::Code::kInvalidArgument);
-  EXPECT_NE(bad.status().message().find("text 1"), std::string::npos) << bad.status().ToString();
 }
 
 TEST_F(LlamaEmbedderTest, LongTextKeepsItsFirstTokens) {
