@@ -1,6 +1,7 @@
 // Operations: GET /healthz (always public), GET /metrics and GET /api/server. The server
 // description has a public part (what the web app needs: version, model name, whether it
-// is a demo model, the policy switches) and details for admins or the admin listener.
+// is a demo model, whether embeddings are available, the policy switches) and details for
+// admins or the admin listener.
 #include "api/routes.h"
 
 namespace tokki::api {
@@ -49,10 +50,20 @@ std::vector<Route> MakeOpsRoutes(const Services& s, Access access) {
                  const bool details = details_public || ctx.role == store::Role::kAdmin;
                  if (s.engine) {
                    auto info = s.engine->Info();
-                   model = Json{{"name", info.name}, {"is_generated", info.is_generated}};
+                   model = Json{{"name", info.name},
+                                {"is_generated", info.is_generated},
+                                {"embeddings", info.embedding.available}};
                    if (details) {
                      model["backend"] = info.backend;
                      model["n_ctx"] = info.n_ctx;
+                     if (info.embedding.available) {
+                       const auto& em = info.embedding;
+                       model["embedding"] = {{"model", em.model},
+                                             {"backend", em.backend},
+                                             {"n_dim", em.n_dim},
+                                             {"pooling", em.pooling},
+                                             {"max_text_tokens", em.max_text_tokens}};
+                     }
                    }
                  }
                  auto policy = s.moderation->Policy();

@@ -1,5 +1,6 @@
-// `tokki model gen --preset tiny|smol [--type f16|q8_0] -o FILE.gguf`: writes a GGUF with
-// random weights, a real tokenizer and a ChatML template (engine/model_gen.h).
+// `tokki model gen --preset tiny|smol [--type f16|q8_0] [--pooling mean|cls|last] -o FILE.gguf`:
+// writes a GGUF with random weights, a real tokenizer and a ChatML template
+// (engine/model_gen.h).
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -24,6 +25,10 @@ void AddModelCommand(CLI::App& app) {
       ->capture_default_str();
   gen->add_option("-o,--output", opts->output_path, "output file (.gguf)")->required();
   gen->add_option("--seed", opts->seed, "weights seed")->capture_default_str();
+  gen->add_option("--pooling", opts->pooling,
+                  "declare a pooling type for use as an embedding model (default: none "
+                  "declared; the embedder then uses mean)")
+      ->check(CLI::IsMember({"mean", "cls", "last"}));
   gen->add_option("--vocab", opts->vocab_path,
                   "tokenizer GGUF (default: $TOKKI_LLAMA_VOCAB or llama.cpp's "
                   "models/ggml-vocab-starcoder.gguf)");

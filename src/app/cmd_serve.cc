@@ -100,6 +100,16 @@ void AddServeCommand(CLI::App& app) {
       ->envname("TOKKI_BACKEND_URL")->delimiter(',');
   cmd->add_option("--backend-model", cfg->backend_model, "Model name to ask the backend for")->envname("TOKKI_BACKEND_MODEL");
   cmd->add_option("--backend-key", cfg->backend_key, "API key for the backend")->envname("TOKKI_BACKEND_KEY");
+  cmd->add_option("--embed-model", cfg->embed_model,
+                  "A GGUF embedding model run in this process beside the chat engine (embeddings for memory)")
+      ->envname("TOKKI_EMBED_MODEL");
+  cmd->add_option("--embed-url", cfg->embed_urls,
+                  "An OpenAI-compatible /v1/embeddings server instead, e.g. llama-server --embeddings "
+                  "(repeat for several; the chat backend is not asked)")
+      ->envname("TOKKI_EMBED_URL")->delimiter(',');
+  cmd->add_option("--embed-backend-model", cfg->embed_backend_model, "Model name to ask the embedding server for")
+      ->envname("TOKKI_EMBED_BACKEND_MODEL");
+  cmd->add_option("--embed-key", cfg->embed_key, "API key for the embedding server")->envname("TOKKI_EMBED_KEY");
   cmd->add_option("--ctx-size", cfg->n_ctx_seq, "Embedded engine: KV cache of one conversation in tokens (its window)")->envname("TOKKI_CTX_SIZE")->capture_default_str();
   cmd->add_flag("--kv-unified", cfg->kv_unified, "Embedded engine: one KV cache shared by all conversations (less memory; attention spans all of them)")->envname("TOKKI_KV_UNIFIED");
   cmd->add_option("--kv-unified-size", cfg->n_ctx, "Embedded engine: size of the shared KV cache with --kv-unified, in tokens")->envname("TOKKI_KV_UNIFIED_SIZE")->capture_default_str();

@@ -6,8 +6,10 @@
 #include "chat/persona_prompt.h"
 #include "core/clock.h"
 #include "discover/deck.h"
+#include "engine/remote_embedder.h"
 #include "engine/remote_engine.h"
 #ifdef TOKKI_WITH_LLAMA
+#include "engine/llama_embedder.h"
 #include "engine/llama_engine.h"
 #endif
 #include "persona/catalog.h"
@@ -54,6 +56,35 @@ int PromptBudget(const engine::Engine* e) {
   if (!e) return kDefault;
   int n = e->Info().n_ctx;
   return n > 0 && n < kDefault ? n : kDefault;
+}
+
+// The embedder the config asks for (null when none): --embed-model or --embed-url.
+Result<std::shared_ptr<engine::Embedder>> OpenEmbedder(const ServeConfig& cfg) {
+  if (!cfg.embed_model.empty() && !cfg.embed_urls.empty())
+    return Status::InvalidArgument("use either --embed-model or --embed-url, not both");
+  if (!cfg.embed_model.empty()) {
+#ifdef TOKKI_WITH_LLAMA
+    engine::LlamaEmbedderOptions o;
+    o.model_path = cfg.embed_model;
+    o.n_threads = cfg.n_engine_threads;
+    TOKKI_LOG(info, "loading embedding model", "path", cfg.embed_model);
+    auto e = engine::LlamaEmbedder::Open(o);
+    if (!e.ok()) return e.status().WithContext("loading the embedding model " + cfg.embed_model);
+    return std::shared_ptr<engine::Embedder>(std::move(e).value());
+#else
+    return Status::InvalidArgument("this build has no embedded engine; use --embed-url");
+#endif
+  }
+  if (!cfg.embed_urls.empty()) {
+    engine::RemoteEmbedderOptions o;
+    o.base_urls = cfg.embed_urls;
+    o.model = cfg.embed_backend_model;
+    o.api_key = cfg.embed_key;
+    auto e = engine::RemoteEmbedder::Open(o);
+    if (!e.ok()) return e.status().WithContext("setting up the embedding servers");
+    return std::shared_ptr<engine::Embedder>(std::move(e).value());
+  }
+  return std::shared_ptr<engine::Embedder>();
 }
 
 }  // namespace
@@ -133,6 +164,13 @@ Result<std::unique_ptr<Wiring>> Wire(const ServeConfig& cfg,
   if (stopped.ok() && *stopped > 0)
     TOKKI_LOG(warn, "replies interrupted by the last shutdown marked stopped", "count", *stopped);
 
+  std::shared_ptr<engine::Embedder> embedder;
+  if (!engine_override) {
+    if ((!cfg.embed_model.empty() || !cfg.embed_urls.empty()) && cfg.model.empty() &&
+        cfg.backend_urls.empty())
+      return Status::InvalidArgument("embeddings need a chat engine: add --model or --backend-url");
+    TOKKI_ASSIGN_OR_RETURN(embedder, OpenEmbedder(cfg));
+  }
   if (engine_override) {
     w->engine = std::move(engine_override);
   } else if (!cfg.model.empty()) {
@@ -145,6 +183,7 @@ Result<std::unique_ptr<Wiring>> Wire(const ServeConfig& cfg,
     o.n_parallel = cfg.n_parallel;
     o.n_threads = cfg.n_engine_threads;
     o.disk_cache_dir = (fs::path(cfg.data_dir) / "kv-cache").string();
+    o.embedder = embedder;
     TOKKI_LOG(info, "loading model", "path", cfg.model);
     auto e = engine::LlamaEngine::Open(o);
     if (!e.ok()) return e.status().WithContext("loading the model " + cfg.model);
@@ -157,6 +196,7 @@ Result<std::unique_ptr<Wiring>> Wire(const ServeConfig& cfg,
     o.base_urls = cfg.backend_urls;
     o.model = cfg.backend_model;
     o.api_key = cfg.backend_key;
+    o.embedder = embedder;
     auto e = engine::RemoteEngine::Open(o);
     if (!e.ok()) return e.status().WithContext("setting up the backends");
     w->engine = std::move(e).value();
@@ -168,6 +208,9 @@ Result<std::unique_ptr<Wiring>> Wire(const ServeConfig& cfg,
   if (w->engine) {
     auto info = w->engine->Info();
     TOKKI_LOG(info, "engine ready", "backend", info.backend, "model", info.name, "n_ctx", info.n_ctx);
+    if (info.embedding.available)
+      TOKKI_LOG(info, "embeddings ready", "backend", info.embedding.backend, "model",
+                info.embedding.model, "n_dim", info.embedding.n_dim);
     if (info.is_generated)
       TOKKI_LOG(warn, "this is a generated demo model with random weights: its replies are noise. "
                       "For real replies start tokki with --model FILE.gguf (any GGUF chat model) "

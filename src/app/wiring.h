@@ -31,6 +31,12 @@ struct ServeConfig {
   std::string backend_key;
   int n_ctx_seq = 4096;    // KV cells of one conversation (per-sequence streams)
   bool kv_unified = false;  // one shared cache of n_ctx cells instead
+  // Embeddings (Engine::Embed): a GGUF model in this process, or OpenAI-compatible
+  // /v1/embeddings servers; at most one of the two.
+  std::string embed_model;
+  std::vector<std::string> embed_urls;
+  std::string embed_backend_model;
+  std::string embed_key;
   int n_ctx = 16384;
   int n_parallel = 16;
   int n_engine_threads = 0;

@@ -2,7 +2,8 @@
 // stream of reply tokens.
 //
 // Implementations: the embedded llama.cpp engine (llama_engine.h) and the
-// OpenAI-compatible remote client (remote_engine.h). Tests provide their own.
+// OpenAI-compatible remote client (remote_engine.h). Tests provide their own. Embed comes
+// from an Embedder (embedder.h) the engine was opened with.
 //
 // Thread safety: every method may be called from any thread. Callbacks of one
 // generation are called one at a time, in order, from an engine-owned thread; they must
@@ -136,11 +137,25 @@ class Generation {
   virtual void Cancel() = 0;
 };
 
+// One vector per input text, in input order (see Engine::Embed).
+using Embeddings = std::vector<std::vector<float>>;
+
+// What Engine::Embed offers.
+struct EmbeddingInfo {
+  bool available = false;   // false: Embed answers kUnavailable
+  std::string model;        // name of the embedding model
+  std::string backend;      // "llama.cpp" | "openai"
+  int n_dim = 0;            // length of every vector (0 = unknown until a remote server answers)
+  std::string pooling;      // "mean" | "cls" | "last" ("" = the remote server's choice)
+  int max_text_tokens = 0;  // longer texts keep their first tokens (0 = the remote server's rule)
+};
+
 struct ModelInfo {
   std::string name;           // model or backend name
   std::string backend;        // "llama.cpp" | "openai" | ...
   int n_ctx = 0;              // context window in tokens (0 = unknown)
   bool is_generated = false;  // a random-weight model made by `tokki model gen`
+  EmbeddingInfo embedding;
 };
 
 // Counters for /metrics.
@@ -173,6 +188,15 @@ class Engine {
 
   virtual ModelInfo Info() const = 0;
   virtual EngineStats Stats() const = 0;
+
+  // One L2-normalised vector per text, in order, each ModelInfo::embedding.n_dim long
+  // (dense retrieval). Blocks the calling thread until done, so call it from a worker,
+  // never from an I/O thread or an engine callback. An empty list gives an empty list; an
+  // empty text is kInvalidArgument; a text longer than the embedding model's limit is
+  // truncated (embedder.h). kUnavailable when no embedding model is configured.
+  virtual Result<Embeddings> Embed(const std::vector<std::string>& /*texts*/) {
+    return Status::Unavailable("no embedding model configured");
+  }
 
   // Forgets any cached state of a conversation (it was deleted or edited).
   virtual void Forget(std::string_view conversation_key) {}

@@ -4,7 +4,6 @@
 // docs/engine.md.
 #include "engine/llama_engine.h"
 
-#include <ggml-cpu.h>
 #include <llama.h>
 
 #include <algorithm>
@@ -32,14 +31,7 @@ Status LlamaEngine::Impl::Load() {
   InitBackendOnce();
   uint64_t size = 0;
   TOKKI_RETURN_IF_ERROR(CheckModelFile(opt.model_path, opt.max_model_bytes, &size));
-  llama_model_params mp = llama_model_default_params();
-  mp.n_gpu_layers = 0;
-  // On CPUs with AMX, llama.cpp at this release moves quantized weights into its AMX
-  // buffer type, whose matrix kernel crashes on any batch of more than one token with Q8_0
-  // weights (prompt prefill, batched decoding). Without extra buffer types the same
-  // weights run through the regular CPU kernels.
-  if (ggml_cpu_has_amx_int8()) mp.use_extra_bufts = false;
-  model = llama_model_load_from_file(opt.model_path.c_str(), mp);
+  model = llama_model_load_from_file(opt.model_path.c_str(), CpuModelParams());
   if (!model) {
     return Status::InvalidArgument("llama.cpp cannot load " + opt.model_path +
                                    " (unsupported architecture or corrupt weights)");
@@ -220,7 +212,16 @@ std::string LlamaEngine::TokenText(int32_t token) const {
 
 int32_t LlamaEngine::VocabSize() const { return impl_->n_vocab; }
 
-ModelInfo LlamaEngine::Info() const { return impl_->info; }
+ModelInfo LlamaEngine::Info() const {
+  ModelInfo info = impl_->info;
+  if (impl_->opt.embedder) info.embedding = impl_->opt.embedder->Info();
+  return info;
+}
+
+Result<Embeddings> LlamaEngine::Embed(const std::vector<std::string>& texts) {
+  if (!impl_->opt.embedder) return Engine::Embed(texts);
+  return impl_->opt.embedder->Embed(texts);
+}
 
 EngineStats LlamaEngine::Stats() const {
   const Impl& m = *impl_;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "engine/embedder.h"
 #include "engine/engine.h"
 #include "engine/kv_tiers.h"  // CacheTier
 
@@ -55,6 +56,7 @@ struct LlamaEngineOptions {
   int64_t disk_cache_max_bytes = int64_t{8} << 30;
   int64_t max_model_bytes = 0;  // 0 = 80 % of physical RAM
   bool flash_attn = true;
+  std::shared_ptr<Embedder> embedder;  // answers Embed (e.g. a LlamaEmbedder); null = none
 };
 
 class LlamaEngine : public Engine {
@@ -72,6 +74,7 @@ class LlamaEngine : public Engine {
   int CountTokens(std::string_view text) const override;
   ModelInfo Info() const override;
   EngineStats Stats() const override;
+  Result<Embeddings> Embed(const std::vector<std::string>& texts) override;
   void Forget(std::string_view conversation_key) override;
   void Shutdown() override;
 

@@ -1,6 +1,7 @@
 // See model_file.h.
 #include "engine/model_file.h"
 
+#include <ggml-cpu.h>
 #include <gguf.h>
 #include <unistd.h>
 
@@ -76,6 +77,17 @@ Status CheckModelFile(const std::string& path, int64_t max_bytes, uint64_t* size
                             std::to_string(max_bytes >> 20) + " MiB allowed on this machine");
   }
   return Status::Ok();
+}
+
+llama_model_params CpuModelParams() {
+  llama_model_params mp = llama_model_default_params();
+  mp.n_gpu_layers = 0;
+  // On CPUs with AMX, llama.cpp at this release moves quantized weights into its AMX
+  // buffer type, whose matrix kernel crashes on any batch of more than one token with Q8_0
+  // weights (prompt prefill, batched decoding, embeddings). Without extra buffer types the
+  // same weights run through the regular CPU kernels.
+  if (ggml_cpu_has_amx_int8()) mp.use_extra_bufts = false;
+  return mp;
 }
 
 std::string MetaString(const llama_model* model, const char* key) {

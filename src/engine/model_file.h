@@ -22,6 +22,10 @@ Status CheckModelFile(const std::string& path, int64_t max_bytes, uint64_t* size
 // model are refused.
 uint64_t HashModelFile(const std::string& path, uint64_t size);
 
+// The load parameters of every model this process runs (the chat model, the embedding
+// model): CPU only, and on CPUs with AMX no extra buffer types (see model_file.cc).
+llama_model_params CpuModelParams();
+
 // A string from the model's GGUF metadata ("" when absent).
 std::string MetaString(const llama_model* model, const char* key);
 

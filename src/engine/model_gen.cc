@@ -134,6 +134,16 @@ Status GenerateModel(const ModelGenOptions& options) {
     return Status::InvalidArgument("unknown type '" + options.type + "' (f16|q8_0)");
   }
   if (options.output_path.empty()) return Status::InvalidArgument("no output path");
+  enum llama_pooling_type pooling_type = LLAMA_POOLING_TYPE_NONE;
+  if (options.pooling == "mean") {
+    pooling_type = LLAMA_POOLING_TYPE_MEAN;
+  } else if (options.pooling == "cls") {
+    pooling_type = LLAMA_POOLING_TYPE_CLS;
+  } else if (options.pooling == "last") {
+    pooling_type = LLAMA_POOLING_TYPE_LAST;
+  } else if (!options.pooling.empty()) {
+    return Status::InvalidArgument("unknown pooling '" + options.pooling + "' (mean|cls|last)");
+  }
 
   std::unique_ptr<gguf_context, GgufCtxDeleter> gguf(gguf_init_empty());
   int n_vocab = 0;
@@ -154,6 +164,8 @@ Status GenerateModel(const ModelGenOptions& options) {
   gguf_set_val_u32(gguf.get(), "llama.vocab_size", n_vocab);
   gguf_set_val_f32(gguf.get(), "llama.rope.freq_base", shape.rope_theta);
   gguf_set_val_f32(gguf.get(), "llama.attention.layer_norm_rms_epsilon", shape.rms_eps);
+  if (pooling_type != LLAMA_POOLING_TYPE_NONE)
+    gguf_set_val_u32(gguf.get(), "llama.pooling_type", static_cast<uint32_t>(pooling_type));
 
   const int head_dim = shape.n_embd / shape.n_head;
   const int n_embd_kv = head_dim * shape.n_head_kv;

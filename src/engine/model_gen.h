@@ -12,6 +12,10 @@
 // tokens 1 and 2 become <|im_start|> / <|im_end|> as in SmolLM2. The file is marked as
 // generated: general.name = "tokki-generated-<preset>".
 //
+// Any generated model also serves as an embedding model (llama_embedder.h: mean pooling
+// over the final hidden states); `pooling` declares a pooling type in the file, as
+// dedicated embedding models do, which the embedder then uses instead.
+//
 // Thread safety: GenerateModel() may run concurrently for different output files.
 #pragma once
 
@@ -32,6 +36,7 @@ struct ModelGenOptions {
   uint64_t seed = 42;      // weights are a pure function of (preset, seed)
   std::string vocab_path;  // "" = TOKKI_LLAMA_VOCAB or the built-in default
   int n_threads = 0;       // quantization threads, 0 = all cores
+  std::string pooling;     // "" (none declared) | "mean" | "cls" | "last": llama.pooling_type
 };
 
 // Writes the model to options.output_path (atomically: a temp file is renamed).

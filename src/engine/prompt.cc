@@ -21,19 +21,24 @@ void Append(std::vector<llama_token>& out, const std::vector<llama_token>& more)
 PromptRenderer::PromptRenderer(const llama_vocab* vocab, std::string chat_template, bool add_bos)
     : vocab_(vocab), template_(std::move(chat_template)), add_bos_(add_bos) {}
 
-std::vector<llama_token> PromptRenderer::Tokenize(std::string_view text, bool parse_special) const {
+std::vector<llama_token> Tokenize(const llama_vocab* vocab, std::string_view text,
+                                  bool add_special, bool parse_special) {
   if (text.empty()) return {};
   if (text.size() > INT_MAX / 2) return {};
   std::vector<llama_token> out(text.size() + 8);
-  int n = llama_tokenize(vocab_, text.data(), static_cast<int32_t>(text.size()), out.data(),
-                         static_cast<int32_t>(out.size()), /*add_special=*/false, parse_special);
+  int n = llama_tokenize(vocab, text.data(), static_cast<int32_t>(text.size()), out.data(),
+                         static_cast<int32_t>(out.size()), add_special, parse_special);
   if (n < 0) {
     out.resize(-n);
-    n = llama_tokenize(vocab_, text.data(), static_cast<int32_t>(text.size()), out.data(),
-                       static_cast<int32_t>(out.size()), false, parse_special);
+    n = llama_tokenize(vocab, text.data(), static_cast<int32_t>(text.size()), out.data(),
+                       static_cast<int32_t>(out.size()), add_special, parse_special);
   }
   out.resize(n > 0 ? n : 0);
   return out;
+}
+
+std::vector<llama_token> PromptRenderer::Tokenize(std::string_view text, bool parse_special) const {
+  return engine::Tokenize(vocab_, text, /*add_special=*/false, parse_special);
 }
 
 bool PromptRenderer::Apply(const std::vector<ChatMessage>& messages, size_t n, bool add_assistant,

@@ -33,6 +33,12 @@ struct RenderedPrompt {
   int n_reused_replies = 0;  // assistant messages taken from `lookup`
 };
 
+// Token ids of `text` ({} for an empty or absurdly long text). `add_special`: the tokens
+// the model adds around a text (e.g. BOS); `parse_special`: control-token text becomes
+// control tokens.
+std::vector<llama_token> Tokenize(const llama_vocab* vocab, std::string_view text,
+                                  bool add_special, bool parse_special);
+
 // Returns the generated token ids for an assistant reply text, or nullptr.
 using ReplyLookup = std::function<const std::vector<llama_token>*(std::string_view text)>;
 

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
-#include <mutex>  // std::call_once
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -15,6 +14,7 @@
 #include "core/hash.h"
 #include "core/mutex.h"
 #include "core/thread_annotations.h"
+#include "engine/openai_http.h"
 #include "engine/sse_parser.h"
 #include "engine/text_stream.h"
 
@@ -27,17 +27,6 @@ constexpr int kVirtualNodes = 64;
 
 // FNV-1a followed by a 64-bit finalizer: similar keys land far apart on the ring.
 uint64_t RingHash(std::string_view s) { return Mix64(Fnv1a64(s)); }
-
-void CurlGlobalInitOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-std::string NormalizeBase(std::string url) {
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  if (url.size() >= 3 && url.compare(url.size() - 3, 3, "/v1") == 0) url.resize(url.size() - 3);
-  return url;
-}
 
 class RemoteGeneration : public Generation {
  public:
@@ -285,9 +274,7 @@ struct RemoteEngine::Impl {
         reported = true;
         break;
       }
-      const bool unreachable = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
-                               rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_RECV_ERROR ||
-                               rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING;
+      const bool unreachable = CurlUnreachable(rc);
       if (call.text.stopped() && rc != CURLE_OK) {
         res.finish_reason = FinishReason::kStop;  // a stop string ended it here
         if (cb.on_done) cb.on_done(res);
@@ -308,11 +295,7 @@ struct RemoteEngine::Impl {
         continue;
       }
       if (status >= 400) {
-        std::string msg = call.error_body;
-        json j = json::parse(msg, nullptr, false);
-        if (!j.is_discarded() && j.contains("error") && j["error"].is_object()) {
-          msg = j["error"].value("message", msg);
-        }
+        const std::string msg = BackendErrorMessage(call.error_body);
         last_error = status == 429
                          ? Status::ResourceExhausted("backend rate limit: " + msg)
                          : Status::InvalidArgument("backend rejected the request: " + msg);
@@ -346,13 +329,7 @@ RemoteEngine::RemoteEngine(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) 
 RemoteEngine::~RemoteEngine() { Shutdown(); }
 
 Result<std::unique_ptr<Engine>> RemoteEngine::Open(RemoteEngineOptions options) {
-  if (options.base_urls.empty()) return Status::InvalidArgument("no backend URL");
-  for (std::string& u : options.base_urls) {
-    u = NormalizeBase(u);
-    if (u.rfind("http://", 0) != 0 && u.rfind("https://", 0) != 0) {
-      return Status::InvalidArgument("backend URL must start with http:// or https://: " + u);
-    }
-  }
+  TOKKI_RETURN_IF_ERROR(NormalizeBaseUrls(options.base_urls));
   CurlGlobalInitOnce();
   auto impl = std::make_shared<Impl>();
   impl->opt = std::move(options);
@@ -399,7 +376,13 @@ ModelInfo RemoteEngine::Info() const {
   info.name = impl_->opt.model.empty() ? "remote" : impl_->opt.model;
   info.backend = "openai";
   info.n_ctx = impl_->opt.n_ctx;
+  if (impl_->opt.embedder) info.embedding = impl_->opt.embedder->Info();
   return info;
+}
+
+Result<Embeddings> RemoteEngine::Embed(const std::vector<std::string>& texts) {
+  if (!impl_->opt.embedder) return Engine::Embed(texts);
+  return impl_->opt.embedder->Embed(texts);
 }
 
 EngineStats RemoteEngine::Stats() const {

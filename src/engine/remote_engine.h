@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "engine/embedder.h"
 #include "engine/engine.h"
 
 namespace tokki::engine {
@@ -31,6 +32,9 @@ struct RemoteEngineOptions {
   int connect_timeout_ms = 3000;
   int down_backoff_ms = 5000;  // an unreachable server is skipped this long
   int n_ctx = 0;               // reported context window (0 = unknown)
+  // Answers Embed (e.g. a RemoteEmbedder for the embedding server); null = none. The chat
+  // servers are not asked: a llama-server started with --embeddings serves nothing else.
+  std::shared_ptr<Embedder> embedder;
 };
 
 class RemoteEngine : public Engine {
@@ -44,6 +48,7 @@ class RemoteEngine : public Engine {
   int CountTokens(std::string_view text) const override;
   ModelInfo Info() const override;
   EngineStats Stats() const override;
+  Result<Embeddings> Embed(const std::vector<std::string>& texts) override;
   void Shutdown() override;
 
   // The base URL a conversation is assigned to while every server is up.

@@ -205,6 +205,9 @@ TEST_F(ModerationTest, TheAdminListenerServesMetricsWithoutSignIn) {
   EXPECT_EQ(m.status, 200);
   EXPECT_NE(m.body.find("tokki_db_queries_total"), std::string::npos);
   EXPECT_TRUE(c.Get("/api/server").json().contains("details"));
+  // The engine has no embedding model: said publicly, no embedding details.
+  EXPECT_EQ(c.Get("/api/server").json()["model"]["embeddings"], false);
+  EXPECT_FALSE(c.Get("/api/server").json()["model"].contains("embedding"));
   EXPECT_EQ(c.Get("/api/me").status, 404);  // nothing else is served there
   EXPECT_FALSE(Client().Get("/api/server").json().contains("details"));
   ops.Stop(1000);

@@ -7,7 +7,8 @@ fail() { echo "FAIL: $*"; exit 1; }
 help=$("$bin" --help)
 for cmd in serve admin; do grep -q "$cmd" <<<"$help" || fail "tokki --help does not list $cmd"; done
 shelp=$("$bin" serve --help)
-for flag in --host --port --data-dir --model --backend-url --backend-model --backend-key --config; do
+for flag in --host --port --data-dir --model --backend-url --backend-model --backend-key --embed-model \
+  --embed-url --embed-backend-model --embed-key --config; do
   grep -q -- "$flag" <<<"$shelp$help" || fail "serve --help lacks $flag"
 done
 dir=$(mktemp -d)
@@ -40,4 +41,18 @@ grep -q tokki_db_queries_total <<<"$metrics" || fail "/metrics lacks the store f
 grep -q "role must be" "$dir/e.log" || fail "no clear error for a bad role"
 "$bin" admin set-role --data-dir "$dir/c" --username nobody --role moderator 2>"$dir/e.log" && fail "an unknown user must fail"
 "$bin" admin set-role --data-dir "$dir/c" --username root --role moderator | grep -q "now moderator" || fail "set-role"
+# Embeddings: they need a chat engine, a bad embedding model is a clear start-up error, and
+# a good one is reported by /api/server.
+"$bin" serve --port "$(free_port)" --data-dir "$dir/e" --catalog-dir none --embed-model "$dir/none.gguf" \
+  2>"$dir/f.log" && fail "--embed-model without a chat model must fail"
+grep -q "need a chat engine" "$dir/f.log" || fail "no clear error for --embed-model without a chat model"
+"$bin" model gen --preset tiny -o "$dir/tiny.gguf" >/dev/null || fail "model gen"
+"$bin" serve --port "$(free_port)" --data-dir "$dir/e" --catalog-dir none --model "$dir/tiny.gguf" \
+  --embed-model "$dir/none.gguf" 2>"$dir/f.log" && fail "a missing embedding model must fail"
+grep -q "embedding model.*not found" "$dir/f.log" || { cat "$dir/f.log"; fail "no clear error for a missing embedding model"; }
+p4=$(free_port)
+"$bin" serve --port "$p4" --data-dir "$dir/e" --catalog-dir none --model "$dir/tiny.gguf" --ctx-size 1024 \
+  --parallel 2 --embed-model "$dir/tiny.gguf" >"$dir/g.log" 2>&1 &
+wait_up "$p4" || { cat "$dir/g.log"; fail "serve with --embed-model did not start"; }
+curl -sf "http://127.0.0.1:$p4/api/server" | grep -q '"embeddings":true' || fail "/api/server does not report embeddings"
 echo "cli: 1 passed, 0 failed"

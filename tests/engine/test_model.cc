@@ -14,10 +14,13 @@ namespace tokki::engine::testing {
 
 namespace {
 
-std::string GeneratedModelPath(const std::string& type) {
+// Generates the tiny model with `type` weights (and a declared `pooling`, "" = none) into
+// <build>/models unless it is there (process-safe).
+std::string GeneratedModelPath(const std::string& type, const std::string& pooling) {
   namespace fs = std::filesystem;
   const std::string dir = TOKKI_TEST_MODEL_DIR;
-  const std::string path = dir + "/tiny-" + type + ".gguf";
+  const std::string path =
+      dir + "/tiny-" + type + (pooling.empty() ? "" : "-" + pooling) + ".gguf";
   fs::create_directories(dir);
   const int fd = ::open((dir + "/.gen.lock").c_str(), O_CREAT | O_RDWR, 0644);
   if (fd >= 0) ::flock(fd, LOCK_EX);
@@ -25,6 +28,7 @@ std::string GeneratedModelPath(const std::string& type) {
     ModelGenOptions o;
     o.preset = "tiny";
     o.type = type;
+    o.pooling = pooling;
     o.output_path = path;
     Status st = GenerateModel(o);
     if (!st.ok()) {
@@ -38,8 +42,12 @@ std::string GeneratedModelPath(const std::string& type) {
 
 }  // namespace
 
-std::string TinyModelPath() { return GeneratedModelPath("f16"); }
+std::string TinyModelPath() { return GeneratedModelPath("f16", ""); }
 
-std::string TinyQ8ModelPath() { return GeneratedModelPath("q8_0"); }
+std::string TinyQ8ModelPath() { return GeneratedModelPath("q8_0", ""); }
+
+std::string TinyModelPathWithPooling(const std::string& pooling) {
+  return GeneratedModelPath("f16", pooling);
+}
 
 }  // namespace tokki::engine::testing

@@ -44,4 +44,8 @@ std::string TinyModelPath();
 // The same model with Q8_0 weights (<build>/models/tiny-q8_0.gguf).
 std::string TinyQ8ModelPath();
 
+// The same weights with a declared pooling type ("mean" | "cls" | "last"), as an embedding
+// model's file has: <build>/models/tiny-f16-<pooling>.gguf.
+std::string TinyModelPathWithPooling(const std::string& pooling);
+
 }  // namespace tokki::engine::testing

@@ -109,7 +109,7 @@ export const isRemoved = (x: { read_only_reason?: ReadOnlyReason | null; charact
 
 export interface ServerInfo {
   version: string;
-  model: { name: string; backend?: string; n_ctx?: number; is_generated: boolean } | null;
+  model: { name: string; backend?: string; n_ctx?: number; is_generated: boolean; embeddings?: boolean } | null;
   policy?: { require_adult_confirmation: boolean };
 }
 
