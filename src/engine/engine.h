@@ -47,6 +47,13 @@ struct SamplingParams {
   // Additive logit bias per token id of the engine's tokenizer (e.g. LlamaEngine::Tokenize;
   // a remote backend passes it on as OpenAI `logit_bias`).
   std::vector<std::pair<int32_t, float>> logit_bias;
+  // Constrained output, at most one of the two (constraint.h states the rules): the reply
+  // is a JSON document valid under `json_schema` (JSON Schema text), or text matching the
+  // GBNF `grammar` (llama.cpp's grammar format, start rule `root`). The embedded engine
+  // samples only tokens the grammar allows and finishes with "stop" when it is complete;
+  // a remote backend gets OpenAI `response_format` or llama-server's `grammar`.
+  std::string json_schema;
+  std::string grammar;
 };
 
 struct GenerateRequest {

@@ -29,6 +29,7 @@
 #include "core/log.h"
 #include "core/mutex.h"
 #include "core/thread_annotations.h"
+#include "engine/grammar.h"
 #include "engine/llama_init.h"
 #include "engine/model_gen.h"
 #include "engine/prompt.h"
@@ -958,7 +959,7 @@ struct LlamaEngine::Impl {
       const size_t from = toks.size() > 256 ? toks.size() - 256 : 0;
       for (size_t i = from; i < toks.size(); ++i) llama_sampler_accept(chain, toks[i]);
     }
-    return chain;
+    return ConstrainSampler(chain, vocab, sp.grammar);  // the grammar first (grammar.h)
   }
 
   // ---- one scheduler step ----
@@ -1336,6 +1337,7 @@ Result<std::shared_ptr<Generation>> LlamaEngine::Submit(GenerateRequest request,
   if (request.messages.empty()) return Status::InvalidArgument("no messages");
   if (request.sampling.max_tokens <= 0)
     return Status::InvalidArgument("max_tokens must be positive");
+  TOKKI_RETURN_IF_ERROR(ResolveGrammar(&request.sampling, m.vocab));  // schema -> checked GBNF
   auto r = std::make_unique<Request>();
   r->t_submit_us = NowSteadyUs();
   // Render outside the lock; the reply lookup takes it briefly.
