@@ -12,11 +12,6 @@ namespace tokki::api {
 
 namespace {
 
-bool WantsStream(const Request& req) {
-  auto accept = std::string_view(req[http::field::accept]);
-  return accept.find("text/event-stream") != std::string_view::npos;
-}
-
 // The finished reply as one JSON answer (after a WaitPlan).
 Response FinishedReply(chat::ChatService* chat, RequestContext& ctx, const chat::SendOutcome& out,
                        http::status status) {
