@@ -583,12 +583,13 @@ void ChatService::Finalize(const std::shared_ptr<Active>& a, Result<engine::Gene
     }
     if (result.ok() && a->filtered) {
       // The operator's policy stopped the reply: keep what was shown, say why.
-      result->finish_reason = "content_filter";
+      result->finish_reason = engine::FinishReason::kContentFilter;
     }
     if (result.ok()) {
-      a->message.status = result->finish_reason == "cancelled" ? MessageStatus::kStopped
+      a->message.status = result->finish_reason == engine::FinishReason::kCancelled
+                                 ? MessageStatus::kStopped
                                                                : MessageStatus::kComplete;
-      a->message.finish_reason = result->finish_reason;
+      a->message.finish_reason = engine::FinishReasonName(result->finish_reason);
       a->message.prompt_tokens = result->usage.prompt_tokens;
       a->message.cached_tokens = result->usage.cached_tokens;
       a->message.completion_tokens += result->usage.completion_tokens;
@@ -604,7 +605,7 @@ void ChatService::Finalize(const std::shared_ptr<Active>& a, Result<engine::Gene
   ReplyEvent ev;
   if (result.ok()) {
     ev.kind = ReplyEvent::Kind::kDone;
-    ev.finish_reason = result->finish_reason;
+    ev.finish_reason = engine::FinishReasonName(result->finish_reason);
     ev.usage = {result->usage.prompt_tokens, result->usage.cached_tokens,
                 result->usage.completion_tokens};
     ev.ttft_ms = result->ttft_ms;

@@ -69,7 +69,7 @@ Result<std::shared_ptr<DraftJob>> DraftService::Start(Id user_id, std::string_vi
     const std::shared_ptr<DraftJob>& job = running->job;
     running->GiveBackSlot();  // before the final event: the user may start the next one
     ReplyEvent ev;
-    if (result.ok() && result->finish_reason == "stop") {
+    if (result.ok() && result->finish_reason == engine::FinishReason::kStop) {
       std::string text;
       {
         MutexLock lock(&job->mu_);
@@ -89,11 +89,12 @@ Result<std::shared_ptr<DraftJob>> DraftService::Start(Id user_id, std::string_vi
       }
     } else if (result.ok()) {
       // Cut short (length, context limit, cancelled): an incomplete document is no draft.
-      result = Status::Unavailable("the draft was cut short (" + result->finish_reason +
+      result = Status::Unavailable("the draft was cut short (" +
+                                   std::string(engine::FinishReasonName(result->finish_reason)) +
                                    "); try again");
     }
     if (result.ok()) {
-      ev.finish_reason = result->finish_reason;
+      ev.finish_reason = engine::FinishReasonName(result->finish_reason);
       ev.usage = {result->usage.prompt_tokens, result->usage.cached_tokens,
                   result->usage.completion_tokens};
       ev.ttft_ms = result->ttft_ms;

@@ -79,8 +79,35 @@ struct Usage {
   int completion_tokens = 0;  // tokens generated
 };
 
+// Why a generation ended.
+enum class FinishReason {
+  kStop,           // end of turn, or a stop string
+  kLength,         // max_tokens or the context limit
+  kCancelled,      // Generation::Cancel or shutdown
+  kContentFilter,  // a policy refused the text (set by the caller or the backend)
+};
+
+// The OpenAI-style name ("stop", "length", "cancelled", "content_filter").
+inline std::string_view FinishReasonName(FinishReason r) {
+  switch (r) {
+    case FinishReason::kStop: return "stop";
+    case FinishReason::kLength: return "length";
+    case FinishReason::kCancelled: return "cancelled";
+    case FinishReason::kContentFilter: return "content_filter";
+  }
+  return "stop";
+}
+
+// The reverse of FinishReasonName; an unknown name (a backend's own) counts as kStop.
+inline FinishReason ParseFinishReason(std::string_view name) {
+  if (name == "length") return FinishReason::kLength;
+  if (name == "cancelled") return FinishReason::kCancelled;
+  if (name == "content_filter") return FinishReason::kContentFilter;
+  return FinishReason::kStop;
+}
+
 struct GenerateResult {
-  std::string finish_reason;  // "stop" | "length" | "cancelled"
+  FinishReason finish_reason = FinishReason::kStop;
   Usage usage;
   double ttft_ms = 0;   // submit -> first token
   double total_ms = 0;  // submit -> done

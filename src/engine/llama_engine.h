@@ -23,6 +23,7 @@
 
 #include "core/result.h"
 #include "engine/engine.h"
+#include "engine/kv_tiers.h"  // CacheTier
 
 namespace tokki::engine {
 
@@ -41,8 +42,6 @@ struct LlamaEngineOptions {
   int64_t max_model_bytes = 0;  // 0 = 80 % of physical RAM
   bool flash_attn = true;
 };
-
-enum class CacheTier { kResident, kHost, kDisk, kNone };
 
 class LlamaEngine : public Engine {
  public:

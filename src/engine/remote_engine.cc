@@ -17,6 +17,7 @@
 #include "core/thread_annotations.h"
 #include "engine/constraint.h"
 #include "engine/sse_parser.h"
+#include "engine/text_stream.h"
 
 namespace tokki::engine {
 namespace {
@@ -58,6 +59,8 @@ struct Call {
   bool got_token = false;
   bool done = false;
   std::string finish_reason;
+  // The client-side view of the text: stop strings hold even when a backend ignores them.
+  TextStream text;
   Usage usage;
   int64_t t_submit_us = 0;
   int64_t t_first_us = 0;
@@ -67,7 +70,7 @@ struct Call {
 size_t OnWrite(char* ptr, size_t size, size_t nmemb, void* user) {
   auto* call = static_cast<Call*>(user);
   const size_t n = size * nmemb;
-  if (call->gen->cancelled()) return 0;  // aborts the transfer
+  if (call->gen->cancelled() || call->text.stopped()) return 0;  // aborts the transfer
   if (call->http_status >= 300) {
     if (call->error_body.size() < 8192) call->error_body.append(ptr, n);
     return n;
@@ -92,12 +95,13 @@ size_t OnWrite(char* ptr, size_t size, size_t nmemb, void* user) {
       if (c.contains("delta") && c["delta"].is_object()) {
         const json& d = c["delta"];
         if (d.contains("content") && d["content"].is_string()) {
-          const std::string text = d["content"].get<std::string>();
+          const std::string text = call->text.Push(d["content"].get<std::string>());
           if (!text.empty()) {
             if (call->t_first_us == 0) call->t_first_us = NowSteadyUs();
             call->got_token = true;
             if (call->cb->on_token) call->cb->on_token(text);
           }
+          if (call->text.stopped()) call->finish_reason = "stop";
         }
       }
       if (c.contains("finish_reason") && c["finish_reason"].is_string()) {
@@ -127,7 +131,8 @@ size_t OnWrite(char* ptr, size_t size, size_t nmemb, void* user) {
 }
 
 int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  return static_cast<Call*>(user)->gen->cancelled() ? 1 : 0;
+  const Call* call = static_cast<Call*>(user);
+  return call->gen->cancelled() || call->text.stopped() ? 1 : 0;
 }
 
 }  // namespace
@@ -226,6 +231,7 @@ struct RemoteEngine::Impl {
         }
       }
       Call call;
+      call.text = TextStream(req.sampling.stop);
       call.gen = gen.get();
       call.cb = &cb;
       call.t_submit_us = t_submit_us;
@@ -279,7 +285,7 @@ struct RemoteEngine::Impl {
       res.ttft_ms = call.t_first_us ? (call.t_first_us - t_submit_us) / 1000.0 : 0;
       res.total_ms = (NowSteadyUs() - t_submit_us) / 1000.0;
       if (gen->cancelled()) {
-        res.finish_reason = "cancelled";
+        res.finish_reason = FinishReason::kCancelled;
         if (cb.on_done) cb.on_done(res);
         reported = true;
         break;
@@ -287,6 +293,12 @@ struct RemoteEngine::Impl {
       const bool unreachable = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
                                rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_RECV_ERROR ||
                                rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING;
+      if (call.text.stopped() && rc != CURLE_OK) {
+        res.finish_reason = FinishReason::kStop;  // a stop string ended it here
+        if (cb.on_done) cb.on_done(res);
+        reported = true;
+        break;
+      }
       if (rc != CURLE_OK || status >= 500) {
         last_error = Status::Unavailable("backend " + opt.base_urls[idx] + ": " +
                                          (rc != CURLE_OK ? std::string(curl_easy_strerror(rc))
@@ -315,7 +327,10 @@ struct RemoteEngine::Impl {
         last_error = Status::Unavailable(call.parse_error);
         break;
       }
-      res.finish_reason = call.finish_reason.empty() ? "stop" : call.finish_reason;
+      res.finish_reason = ParseFinishReason(call.finish_reason);
+      if (const std::string rest = call.text.Finish(); !rest.empty() && cb.on_token) {
+        cb.on_token(rest);
+      }
       st_prompt += res.usage.prompt_tokens;
       st_cached += res.usage.cached_tokens;
       st_decode += res.usage.completion_tokens;

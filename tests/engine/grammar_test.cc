@@ -72,7 +72,7 @@ TEST_F(GrammarTest, EveryGenerationUnderASchemaIsValid) {
   for (int i = 0; i < kRuns; ++i) {
     Outcome out = runs[i].get();
     ASSERT_TRUE(out.result.ok()) << out.result.status().ToString();
-    EXPECT_EQ(out.result->finish_reason, "stop") << "seed " << 1000 + 7 * i << ": " << out.text;
+    EXPECT_EQ(out.result->finish_reason, FinishReason::kStop) << "seed " << 1000 + 7 * i << ": " << out.text;
     json doc = json::parse(out.text, nullptr, /*allow_exceptions=*/false);
     ASSERT_FALSE(doc.is_discarded()) << "seed " << 1000 + 7 * i << " is not JSON: " << out.text;
     const std::string why = testing::CheckPet(doc);
@@ -89,7 +89,7 @@ TEST_F(GrammarTest, GbnfGrammarConstrainsTheReply) {
     r.sampling.grammar = "root ::= (\"yes\" | \"no\") \" \" [a-c]{2,5}";
     Outcome out = RunGen(*engine_, std::move(r));
     ASSERT_TRUE(out.result.ok()) << out.result.status().ToString();
-    EXPECT_EQ(out.result->finish_reason, "stop");
+    EXPECT_EQ(out.result->finish_reason, FinishReason::kStop);
     const bool yes = out.text.rfind("yes ", 0) == 0, no = out.text.rfind("no ", 0) == 0;
     ASSERT_TRUE(yes || no) << out.text;
     const std::string tail = out.text.substr(yes ? 4 : 3);
@@ -108,7 +108,7 @@ TEST_F(GrammarTest, GreedyAndPenaltiesKeepTheGrammar) {
   r.sampling.json_schema = testing::kPetSchema;
   Outcome out = RunGen(*engine_, std::move(r));
   ASSERT_TRUE(out.result.ok()) << out.result.status().ToString();
-  EXPECT_EQ(out.result->finish_reason, "stop");
+  EXPECT_EQ(out.result->finish_reason, FinishReason::kStop);
   json doc = json::parse(out.text, nullptr, false);
   ASSERT_FALSE(doc.is_discarded()) << out.text;
   EXPECT_EQ(testing::CheckPet(doc), "") << out.text;
@@ -152,7 +152,7 @@ TEST_F(GrammarTest, BadSchemaOrGrammarIsInvalidArgumentAtSubmit) {
   Outcome out = RunGen(*engine_, std::move(ok));
   ASSERT_TRUE(out.result.ok()) << out.result.status().ToString();
   EXPECT_EQ(out.text, "fine");
-  EXPECT_EQ(out.result->finish_reason, "stop");
+  EXPECT_EQ(out.result->finish_reason, FinishReason::kStop);
 }
 
 }  // namespace

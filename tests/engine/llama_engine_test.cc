@@ -130,7 +130,7 @@ TEST_F(LlamaEngineTest, GeneratesExactlyMaxTokensAndReportsUsage) {
   Outcome o =
       RunGen(*e, Chat("c1", {{"system", Persona(1)}, {"user", "Hi! How was your day?"}}, 24));
   ASSERT_TRUE(o.result.ok()) << o.result.status().ToString();
-  EXPECT_EQ(o.result->finish_reason, "length");
+  EXPECT_EQ(o.result->finish_reason, FinishReason::kLength);
   EXPECT_EQ(o.result->usage.completion_tokens, 24);
   EXPECT_GT(o.result->usage.prompt_tokens, 50);
   EXPECT_EQ(o.result->usage.cached_tokens, 0);
@@ -358,7 +358,7 @@ TEST_F(LlamaEngineTest, CancelStopsAtOnceAndFreesTheSlot) {
   Result<GenerateResult> r = done->get_future().get();
   const auto dt = std::chrono::steady_clock::now() - t0;
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->finish_reason, "cancelled");
+  EXPECT_EQ(r->finish_reason, FinishReason::kCancelled);
   EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(dt).count(), 2000);
   (*h)->Cancel();  // idempotent
   // The only slot is free again.
@@ -379,7 +379,7 @@ TEST_F(LlamaEngineTest, FullQueueIsUnavailable) {
   auto submit = [&](const std::string& key) {
     GenerateCallbacks cb;
     cb.on_done = [n_done, n_cancelled](Result<GenerateResult> r) {
-      if (r.ok() && r->finish_reason == "cancelled") n_cancelled->fetch_add(1);
+      if (r.ok() && r->finish_reason == FinishReason::kCancelled) n_cancelled->fetch_add(1);
       n_done->fetch_add(1);
     };
     return e->Submit(Chat(key, {{"user", "Talk forever."}}, 1000000), cb);
@@ -569,7 +569,7 @@ TEST_F(LlamaEngineTest, StopStringsAreCutAndTextIsValidUtf8) {
   r.sampling.stop = {stop};
   Outcome cut = RunGen(*e, r);
   ASSERT_TRUE(cut.result.ok());
-  EXPECT_EQ(cut.result->finish_reason, "stop");
+  EXPECT_EQ(cut.result->finish_reason, FinishReason::kStop);
   EXPECT_EQ(cut.text, free_run.text.substr(0, free_run.text.find(stop)));
 }
 

@@ -55,7 +55,7 @@ TEST_F(RemoteEngineTest, StreamsAReply) {
   ASSERT_TRUE(e.ok()) << e.status().ToString();
   Outcome out = RunGen(**e, Chat("c1", 12));
   ASSERT_TRUE(out.result.ok()) << out.result.status().ToString();
-  EXPECT_EQ(out.result->finish_reason, "length");
+  EXPECT_EQ(out.result->finish_reason, FinishReason::kLength);
   EXPECT_EQ(out.result->usage.completion_tokens, 12);
   EXPECT_GT(out.result->usage.prompt_tokens, 10);
   EXPECT_GT(out.n_pieces, 1);  // streamed, not one blob
@@ -67,6 +67,24 @@ TEST_F(RemoteEngineTest, StreamsAReply) {
   ASSERT_TRUE(again.result.ok());
   EXPECT_EQ(again.text, out.text);
   EXPECT_GT(again.result->usage.cached_tokens, 0);
+}
+
+TEST_F(RemoteEngineTest, StopStringsCutTheText) {
+  RemoteEngineOptions o;
+  o.base_urls = {server_->url()};
+  o.model = "tiny";
+  auto e = RemoteEngine::Open(o);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  Outcome free_run = RunGen(**e, Chat("stop1", 24));
+  ASSERT_TRUE(free_run.result.ok());
+  ASSERT_GE(free_run.text.size(), 8u);
+  const std::string stop = free_run.text.substr(free_run.text.size() / 2, 3);
+  GenerateRequest r = Chat("stop2", 24);
+  r.sampling.stop = {stop};
+  Outcome cut = RunGen(**e, r);
+  ASSERT_TRUE(cut.result.ok()) << cut.result.status().ToString();
+  EXPECT_EQ(cut.result->finish_reason, FinishReason::kStop);
+  EXPECT_EQ(cut.text, free_run.text.substr(0, free_run.text.find(stop)));
 }
 
 TEST_F(RemoteEngineTest, FailsOverWhenAServerIsDown) {
@@ -118,7 +136,7 @@ TEST_F(RemoteEngineTest, CancelStopsTheStream) {
   (*h)->Cancel();
   auto r = done->get_future().get();
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->finish_reason, "cancelled");
+  EXPECT_EQ(r->finish_reason, FinishReason::kCancelled);
   EXPECT_LT(n->load(), 3000);
 }
 
@@ -137,7 +155,7 @@ TEST_F(RemoteEngineTest, JsonSchemaIsSentAsResponseFormat) {
     r.sampling.json_schema = testing::kPetSchema;
     Outcome out = RunGen(**e, std::move(r));
     ASSERT_TRUE(out.result.ok()) << out.result.status().ToString();
-    EXPECT_EQ(out.result->finish_reason, "stop") << out.text;
+    EXPECT_EQ(out.result->finish_reason, FinishReason::kStop) << out.text;
     auto doc = nlohmann::json::parse(out.text, nullptr, false);
     ASSERT_FALSE(doc.is_discarded()) << out.text;
     EXPECT_EQ(testing::CheckPet(doc), "") << out.text;
@@ -155,7 +173,7 @@ TEST_F(RemoteEngineTest, GrammarIsSentAsLlamaServerGrammar) {
   Outcome out = RunGen(**e, std::move(r));
   ASSERT_TRUE(out.result.ok()) << out.result.status().ToString();
   EXPECT_TRUE(out.text == "yes!" || out.text == "no!") << out.text;
-  EXPECT_EQ(out.result->finish_reason, "stop");
+  EXPECT_EQ(out.result->finish_reason, FinishReason::kStop);
 }
 
 TEST(RemoteEngineSubmitTest, BadConstraintIsInvalidArgumentAtSubmit) {

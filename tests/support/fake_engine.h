@@ -35,11 +35,11 @@ class FakeEngine final : public engine::Engine {
       int64_t start = NowSteadyUs();
       int n = 0;
       double ttft = 0;
-      std::string finish = "length";
+      engine::FinishReason finish = engine::FinishReason::kLength;
       for (; n < req.sampling.max_tokens; ++n) {
-        if (gen->cancelled.load()) { finish = "cancelled"; break; }
+        if (gen->cancelled.load()) { finish = engine::FinishReason::kCancelled; break; }
         std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms_));
-        if (gen->cancelled.load()) { finish = "cancelled"; break; }
+        if (gen->cancelled.load()) { finish = engine::FinishReason::kCancelled; break; }
         if (n == 0) ttft = (NowSteadyUs() - start) / 1000.0;
         cb.on_token((n ? " w" : "w") + std::to_string(n + 1));
       }
