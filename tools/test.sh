@@ -27,7 +27,7 @@ if [ -f web/package.json ]; then
   build/bin/tokki admin create-user --data-dir "$data" --username "$E2E_ADMIN_USER" \
     --password "$E2E_ADMIN_PASS" --role admin >/dev/null || status=1
   # Every browser test signs up from 127.0.0.1: lift the per-address sign-up limit.
-  build/bin/tokki serve --port "$port" --data-dir "$data" --model "$model" --ctx-size 8192 \
+  build/bin/tokki serve --port "$port" --data-dir "$data" --model "$model" --ctx-size 2048 \
     --parallel 8 --log-level warn --max-signups-per-hour 0 >"$data/server.log" 2>&1 &
   server=$!
   for _ in $(seq 300); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done

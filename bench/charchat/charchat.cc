@@ -461,7 +461,8 @@ int Main(int argc, char** argv) {
   eo.n_ctx = n_ctx;
   eo.n_threads = threads;
   eo.n_parallel = 16;
-  eo.n_seq_max = 64;
+  eo.kv_unified = std::getenv("KV_UNIFIED") != nullptr;
+  eo.n_seq_max = eo.kv_unified ? 64 : 0;
   eo.prefill_chunk_tokens = prefill_chunk;
   auto opened = engine::LlamaEngine::OpenLlama(eo);
   if (!opened.ok()) {

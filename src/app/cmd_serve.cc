@@ -100,7 +100,9 @@ void AddServeCommand(CLI::App& app) {
       ->envname("TOKKI_BACKEND_URL")->delimiter(',');
   cmd->add_option("--backend-model", cfg->backend_model, "Model name to ask the backend for")->envname("TOKKI_BACKEND_MODEL");
   cmd->add_option("--backend-key", cfg->backend_key, "API key for the backend")->envname("TOKKI_BACKEND_KEY");
-  cmd->add_option("--ctx-size", cfg->n_ctx, "Embedded engine: total KV cache size in tokens")->envname("TOKKI_CTX_SIZE")->capture_default_str();
+  cmd->add_option("--ctx-size", cfg->n_ctx_seq, "Embedded engine: KV cache of one conversation in tokens (its window)")->envname("TOKKI_CTX_SIZE")->capture_default_str();
+  cmd->add_flag("--kv-unified", cfg->kv_unified, "Embedded engine: one KV cache shared by all conversations (less memory; attention spans all of them)")->envname("TOKKI_KV_UNIFIED");
+  cmd->add_option("--kv-unified-size", cfg->n_ctx, "Embedded engine: size of the shared KV cache with --kv-unified, in tokens")->envname("TOKKI_KV_UNIFIED_SIZE")->capture_default_str();
   cmd->add_option("--parallel", cfg->n_parallel, "Embedded engine: conversations decoded together")->envname("TOKKI_PARALLEL")->capture_default_str();
   cmd->add_option("--engine-threads", cfg->n_engine_threads, "Embedded engine: CPU threads (0 = all cores)")->envname("TOKKI_ENGINE_THREADS")->capture_default_str();
   cmd->add_option("--web-dir", cfg->web_dir, "Built web app to serve (default: web/dist next to the source tree)")->envname("TOKKI_WEB_DIR");

@@ -30,6 +30,8 @@ struct ServeConfig {
   std::vector<std::string> backend_urls;
   std::string backend_model;
   std::string backend_key;
+  int n_ctx_seq = 4096;    // KV cells of one conversation (per-sequence streams)
+  bool kv_unified = false;  // one shared cache of n_ctx cells instead
   int n_ctx = 16384;
   int n_parallel = 16;
   int n_engine_threads = 0;

@@ -439,6 +439,10 @@ Result<SendOutcome> ChatService::StartReply(ReplySlot& slot, const store::Conver
   request.user_key = "user:" + std::to_string(conv.user_id);
   request.continue_last = continue_last;
   request.sampling = sampling;
+  // A reply to a message the user just sent is waited for most; a regeneration or a
+  // continuation of an existing reply comes next.
+  request.priority = user_message.id != kNoId ? engine::Priority::kInteractive
+                                              : engine::Priority::kRegenerate;
 
   if (reply_row.id == kNoId) {
     TOKKI_ASSIGN_OR_RETURN(reply_row, store_->AppendMessage(reply_row));

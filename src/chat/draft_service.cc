@@ -51,6 +51,7 @@ Result<std::shared_ptr<DraftJob>> DraftService::Start(Id user_id, std::string_vi
   engine::GenerateRequest request;
   for (auto& m : persona::DraftPrompt(idea, language)) request.messages.push_back({m.role, m.content});
   request.user_key = "user:" + std::to_string(user_id);
+  request.priority = engine::Priority::kBackground;  // nobody is waiting on a chat for it
   request.sampling.max_tokens = options_.max_tokens;
   request.sampling.temperature = options_.temperature;
   request.sampling.json_schema = persona::DraftSchema();

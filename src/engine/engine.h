@@ -47,7 +47,7 @@ struct SamplingParams {
   // Additive logit bias per token id of the engine's tokenizer (e.g. LlamaEngine::Tokenize;
   // a remote backend passes it on as OpenAI `logit_bias`).
   std::vector<std::pair<int32_t, float>> logit_bias;
-  // Constrained output, at most one of the two (constraint.h states the rules): the reply
+  // Constrained output, at most one of the two (CheckRequest states the rules): the reply
   // is a JSON document valid under `json_schema` (JSON Schema text), or text matching the
   // GBNF `grammar` (llama.cpp's grammar format, start rule `root`). The embedded engine
   // samples only tokens the grammar allows and finishes with "stop" when it is complete;
@@ -56,12 +56,18 @@ struct SamplingParams {
   std::string grammar;
 };
 
+// Who is waiting for a generation. Interactive replies (a user just sent a message) go
+// first, then regenerations and continuations; background work (summaries, proactive
+// messages, drafts) runs only in capacity nobody else needs and gives way at once.
+enum class Priority { kInteractive = 0, kRegenerate = 1, kBackground = 2 };
+
 struct GenerateRequest {
   // Identity of the conversation, used to keep its KV cache between turns ("" = none).
   std::string conversation_key;
   // Identity of the user it is for ("" = anonymous): admission is fair across users, so
   // one user's many requests cannot starve another's.
   std::string user_key;
+  Priority priority = Priority::kInteractive;
   // Identity of the static persona block (e.g. "character:12:rev:3"); messages
   // [0, n_static_messages) are that block, byte-identical for every user of the
   // character, so the engine can prefill it once and share it.
@@ -72,6 +78,34 @@ struct GenerateRequest {
   bool continue_last = false;
   SamplingParams sampling;
 };
+
+// The longest JSON schema or grammar text an engine accepts.
+inline constexpr size_t kMaxConstraintBytes = 64 * 1024;
+
+// The checks every engine makes at Submit (kInvalidArgument): at least one message, a
+// positive max_tokens, and for constrained output at most one of a JSON schema and a
+// grammar, each at most kMaxConstraintBytes without NUL bytes, and no ignore_eos (a
+// constrained reply ends when its grammar is complete). Each engine then checks the
+// schema or grammar itself: the embedded one builds it (grammar.h), a remote one parses
+// the schema it sends.
+inline Status CheckRequest(const GenerateRequest& r) {
+  if (r.messages.empty()) return Status::InvalidArgument("no messages");
+  const SamplingParams& s = r.sampling;
+  if (s.max_tokens <= 0) return Status::InvalidArgument("max_tokens must be positive");
+  if (s.json_schema.empty() && s.grammar.empty()) return Status::Ok();
+  if (!s.json_schema.empty() && !s.grammar.empty())
+    return Status::InvalidArgument("give a JSON schema or a grammar, not both");
+  if (s.ignore_eos)
+    return Status::InvalidArgument(
+        "ignore_eos cannot be used with a JSON schema or grammar: the reply ends when it is complete");
+  const std::string& text = s.json_schema.empty() ? s.grammar : s.json_schema;
+  if (text.size() > kMaxConstraintBytes)
+    return Status::InvalidArgument("the JSON schema or grammar is over " +
+                                   std::to_string(kMaxConstraintBytes) + " bytes");
+  if (text.find('\0') != std::string::npos)
+    return Status::InvalidArgument("the JSON schema or grammar must not contain NUL bytes");
+  return Status::Ok();
+}
 
 struct Usage {
   int prompt_tokens = 0;      // tokens in the rendered prompt

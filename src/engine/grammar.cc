@@ -10,7 +10,6 @@
 #include "json-schema-to-grammar.h"
 
 #include "core/log.h"
-#include "engine/constraint.h"
 
 namespace tokki::engine {
 
@@ -33,7 +32,6 @@ Status CheckGrammar(const llama_vocab* vocab, std::string_view gbnf) {
 }
 
 Status ResolveGrammar(SamplingParams* sampling, const llama_vocab* vocab) {
-  if (Status st = CheckConstraint(*sampling); !st.ok()) return st;
   if (!sampling->json_schema.empty()) {
     TOKKI_ASSIGN_OR_RETURN(sampling->grammar, SchemaToGbnf(sampling->json_schema));
     sampling->json_schema.clear();

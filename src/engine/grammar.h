@@ -31,9 +31,9 @@ Result<std::string> SchemaToGbnf(std::string_view schema_json);
 // grammar with a `root` rule for `vocab`.
 Status CheckGrammar(const llama_vocab* vocab, std::string_view gbnf);
 
-// Readies a request's constraint: applies CheckConstraint, converts a JSON schema into
-// `sampling->grammar` (clearing `json_schema`) and checks the grammar. After success
-// `sampling->grammar` is the whole constraint ("" = none).
+// Readies a request's constraint: converts a JSON schema into `sampling->grammar`
+// (clearing `json_schema`) and checks the grammar. After success `sampling->grammar` is
+// the whole constraint ("" = none). REQUIRES: the request passed CheckRequest (engine.h).
 Status ResolveGrammar(SamplingParams* sampling, const llama_vocab* vocab);
 
 // `chain` constrained by `gbnf`: a new chain [grammar sampler, chain] that owns `chain`, so

@@ -4,6 +4,7 @@
 // docs/engine.md.
 #include "engine/llama_engine.h"
 
+#include <ggml-cpu.h>
 #include <llama.h>
 
 #include <algorithm>
@@ -34,6 +35,11 @@ Status LlamaEngine::Impl::Load() {
   TOKKI_RETURN_IF_ERROR(CheckModelFile(opt.model_path, opt.max_model_bytes, &size));
   llama_model_params mp = llama_model_default_params();
   mp.n_gpu_layers = 0;
+  // On CPUs with AMX, llama.cpp at this release moves quantized weights into its AMX
+  // buffer type, whose matrix kernel crashes on any batch of more than one token with Q8_0
+  // weights (prompt prefill, batched decoding). Without extra buffer types the same
+  // weights run through the regular CPU kernels.
+  if (ggml_cpu_has_amx_int8()) mp.use_extra_bufts = false;
   model = llama_model_load_from_file(opt.model_path.c_str(), mp);
   if (!model) {
     return Status::InvalidArgument("llama.cpp cannot load " + opt.model_path +
@@ -49,6 +55,7 @@ Status LlamaEngine::Impl::Load() {
   }
   model_hash = HashModelFile(opt.model_path, size);
 
+  if (opt.n_seq_max <= 0) opt.n_seq_max = opt.kv_unified ? 64 : opt.n_parallel + 4;
   opt.n_seq_max =
       std::clamp<int>(opt.n_seq_max, 2, static_cast<int>(llama_max_parallel_sequences()));
   opt.n_parallel = std::clamp(opt.n_parallel, 1, opt.n_seq_max - 1);
@@ -58,20 +65,21 @@ Status LlamaEngine::Impl::Load() {
     opt.n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 
   llama_context_params cp = llama_context_default_params();
-  cp.n_ctx = static_cast<uint32_t>(opt.n_ctx);
+  cp.n_ctx = opt.kv_unified ? static_cast<uint32_t>(opt.n_ctx)
+                            : static_cast<uint32_t>(opt.n_ctx_seq) * opt.n_seq_max;
   cp.n_batch = static_cast<uint32_t>(opt.n_batch);
   cp.n_ubatch = static_cast<uint32_t>(opt.n_batch);
   cp.n_seq_max = static_cast<uint32_t>(opt.n_seq_max);
   cp.n_threads = opt.n_threads;
   cp.n_threads_batch = opt.n_threads;
-  cp.kv_unified = true;  // seq_cp shares cells: one persona prefix, many conversations
+  cp.kv_unified = opt.kv_unified;
   cp.flash_attn_type =
       opt.flash_attn ? LLAMA_FLASH_ATTN_TYPE_AUTO : LLAMA_FLASH_ATTN_TYPE_DISABLED;
   cp.no_perf = true;
   ctx = llama_init_from_model(model, cp);
   if (!ctx) return Status::Unavailable("cannot create a llama.cpp context (n_ctx too large?)");
   const int n_ctx_train = llama_model_n_ctx_train(model);
-  seq_ctx_limit = static_cast<int>(llama_n_ctx(ctx));
+  seq_ctx_limit = static_cast<int>(llama_n_ctx_seq(ctx));
   if (n_ctx_train > 0) seq_ctx_limit = std::min(seq_ctx_limit, n_ctx_train);
   batch = llama_batch_init(opt.n_batch, 0, 1);
   for (int s = opt.n_seq_max - 1; s >= 0; --s) free_seqs.push_back(s);
@@ -98,7 +106,8 @@ Status LlamaEngine::Impl::Load() {
   TOKKI_ASSIGN_OR_RETURN(tiers, KvTiers::Open(KvTiersOptions{opt.host_cache_max_bytes,
                                                              opt.disk_cache_dir,
                                                              opt.disk_cache_max_bytes}));
-  TOKKI_LOG(info, "model loaded", "name", info.name, "n_ctx", llama_n_ctx(ctx), "n_seq_max",
+  TOKKI_LOG(info, "model loaded", "name", info.name, "n_ctx", llama_n_ctx(ctx), "n_ctx_seq",
+            llama_n_ctx_seq(ctx), "kv_unified", opt.kv_unified, "n_seq_max",
             opt.n_seq_max, "n_parallel", opt.n_parallel, "threads", opt.n_threads);
   return Status::Ok();
 }
@@ -145,9 +154,7 @@ void LlamaEngine::Shutdown() {
 Result<std::shared_ptr<Generation>> LlamaEngine::Submit(GenerateRequest request,
                                                         GenerateCallbacks callbacks) {
   Impl& m = *impl_;
-  if (request.messages.empty()) return Status::InvalidArgument("no messages");
-  if (request.sampling.max_tokens <= 0)
-    return Status::InvalidArgument("max_tokens must be positive");
+  TOKKI_RETURN_IF_ERROR(CheckRequest(request));
   TOKKI_RETURN_IF_ERROR(ResolveGrammar(&request.sampling, m.vocab));  // schema -> checked GBNF
   auto r = std::make_unique<Request>();
   r->t_submit_us = NowSteadyUs();

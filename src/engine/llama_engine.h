@@ -29,12 +29,26 @@ namespace tokki::engine {
 
 struct LlamaEngineOptions {
   std::string model_path;
-  int n_ctx = 16384;               // KV cells shared by all sequences (unified cache)
-  int n_seq_max = 64;              // sequence ids: active + resident + persona prefixes
+  // KV layout. Per-sequence streams (default): each sequence id has its own n_ctx_seq
+  // cells, so a step's attention follows the longest running conversation, not all of
+  // them together; a persona prefix is copied into a conversation's stream. Unified: one
+  // cache of n_ctx cells shared by every sequence (a persona prefix's cells are shared,
+  // not copied), but each sequence's attention spans every used cell.
+  bool kv_unified = false;
+  int n_ctx = 16384;     // unified: KV cells shared by all sequences
+  int n_ctx_seq = 4096;  // streams: KV cells of each sequence (one conversation's window)
+  // Sequence ids: active + idle resident conversations + persona prefixes. 0 = 64 when
+  // unified, n_parallel + 4 with streams (each costs n_ctx_seq cells of memory).
+  int n_seq_max = 0;
   int n_parallel = 16;             // generations advancing at once
   int n_threads = 0;               // 0 = all cores
   int n_batch = 512;               // max tokens in one llama_decode step
-  int prefill_chunk_tokens = 256;  // max prompt tokens per step (all requests together)
+  // Max prompt tokens per step while replies are streaming (all requests together; with
+  // nothing streaming a step may take n_batch). Within it, chunks are sized from measured
+  // step costs so a step takes at most itl_target_ms (0 = twice a decode-only step): the
+  // streams' inter-token latency stays bounded while prompts are prefilled.
+  int prefill_chunk_tokens = 256;
+  int itl_target_ms = 0;
   int max_queued = 256;            // waiting requests beyond n_parallel; more -> kUnavailable
   int64_t host_cache_max_bytes = int64_t{1} << 30;  // evicted snapshots kept in RAM
   std::string disk_cache_dir;                       // "" = no disk tier

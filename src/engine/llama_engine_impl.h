@@ -153,11 +153,22 @@ struct LlamaEngine::Impl {
   // ---- decode thread ----
   std::thread thread;
   std::vector<std::unique_ptr<Request>> active;
+  // Background requests that gave way to more urgent ones: their conversations keep
+  // their sequences and KV; they go back into `active` when nobody more urgent waits.
+  std::deque<std::unique_ptr<Request>> parked;
   std::unordered_map<std::string, std::unique_ptr<Conversation>> convs;
   std::unordered_map<std::string, std::shared_ptr<Prefix>> prefixes;
   std::list<std::shared_ptr<Prefix>> dropped_prefixes;  // seq == -1, refs > 0
   std::vector<int> free_seqs;
+  // Sequences that are the target of a stream copy llama.cpp has not yet made (it makes
+  // them at the next llama_decode): their state cannot be read or reused before then.
+  std::vector<int> copy_pending;
   llama_batch batch{};
+  // Measured step costs (moving averages) that size prefill chunks.
+  double decode_step_us = 0;    // a step with generating sequences only
+  double prefill_token_us = 0;  // one prompt token on top of that
+  static constexpr int kMinPrefillChunk = 32;
+  static constexpr int kDecodeHeadroom = 64;  // cells kept per generating reply (unified)
 
   // ---- stats ----
   std::atomic<int64_t> st_queue{0}, st_active{0}, st_resident{0};
@@ -193,20 +204,32 @@ struct LlamaEngine::Impl {
   void Run() TOKKI_EXCLUDES(mu);
   bool HasWork() const;
   void FinishQueued(Request& r, Status status);
-  // Moves queued requests into `active` while there is room.
+  // Moves queued requests into `active` while there is room (most urgent first, fair
+  // across users); a request that outranks running background work parks it.
   void Admit() TOKKI_EXCLUDES(mu);
+  // The queued request to run next, or queue.end().
+  std::deque<std::unique_ptr<Request>>::iterator PickQueued() TOKKI_REQUIRES(mu);
+  bool ConversationBusy(const Request& r) const;
+  void ParkNewestBackground();
+  // Parked requests go back to `active` while there is room and no more urgent request
+  // is queued.
+  void ResumeParked() TOKKI_EXCLUDES(mu);
   void DropCancelled();
   // Requests waiting for a persona prefix (or a sequence id): retry their setup.
   void RetryWaiting();
   // One llama_decode over every running reply and a budget of prompt tokens.
   void Step();
+  // Prompt tokens the next step may add to n_gen generating ones (adaptive prefill).
+  int PrefillBudget(int n_gen, int budget_max) const;
+  void LearnStepCost(int n_gen, int n_prefilled, int64_t dt_us);
   // Handles a sampled token. Returns a finish reason when the request ends.
   std::optional<FinishReason> Accept(Request* r, llama_token tok);
   void Emit(Request* r, std::string_view text);
-  // The cache is full and one running request must give way. Fair across users like
-  // Admit: it is taken from the user with the most requests running, so one user's many
-  // long replies cannot make another user's request fail. Among that user's requests (or
-  // when every user runs as many), a prefill goes first, then the newest.
+  // The cache is full and one running request must give way: background work first;
+  // then, fair across users like Admit, one of the user with the most requests running,
+  // so one user's many long replies cannot make another user's request fail. Among that
+  // user's requests (or when every user runs as many), a prefill goes first, then the
+  // newest.
   void FailForRoom(const std::string& why);
   void FinishError(Request* r, Status status) {
     Finish(r, FinishReason::kStop, std::move(status));
@@ -228,6 +251,9 @@ struct LlamaEngine::Impl {
   bool EvictOne();
   int AcquireSeq();
   bool EnsureCells(int64_t n);
+  // Gives `dst` the first `n` cached tokens of `src` (shared cells when unified, a stream
+  // copy otherwise).
+  void CopySeq(int src, int dst, size_t n);
   SnapshotHeader Header(const std::string& key) const;
   std::string SeqState(int seq);
   // Where a conversation's cache is.

@@ -37,6 +37,9 @@ int64_t LlamaEngine::Impl::UsedCells() const {
   for (const auto& r : active) {
     if (r->own_conv) add_conv(*r->own_conv);
   }
+  for (const auto& r : parked) {
+    if (r->own_conv) add_conv(*r->own_conv);
+  }
   return used;
 }
 
@@ -97,20 +100,45 @@ bool LlamaEngine::Impl::EvictOne() {
 }
 
 int LlamaEngine::Impl::AcquireSeq() {
-  while (free_seqs.empty()) {
+  // A sequence still waiting for a stream copy would get that copy over whatever is put
+  // in it now: skip those until the next llama_decode has made the copies.
+  auto usable = [&] {
+    return std::find_if(free_seqs.rbegin(), free_seqs.rend(), [&](int s) {
+      return std::find(copy_pending.begin(), copy_pending.end(), s) == copy_pending.end();
+    });
+  };
+  while (usable() == free_seqs.rend()) {
     if (!EvictOne()) return -1;
   }
-  const int s = free_seqs.back();
-  free_seqs.pop_back();
+  auto it = usable();
+  const int s = *it;
+  free_seqs.erase(std::next(it).base());
   return s;
 }
 
 bool LlamaEngine::Impl::EnsureCells(int64_t n) {
+  // With per-sequence streams no sequence takes cells from another; each stays within its
+  // own stream (prompts and replies are limited to seq_ctx_limit).
+  if (!opt.kv_unified) return true;
   const int64_t cap = static_cast<int64_t>(llama_n_ctx(ctx));
   while (UsedCells() + n > cap) {
     if (!EvictOne()) return false;
   }
   return true;
+}
+
+void LlamaEngine::Impl::CopySeq(int src, int dst, size_t n) {
+  if (opt.kv_unified) {
+    // One cache: the cells gain a second owner, nothing is copied.
+    llama_memory_seq_cp(Mem(), src, dst, 0, static_cast<llama_pos>(n));
+    return;
+  }
+  // Another stream: llama.cpp copies the whole stream's buffers at the start of the next
+  // llama_decode; positions past `n` are dropped from the copy's cell list at once.
+  llama_memory_seq_rm(Mem(), dst, -1, -1);
+  llama_memory_seq_cp(Mem(), src, dst, -1, -1);
+  llama_memory_seq_rm(Mem(), dst, static_cast<llama_pos>(n), -1);
+  copy_pending.push_back(dst);
 }
 
 SnapshotHeader LlamaEngine::Impl::Header(const std::string& key) const {
@@ -130,7 +158,10 @@ void LlamaEngine::Impl::EvictToHost(Conversation& c) {
   Snapshot s;
   s.header = Header(c.key);
   s.tokens.assign(c.tokens.begin(), c.tokens.end());
-  s.state = SeqState(c.seq);
+  // A stream copy not yet made has no state to save: the conversation will recompute.
+  const bool pending =
+      std::find(copy_pending.begin(), copy_pending.end(), c.seq) != copy_pending.end();
+  if (!pending) s.state = SeqState(c.seq);
   ReleaseSeq(c);
   st_resident--;
   c.tokens.clear();
@@ -267,11 +298,13 @@ bool LlamaEngine::Impl::Setup(Request* r) {
     // Start from the shared persona prefix.
     TruncateConv(*c, 0);
     llama_memory_seq_rm(Mem(), c->seq, -1, -1);
-    llama_memory_seq_cp(Mem(), p->seq, c->seq, 0, static_cast<llama_pos>(plen));
+    CopySeq(p->seq, c->seq, plen);
     c->tokens = p->tokens;
-    c->prefix = p;
-    c->shared_len = plen;
-    p->refs++;
+    if (opt.kv_unified) {  // the cells are shared, counted once
+      c->prefix = p;
+      c->shared_len = plen;
+      p->refs++;
+    }
     p->last_used_us = now;
     keep = plen;
   } else {
@@ -303,10 +336,10 @@ void LlamaEngine::Impl::MaybeRegisterPrefix(Request* r) {
     return;
   }
   p->seq = seq;
-  llama_memory_seq_cp(Mem(), r->conv->seq, seq, 0, static_cast<llama_pos>(p->tokens.size()));
+  CopySeq(r->conv->seq, seq, p->tokens.size());
   p->last_used_us = NowSteadyUs();
   Conversation& c = *r->conv;
-  if (!c.prefix && c.tokens.size() >= p->tokens.size()) {
+  if (opt.kv_unified && !c.prefix && c.tokens.size() >= p->tokens.size()) {
     c.prefix = p;
     c.shared_len = p->tokens.size();
     p->refs++;

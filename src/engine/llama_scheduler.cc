@@ -4,6 +4,7 @@
 // finishes requests. See llama_engine_impl.h and docs/engine.md.
 #include <algorithm>
 #include <span>
+#include <tuple>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -18,7 +19,8 @@ void LlamaEngine::Impl::Run() {
     std::deque<std::function<void()>> cmds;
     {
       MutexLock lock(&mu);
-      while (!stopping && commands.empty() && active.empty() && queue.empty()) cv.Wait(&mu);
+      while (!stopping && commands.empty() && active.empty() && queue.empty() && parked.empty())
+        cv.Wait(&mu);
       if (stopping) break;
       cmds.swap(commands);
     }
@@ -44,6 +46,8 @@ void LlamaEngine::Impl::Run() {
   }
   for (auto& c : cmds) c();
   for (auto& r : rest) FinishQueued(*r, Status::Cancelled("engine shut down"));
+  for (auto& r : parked) active.push_back(std::move(r));
+  parked.clear();
   while (!active.empty()) Finish(active.back().get(), FinishReason::kCancelled);
   st_queue = 0;
 }
@@ -67,40 +71,63 @@ void LlamaEngine::Impl::FinishQueued(Request& r, Status status) {
   }
 }
 
+bool LlamaEngine::Impl::ConversationBusy(const Request& r) const {
+  const std::string& key = r.req.conversation_key;
+  auto c = key.empty() ? convs.end() : convs.find(key);
+  return c != convs.end() && c->second->busy;
+}
+
+std::deque<std::unique_ptr<LlamaEngine::Impl::Request>>::iterator LlamaEngine::Impl::PickQueued() {
+  // Priority first; then, fair across users, the oldest request of the user with the
+  // fewest requests running now, and among those the user served longest ago (round
+  // robin). Requests whose conversation is busy wait (turns of one conversation run in
+  // order).
+  std::unordered_map<std::string, int> running;
+  for (auto& a : active) ++running[a->req.user_key];
+  auto best = queue.end();
+  std::tuple<int, int, int64_t> best_rank{0, 0, 0};
+  for (auto it = queue.begin(); it != queue.end(); ++it) {
+    if (ConversationBusy(**it)) continue;
+    const std::string& user = (*it)->req.user_key;
+    std::tuple<int, int, int64_t> rank{static_cast<int>((*it)->req.priority), 0, -1};
+    if (!user.empty()) {
+      auto rn = running.find(user);
+      auto ls = last_served.find(user);
+      std::get<1>(rank) = rn == running.end() ? 0 : rn->second;
+      std::get<2>(rank) = ls == last_served.end() ? -1 : ls->second;
+    }
+    if (best == queue.end() || rank < best_rank) {
+      best = it;
+      best_rank = rank;
+    }
+  }
+  return best;
+}
+
 void LlamaEngine::Impl::Admit() {
-  while (static_cast<int>(active.size()) < opt.n_parallel) {
+  ResumeParked();
+  while (true) {
+    const bool full = static_cast<int>(active.size()) >= opt.n_parallel;
+    const bool background_running =
+        std::any_of(active.begin(), active.end(),
+                    [](auto& a) { return a->req.priority == Priority::kBackground; });
     std::unique_ptr<Request> r;
     {
       MutexLock lock(&mu);
-      // Fair across users: among queued requests whose conversation is not busy (turns
-      // of one conversation run in order), the oldest one of the user with the fewest
-      // requests running now, and among those the user served longest ago (round robin).
-      std::unordered_map<std::string, int> running;
-      for (auto& a : active) ++running[a->req.user_key];
-      auto best = queue.end();
-      std::pair<int, int64_t> best_rank{0, 0};
-      for (auto it = queue.begin(); it != queue.end(); ++it) {
-        const std::string& key = (*it)->req.conversation_key;
-        auto c = key.empty() ? convs.end() : convs.find(key);
-        if (c != convs.end() && c->second->busy) continue;
-        const std::string& user = (*it)->req.user_key;
-        std::pair<int, int64_t> rank{0, -1};
-        if (!user.empty()) {
-          auto rn = running.find(user);
-          auto ls = last_served.find(user);
-          rank = {rn == running.end() ? 0 : rn->second, ls == last_served.end() ? -1 : ls->second};
-        }
-        if (best == queue.end() || rank < best_rank) {
-          best = it;
-          best_rank = rank;
-        }
-      }
+      auto best = PickQueued();
       if (best != queue.end()) {
-        r = std::move(*best);
-        queue.erase(best);
-        if (!r->req.user_key.empty()) {
-          if (last_served.size() > 100000) last_served.clear();  // bounded; fairness restarts
-          last_served[r->req.user_key] = ++n_admitted;
+        const bool background = (*best)->req.priority == Priority::kBackground;
+        // With room, anything may start (background work after its own parked requests);
+        // when full, only a request that outranks running background work, by parking it.
+        const bool take = full ? !background && background_running
+                               : !(background && !parked.empty());
+        if (take) {
+          r = std::move(*best);
+          queue.erase(best);
+          if (!r->req.user_key.empty()) {
+            if (last_served.size() > 100000) last_served.clear();  // bounded; restarts
+            last_served[r->req.user_key] = ++n_admitted;
+          }
         }
       }
       st_queue = static_cast<int64_t>(queue.size());
@@ -110,6 +137,7 @@ void LlamaEngine::Impl::Admit() {
       FinishQueued(*r, Status::Cancelled("cancelled"));
       continue;
     }
+    if (full) ParkNewestBackground();
     Request* raw = r.get();
     active.push_back(std::move(r));
     st_active = static_cast<int64_t>(active.size());
@@ -128,7 +156,47 @@ void LlamaEngine::Impl::Admit() {
   }
 }
 
+void LlamaEngine::Impl::ParkNewestBackground() {
+  for (auto it = active.rbegin(); it != active.rend(); ++it) {
+    Request* r = it->get();
+    if (r->req.priority != Priority::kBackground) continue;
+    // A persona prefix it was building is given up, so nobody waits on parked work.
+    if (!r->req.prefix_key.empty()) {
+      auto pit = prefixes.find(r->req.prefix_key);
+      if (pit != prefixes.end() && pit->second->pending && pit->second->owner == r->id)
+        prefixes.erase(pit);
+    }
+    r->batch_idx = -1;
+    parked.push_back(std::move(*it));
+    active.erase(std::next(it).base());
+    st_active = static_cast<int64_t>(active.size());
+    return;
+  }
+}
+
+void LlamaEngine::Impl::ResumeParked() {
+  while (!parked.empty() && static_cast<int>(active.size()) < opt.n_parallel) {
+    {
+      MutexLock lock(&mu);
+      for (auto& q : queue) {
+        if (q->req.priority != Priority::kBackground && !ConversationBusy(*q)) return;
+      }
+    }
+    active.push_back(std::move(parked.front()));
+    parked.pop_front();
+    st_active = static_cast<int64_t>(active.size());
+  }
+}
+
 void LlamaEngine::Impl::DropCancelled() {
+  for (auto it = parked.begin(); it != parked.end();) {
+    if ((*it)->handle->cancelled()) {
+      active.push_back(std::move(*it));  // Finish takes requests from `active`
+      it = parked.erase(it);
+    } else {
+      ++it;
+    }
+  }
   for (size_t i = 0; i < active.size();) {
     if (active[i]->handle->cancelled()) {
       Finish(active[i].get(), FinishReason::kCancelled);
@@ -170,10 +238,23 @@ void LlamaEngine::Impl::Step() {
         add(r->last_token, static_cast<llama_pos>(r->conv->tokens.size()), r->conv->seq, true);
     ++n_gen;
   }
-  int budget = std::min(opt.prefill_chunk_tokens, opt.n_batch - n_gen);
+  // With per-sequence streams, a step with nothing generating may fill the whole batch
+  // with prompt tokens. In a unified cache, prompts advance in chunks so that the first
+  // ones to finish prefilling start generating (and later ones wait) before the cache
+  // fills up with half-prefilled prompts.
+  const int budget_max =
+      n_gen == 0 && !opt.kv_unified ? opt.n_batch : opt.prefill_chunk_tokens;
+  int budget = std::min(PrefillBudget(n_gen, budget_max), opt.n_batch - n_gen);
+  // Prompt tokens go to the most urgent prefills first, oldest first within a priority.
+  std::vector<Request*> prefilling;
   for (auto& r : active) {
+    if (r->phase == Phase::kPrefill) prefilling.push_back(r.get());
+  }
+  std::stable_sort(prefilling.begin(), prefilling.end(), [](Request* a, Request* b) {
+    return a->req.priority < b->req.priority;
+  });
+  for (Request* r : prefilling) {
     if (budget <= 0) break;
-    if (r->phase != Phase::kPrefill) continue;
     const auto& prompt = r->prompt.tokens;
     const int n = static_cast<int>(std::min<size_t>(budget, prompt.size() - r->n_past));
     for (int k = 0; k < n; ++k) {
@@ -182,11 +263,21 @@ void LlamaEngine::Impl::Step() {
           add(prompt[i], static_cast<llama_pos>(i), r->conv->seq, i + 1 == prompt.size());
       if (i + 1 == prompt.size()) r->batch_idx = bi;
     }
-    prefill_parts.emplace_back(r.get(), n);
+    prefill_parts.emplace_back(r, n);
     budget -= n;
   }
   if (batch.n_tokens == 0) return;
-  if (!EnsureCells(batch.n_tokens)) {
+  // Prompts take cells only while the generating replies keep room for their next tokens
+  // (up to kDecodeHeadroom each), so a unified cache does not fill up under them.
+  int64_t headroom = 0;
+  if (!prefill_parts.empty()) {
+    for (const auto& r : active) {
+      if (r->phase == Phase::kGenerate)
+        headroom += std::clamp(r->req.sampling.max_tokens - r->usage.completion_tokens - 1, 0,
+                               kDecodeHeadroom);
+    }
+  }
+  if (!EnsureCells(batch.n_tokens + headroom)) {
     if (n_gen > 0 && !prefill_parts.empty() && EnsureCells(n_gen)) {
       // No room for new prompts now: this step only advances the running replies
       // (their tokens come first in the batch); the prompts wait until replies finish
@@ -208,6 +299,7 @@ void LlamaEngine::Impl::Step() {
     rc = llama_decode(ctx, batch);
   }
   const int64_t dt = NowSteadyUs() - t0;
+  if (rc == 0) copy_pending.clear();  // llama_decode made the queued stream copies
   if (rc == 1) {
     FailForRoom("KV cache is full; try again later");
     return;
@@ -237,6 +329,7 @@ void LlamaEngine::Impl::Step() {
   }
   st_prefill += n_prefilled;
   st_decode += n_gen;
+  LearnStepCost(n_gen, n_prefilled, dt);
   if (n_prefilled > 0) st_t_prefill_us += dt * n_prefilled / batch.n_tokens;
   if (n_gen > 0) st_t_decode_us += dt * n_gen / batch.n_tokens;
 
@@ -266,6 +359,30 @@ void LlamaEngine::Impl::Step() {
   if (trace) {
     TOKKI_LOG(info, "step", "n_tokens", batch.n_tokens, "n_gen", n_gen, "n_prefill", n_prefilled,
               "decode_ms", dt / 1000.0, "sample_ms", (NowSteadyUs() - t0 - dt) / 1000.0);
+  }
+}
+
+int LlamaEngine::Impl::PrefillBudget(int n_gen, int budget_max) const {
+  // Nothing is streaming, or the costs are not known yet: the whole budget.
+  if (n_gen == 0 || decode_step_us <= 0 || prefill_token_us <= 0) return budget_max;
+  // A step may take itl_target_ms (default: twice a decode-only step), so that running
+  // streams keep their pace while prompts are prefilled in what remains of it.
+  const double target_us =
+      opt.itl_target_ms > 0 ? opt.itl_target_ms * 1000.0 : 2.0 * decode_step_us;
+  const double room_us = target_us - decode_step_us;
+  const int n = room_us > 0 ? static_cast<int>(room_us / prefill_token_us) : 0;
+  return std::clamp(n, std::min(kMinPrefillChunk, budget_max), budget_max);
+}
+
+void LlamaEngine::Impl::LearnStepCost(int n_gen, int n_prefilled, int64_t dt_us) {
+  constexpr double kAlpha = 0.2;  // moving averages over the last few steps
+  if (n_prefilled == 0 && n_gen > 0) {
+    decode_step_us = decode_step_us <= 0 ? dt_us : decode_step_us + kAlpha * (dt_us - decode_step_us);
+  } else if (n_prefilled > 0) {
+    const double rest_us = n_gen > 0 && decode_step_us > 0 ? dt_us - decode_step_us : dt_us;
+    const double per_token = std::max(rest_us, 0.1 * dt_us) / n_prefilled;
+    prefill_token_us =
+        prefill_token_us <= 0 ? per_token : prefill_token_us + kAlpha * (per_token - prefill_token_us);
   }
 }
 
@@ -301,16 +418,15 @@ void LlamaEngine::Impl::FailForRoom(const std::string& why) {
   std::unordered_map<std::string, int> running;
   for (auto& a : active) ++running[a->req.user_key];
   Request* victim = nullptr;
-  int victim_running = 0;
-  bool victim_prefill = false;
+  std::tuple<int, int, bool> victim_rank{};  // the largest gives way
   for (auto it = active.rbegin(); it != active.rend(); ++it) {  // newest first
     Request* r = it->get();
-    const int n = r->req.user_key.empty() ? 1 : running[r->req.user_key];
-    const bool prefill = r->phase == Phase::kPrefill;
-    if (!victim || n > victim_running || (n == victim_running && prefill && !victim_prefill)) {
+    const std::tuple<int, int, bool> rank{
+        static_cast<int>(r->req.priority),
+        r->req.user_key.empty() ? 1 : running[r->req.user_key], r->phase == Phase::kPrefill};
+    if (!victim || rank > victim_rank) {
       victim = r;
-      victim_running = n;
-      victim_prefill = prefill;
+      victim_rank = rank;
     }
   }
   if (victim) FinishError(victim, Status::Unavailable(why));

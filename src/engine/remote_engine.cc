@@ -15,7 +15,6 @@
 #include "core/hash.h"
 #include "core/mutex.h"
 #include "core/thread_annotations.h"
-#include "engine/constraint.h"
 #include "engine/sse_parser.h"
 #include "engine/text_stream.h"
 
@@ -203,7 +202,11 @@ struct RemoteEngine::Impl {
       for (const auto& [tok, b] : s.logit_bias) lb[std::to_string(tok)] = b;
       body["logit_bias"] = lb;
     }
-    if (r.continue_last) body["continue_final_message"] = true;
+    if (r.continue_last) {
+      // Continue the last assistant message instead of opening a new turn.
+      body["continue_final_message"] = true;
+      body["add_generation_prompt"] = false;
+    }
     if (!s.json_schema.empty()) {
       // OpenAI structured output; llama-server turns it into a grammar too.
       body["response_format"] = {
@@ -375,8 +378,7 @@ Result<std::unique_ptr<Engine>> RemoteEngine::Open(RemoteEngineOptions options) 
 
 Result<std::shared_ptr<Generation>> RemoteEngine::Submit(GenerateRequest request,
                                                          GenerateCallbacks callbacks) {
-  if (request.messages.empty()) return Status::InvalidArgument("no messages");
-  TOKKI_RETURN_IF_ERROR(CheckConstraint(request.sampling));
+  TOKKI_RETURN_IF_ERROR(CheckRequest(request));
   if (!request.sampling.json_schema.empty()) {
     // The schema is sent as a JSON value: it must be one (the backend checks the rest).
     const json schema = json::parse(request.sampling.json_schema, nullptr, /*allow_exceptions=*/false);

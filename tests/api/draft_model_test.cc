@@ -68,10 +68,8 @@ class DraftModelTest : public ServerFixture {
     make_engine_ = [] {
       engine::LlamaEngineOptions o;
       o.model_path = engine::testing::TinyModelPath();
-      o.n_ctx = 8192;
       o.n_threads = 1;
       o.n_parallel = 4;
-      o.n_seq_max = 8;
       auto e = engine::LlamaEngine::Open(o);
       EXPECT_TRUE(e.ok()) << e.status().ToString();
       return e.ok() ? std::move(e).value() : nullptr;

@@ -69,6 +69,7 @@ TEST_F(DraftApiTest, EngineGetsTheSchemaAndTheIdea) {
   EXPECT_EQ(schema["properties"]["name"]["maxLength"], 40);
   EXPECT_TRUE(r.sampling.grammar.empty());
   EXPECT_FALSE(r.sampling.ignore_eos);
+  EXPECT_EQ(r.priority, engine::Priority::kBackground);
   EXPECT_EQ(r.user_key, "user:" + std::to_string(wiring_->store->GetUserByName("drafter2")->id));
   ASSERT_EQ(r.messages.size(), 2u);
   EXPECT_EQ(r.messages[0].role, "system");

@@ -33,10 +33,8 @@ class GrammarTest : public ::testing::Test {
   static void SetUpTestSuite() {
     LlamaEngineOptions o;
     o.model_path = testing::TinyModelPath();
-    o.n_ctx = 16384;
     o.n_threads = 1;
     o.n_parallel = 8;
-    o.n_seq_max = 16;
     auto e = LlamaEngine::Open(o);
     ASSERT_TRUE(e.ok()) << e.status().ToString();
     engine_ = std::move(e).value().release();

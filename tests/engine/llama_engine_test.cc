@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "engine/model_gen.h"
@@ -39,18 +41,21 @@ std::string Persona(int i) {
   return s;
 }
 
-class LlamaEngineTest : public ::testing::Test {
+class LlamaEngineFixture : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { model_ = new std::string(testing::TinyModelPath()); }
-  static void TearDownTestSuite() { delete model_; }
+  static void SetUpTestSuite() {
+    if (!model_) model_ = new std::string(testing::TinyModelPath());
+  }
 
-  LlamaEngineOptions Options() {
+  static LlamaEngineOptions BaseOptions(bool kv_unified) {
     LlamaEngineOptions o;
     o.model_path = *model_;
+    o.kv_unified = kv_unified;
     o.n_ctx = 8192;
+    o.n_ctx_seq = 2048;
     o.n_threads = 1;  // robust on a busy machine (ggml threads spin)
     o.n_parallel = 8;
-    o.n_seq_max = 48;
+    o.n_seq_max = kv_unified ? 48 : 16;
     return o;
   }
   std::unique_ptr<LlamaEngine> Open(LlamaEngineOptions o) {
@@ -60,9 +65,27 @@ class LlamaEngineTest : public ::testing::Test {
   }
   static std::string* model_;
 };
-std::string* LlamaEngineTest::model_ = nullptr;
+std::string* LlamaEngineFixture::model_ = nullptr;
 
-TEST_F(LlamaEngineTest, InfoSaysGenerated) {
+// Every behaviour holds in both KV layouts: per-sequence streams (the default) and one
+// unified cache.
+class LlamaEngineTest : public LlamaEngineFixture, public ::testing::WithParamInterface<bool> {
+ protected:
+  LlamaEngineOptions Options() { return BaseOptions(GetParam()); }
+};
+
+INSTANTIATE_TEST_SUITE_P(Layouts, LlamaEngineTest, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Unified" : "Streams";
+                         });
+
+// A cache shared by all sequences can fill up; these tests are about that case.
+class UnifiedCacheTest : public LlamaEngineFixture {
+ protected:
+  LlamaEngineOptions Options() { return BaseOptions(true); }
+};
+
+TEST_P(LlamaEngineTest, InfoSaysGenerated) {
   auto e = Open(Options());
   ASSERT_TRUE(e);
   ModelInfo info = e->Info();
@@ -76,7 +99,7 @@ TEST_F(LlamaEngineTest, InfoSaysGenerated) {
   EXPECT_GT(e->Tokenize("<|im_end|>").size(), 1u);
 }
 
-TEST_F(LlamaEngineTest, BadModelFilesGiveClearErrors) {
+TEST_P(LlamaEngineTest, BadModelFilesGiveClearErrors) {
   const fs::path dir = fs::path(TOKKI_TEST_MODEL_DIR) / "bad";
   fs::create_directories(dir);
   auto open = [&](const std::string& p) {
@@ -124,7 +147,7 @@ TEST_F(LlamaEngineTest, BadModelFilesGiveClearErrors) {
   EXPECT_EQ(LlamaEngine::Open(o).status().code(), Status::Code::kTooLarge);
 }
 
-TEST_F(LlamaEngineTest, GeneratesExactlyMaxTokensAndReportsUsage) {
+TEST_P(LlamaEngineTest, GeneratesExactlyMaxTokensAndReportsUsage) {
   auto e = Open(Options());
   ASSERT_TRUE(e);
   Outcome o =
@@ -143,7 +166,7 @@ TEST_F(LlamaEngineTest, GeneratesExactlyMaxTokensAndReportsUsage) {
   EXPECT_EQ(o.text, o2.text);
 }
 
-TEST_F(LlamaEngineTest, ResumedConversationPrefillsOnlyNewTokens) {
+TEST_P(LlamaEngineTest, ResumedConversationPrefillsOnlyNewTokens) {
   auto e = Open(Options());
   ASSERT_TRUE(e);
   std::vector<ChatMessage> msgs = {{"system", Persona(2)}, {"user", "Tell me about maps."}};
@@ -165,7 +188,7 @@ TEST_F(LlamaEngineTest, ResumedConversationPrefillsOnlyNewTokens) {
   EXPECT_LT(u2.prompt_tokens - u2.cached_tokens, 20);
 }
 
-TEST_F(LlamaEngineTest, PersonaPrefixIsSharedAcrossConversations) {
+TEST_P(LlamaEngineTest, PersonaPrefixIsSharedAcrossConversations) {
   auto e = Open(Options());
   ASSERT_TRUE(e);
   auto req = [&](std::string conv, std::string user) {
@@ -259,7 +282,7 @@ TwoTurns RunTwoTurns(LlamaEngine& e, const std::string& key, CacheTier evict_to)
   return out;
 }
 
-TEST_F(LlamaEngineTest, EvictedToHostOrDiskResumesLikeResident) {
+TEST_P(LlamaEngineTest, EvictedToHostOrDiskResumesLikeResident) {
   LlamaEngineOptions o = Options();
   o.disk_cache_dir =
       (fs::path(TOKKI_TEST_MODEL_DIR) / ("kv-" + std::to_string(::getpid()))).string();
@@ -286,7 +309,7 @@ TEST_F(LlamaEngineTest, EvictedToHostOrDiskResumesLikeResident) {
   fs::remove_all(o.disk_cache_dir);
 }
 
-TEST_F(LlamaEngineTest, CorruptDiskSnapshotIsRecomputed) {
+TEST_P(LlamaEngineTest, CorruptDiskSnapshotIsRecomputed) {
   LlamaEngineOptions o = Options();
   o.disk_cache_dir =
       (fs::path(TOKKI_TEST_MODEL_DIR) / ("kvc-" + std::to_string(::getpid()))).string();
@@ -310,7 +333,7 @@ TEST_F(LlamaEngineTest, CorruptDiskSnapshotIsRecomputed) {
   fs::remove_all(o.disk_cache_dir);
 }
 
-TEST_F(LlamaEngineTest, BatchedGivesSameGreedyTokensAsAlone) {
+TEST_P(LlamaEngineTest, BatchedGivesSameGreedyTokensAsAlone) {
   // Tolerance: exact token equality. ggml's CPU kernels compute each sequence's rows
   // independently of the batch size for this model, so greedy picks match.
   auto e = Open(Options());
@@ -336,7 +359,7 @@ TEST_F(LlamaEngineTest, BatchedGivesSameGreedyTokensAsAlone) {
   }
 }
 
-TEST_F(LlamaEngineTest, CancelStopsAtOnceAndFreesTheSlot) {
+TEST_P(LlamaEngineTest, CancelStopsAtOnceAndFreesTheSlot) {
   LlamaEngineOptions o = Options();
   o.n_parallel = 1;
   auto e = Open(o);
@@ -367,7 +390,7 @@ TEST_F(LlamaEngineTest, CancelStopsAtOnceAndFreesTheSlot) {
   EXPECT_EQ(next.result->usage.completion_tokens, 4);
 }
 
-TEST_F(LlamaEngineTest, FullQueueIsUnavailable) {
+TEST_P(LlamaEngineTest, FullQueueIsUnavailable) {
   LlamaEngineOptions o = Options();
   o.n_parallel = 1;
   o.max_queued = 2;
@@ -410,7 +433,7 @@ TEST_F(LlamaEngineTest, FullQueueIsUnavailable) {
 // When the KV cache runs out, the request that fails belongs to the user holding the most
 // running requests, not to whoever came last: a user with three endless replies must not
 // make another user's single request fail.
-TEST_F(LlamaEngineTest, FullCacheFailsTheHeaviestUserNotTheNewest) {
+TEST_F(UnifiedCacheTest, FullCacheFailsTheHeaviestUserNotTheNewest) {
   LlamaEngineOptions o = Options();
   o.n_ctx = 1024;
   o.n_parallel = 4;
@@ -456,7 +479,7 @@ TEST_F(LlamaEngineTest, FullCacheFailsTheHeaviestUserNotTheNewest) {
   EXPECT_GE(failed, 1);
 }
 
-TEST_F(LlamaEngineTest, ThirtyTwoConcurrentConversations) {
+TEST_P(LlamaEngineTest, ThirtyTwoConcurrentConversations) {
   LlamaEngineOptions o = Options();
   o.n_parallel = 16;
   o.n_seq_max = 24;  // fewer sequence ids than conversations: forces eviction to RAM
@@ -496,7 +519,7 @@ TEST_F(LlamaEngineTest, ThirtyTwoConcurrentConversations) {
   EXPECT_GT(s.cached_tokens_total, 0);
 }
 
-TEST_F(LlamaEngineTest, AdmissionIsFairAcrossUsers) {
+TEST_P(LlamaEngineTest, AdmissionIsFairAcrossUsers) {
   // One slot; user A queues three requests before user B queues one. B is admitted as soon
   // as the slot frees (B has none running), not after all of A's.
   LlamaEngineOptions o = Options();
@@ -530,7 +553,96 @@ TEST_F(LlamaEngineTest, AdmissionIsFairAcrossUsers) {
   EXPECT_LT(pos("b1"), pos("a3"));
 }
 
-TEST_F(LlamaEngineTest, PromptsThatFindTheCacheFullWaitInsteadOfFailing) {
+// Records the order in which generations finish.
+struct DoneOrder {
+  std::mutex mu;
+  std::vector<std::string> keys;
+  std::map<std::string, Result<GenerateResult>> results;
+  std::atomic<int> n{0};
+  GenerateCallbacks For(const std::string& key, std::atomic<int>* tokens = nullptr) {
+    GenerateCallbacks cb;
+    cb.on_token = [tokens](std::string_view) {
+      if (tokens) tokens->fetch_add(1);
+    };
+    cb.on_done = [this, key](Result<GenerateResult> r) {
+      std::lock_guard<std::mutex> lock(mu);
+      keys.push_back(key);
+      results.insert_or_assign(key, std::move(r));
+      n++;
+    };
+    return cb;
+  }
+  bool WaitFor(int count) {
+    for (int i = 0; i < 3000 && n.load() < count; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return n.load() >= count;
+  }
+  long Pos(const std::string& k) {
+    std::lock_guard<std::mutex> lock(mu);
+    return std::find(keys.begin(), keys.end(), k) - keys.begin();
+  }
+};
+
+TEST_P(LlamaEngineTest, AdmissionGoesByPriority) {
+  LlamaEngineOptions o = Options();
+  o.n_parallel = 1;
+  auto e = Open(o);
+  ASSERT_TRUE(e);
+  DoneOrder done;
+  auto submit = [&](const std::string& key, Priority p, int max_tokens) {
+    GenerateRequest r = Chat(key, {{"user", "Hello there."}}, max_tokens);
+    r.user_key = "user:" + key;
+    r.priority = p;
+    return e->Submit(std::move(r), done.For(key));
+  };
+  std::atomic<int> first_tokens{0};
+  GenerateRequest blocker = Chat("blocker", {{"user", "Hello there."}}, 48);
+  ASSERT_TRUE(e->Submit(std::move(blocker), done.For("blocker", &first_tokens)).ok());
+  for (int i = 0; i < 1000 && first_tokens.load() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // Queued behind the running reply, the least urgent first.
+  ASSERT_TRUE(submit("background", Priority::kBackground, 4).ok());
+  ASSERT_TRUE(submit("regenerate", Priority::kRegenerate, 4).ok());
+  ASSERT_TRUE(submit("interactive", Priority::kInteractive, 4).ok());
+  ASSERT_TRUE(done.WaitFor(4));
+  EXPECT_EQ(done.Pos("blocker"), 0);
+  EXPECT_EQ(done.Pos("interactive"), 1);
+  EXPECT_EQ(done.Pos("regenerate"), 2);
+  EXPECT_EQ(done.Pos("background"), 3);
+}
+
+TEST_P(LlamaEngineTest, BackgroundWorkGivesWayToAUserAtOnceAndThenFinishes) {
+  LlamaEngineOptions o = Options();
+  o.n_parallel = 2;
+  auto e = Open(o);
+  ASSERT_TRUE(e);
+  DoneOrder done;
+  std::atomic<int> bg_tokens{0};
+  for (const char* key : {"bg1", "bg2"}) {
+    GenerateRequest r = Chat(key, {{"user", "Write a long story."}}, 160);
+    r.user_key = "system";
+    r.priority = Priority::kBackground;
+    ASSERT_TRUE(e->Submit(std::move(r), done.For(key, &bg_tokens)).ok());
+  }
+  // Both background generations are running (every batch slot is taken) ...
+  for (int i = 0; i < 2000 && bg_tokens.load() < 8; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_GE(bg_tokens.load(), 8);
+  // ... when a user sends a message: it does not wait for them to end.
+  GenerateRequest r = Chat("user", {{"user", "Hi!"}}, 8);
+  r.user_key = "user:1";
+  ASSERT_TRUE(e->Submit(std::move(r), done.For("user")).ok());
+  ASSERT_TRUE(done.WaitFor(3));
+  EXPECT_EQ(done.Pos("user"), 0);
+  // The background work was paused, not failed: it ends with all its tokens.
+  for (const char* key : {"bg1", "bg2"}) {
+    const Result<GenerateResult>& res = done.results.at(key);
+    ASSERT_TRUE(res.ok()) << res.status().ToString();
+    EXPECT_EQ(res->usage.completion_tokens, 160);
+  }
+}
+
+TEST_F(UnifiedCacheTest, PromptsThatFindTheCacheFullWaitInsteadOfFailing) {
   // Four conversations of ~300 prompt tokens in a 1,024-cell cache: three fit at once, the
   // fourth's prompt must wait for a running reply to end (then its cells are evicted),
   // never fail someone's request with "KV cache is full".
@@ -557,7 +669,30 @@ TEST_F(LlamaEngineTest, PromptsThatFindTheCacheFullWaitInsteadOfFailing) {
   }
 }
 
-TEST_F(LlamaEngineTest, StopStringsAreCutAndTextIsValidUtf8) {
+// Quantized weights go through other CPU kernels than f16 ones (on CPUs with AMX, an
+// extra buffer type whose kernel crashed on multi-token batches): a prompt prefilled in
+// one batch and several replies decoded together must work.
+TEST_P(LlamaEngineTest, QuantizedWeightsPrefillAndDecodeInBatches) {
+  LlamaEngineOptions o = Options();
+  o.model_path = testing::TinyQ8ModelPath();
+  auto e = Open(o);
+  ASSERT_TRUE(e);
+  std::vector<std::future<Outcome>> futs;
+  for (int i = 0; i < 3; ++i) {
+    futs.push_back(std::async(std::launch::async, [&, i] {
+      return RunGen(*e, Chat("q" + std::to_string(i),
+                             {{"system", Persona(i)}, {"user", "Tell me about your day."}}, 8));
+    }));
+  }
+  for (auto& f : futs) {
+    Outcome out = f.get();
+    ASSERT_TRUE(out.result.ok()) << out.result.status().ToString();
+    EXPECT_GT(out.result->usage.prompt_tokens, 32);
+    EXPECT_EQ(out.result->usage.completion_tokens, 8);
+  }
+}
+
+TEST_P(LlamaEngineTest, StopStringsAreCutAndTextIsValidUtf8) {
   auto e = Open(Options());
   ASSERT_TRUE(e);
   Outcome free_run = RunGen(*e, Chat("s1", {{"user", "Say anything."}}, 32));
@@ -579,7 +714,7 @@ TEST_F(LlamaEngineTest, StopStringsAreCutAndTextIsValidUtf8) {
 namespace tokki::engine {
 namespace {
 
-TEST_F(LlamaEngineTest, ForgetDropsTheCache) {
+TEST_P(LlamaEngineTest, ForgetDropsTheCache) {
   auto e = Open(Options());
   ASSERT_TRUE(e);
   std::vector<ChatMessage> msgs = {{"system", Persona(6)}, {"user", "Hi there"}};
@@ -593,7 +728,7 @@ TEST_F(LlamaEngineTest, ForgetDropsTheCache) {
   EXPECT_EQ(t2.text, t1.text);
 }
 
-TEST_F(LlamaEngineTest, ContinueLastExtendsTheAssistantMessage) {
+TEST_P(LlamaEngineTest, ContinueLastExtendsTheAssistantMessage) {
   auto e = Open(Options());
   ASSERT_TRUE(e);
   std::vector<ChatMessage> msgs = {{"user", "Tell a story"}};
@@ -618,7 +753,7 @@ TEST_F(LlamaEngineTest, ContinueLastExtendsTheAssistantMessage) {
   EXPECT_EQ(e->Submit(bad, {}).status().code(), Status::Code::kInvalidArgument);
 }
 
-TEST_F(LlamaEngineTest, OversizedPromptIsRejected) {
+TEST_P(LlamaEngineTest, OversizedPromptIsRejected) {
   auto e = Open(Options());
   ASSERT_TRUE(e);
   std::string huge;
@@ -633,7 +768,7 @@ TEST_F(LlamaEngineTest, OversizedPromptIsRejected) {
 namespace tokki::engine {
 namespace {
 
-TEST_F(LlamaEngineTest, ForgetDuringAGenerationTakesEffectAfterIt) {
+TEST_P(LlamaEngineTest, ForgetDuringAGenerationTakesEffectAfterIt) {
   auto e = Open(Options());
   ASSERT_TRUE(e);
   std::vector<ChatMessage> msgs = {{"system", Persona(7)}, {"user", "Hello"}};

@@ -1,5 +1,6 @@
 #include "llama_server.h"
 
+#include <ggml-cpu.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -70,6 +71,9 @@ bool LlamaServer::Start(const std::string& model, const std::vector<std::string>
   port_ = FreePort();
   std::vector<std::string> args = {
       bin, "-m", model, "--host", "127.0.0.1", "--port", std::to_string(port_), "--log-disable"};
+  // The same rule as LlamaEngine: on CPUs with AMX, llama.cpp's AMX buffer type crashes on
+  // multi-token batches with Q8_0 weights, so weights stay in the regular CPU buffers.
+  if (ggml_cpu_has_amx_int8()) args.push_back("--no-repack");
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());

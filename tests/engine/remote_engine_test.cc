@@ -4,12 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <future>
-#include <nlohmann/json.hpp>
 #include <set>
 
 #include "llama_server.h"
 #include "test_model.h"
-#include "test_schema.h"
 
 namespace tokki::engine {
 namespace {
@@ -138,59 +136,6 @@ TEST_F(RemoteEngineTest, CancelStopsTheStream) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->finish_reason, FinishReason::kCancelled);
   EXPECT_LT(n->load(), 3000);
-}
-
-TEST_F(RemoteEngineTest, JsonSchemaIsSentAsResponseFormat) {
-  // The random-weight model writes noise unless the server constrains it: valid documents
-  // every time mean llama-server got the schema.
-  RemoteEngineOptions o;
-  o.base_urls = {server_->url()};
-  auto e = RemoteEngine::Open(o);
-  ASSERT_TRUE(e.ok());
-  for (uint32_t seed = 1; seed <= 5; ++seed) {
-    GenerateRequest r = Chat("schema" + std::to_string(seed), 1500);
-    r.sampling.ignore_eos = false;
-    r.sampling.temperature = 1.0f;
-    r.sampling.seed = seed;
-    r.sampling.json_schema = testing::kPetSchema;
-    Outcome out = RunGen(**e, std::move(r));
-    ASSERT_TRUE(out.result.ok()) << out.result.status().ToString();
-    EXPECT_EQ(out.result->finish_reason, FinishReason::kStop) << out.text;
-    auto doc = nlohmann::json::parse(out.text, nullptr, false);
-    ASSERT_FALSE(doc.is_discarded()) << out.text;
-    EXPECT_EQ(testing::CheckPet(doc), "") << out.text;
-  }
-}
-
-TEST_F(RemoteEngineTest, GrammarIsSentAsLlamaServerGrammar) {
-  RemoteEngineOptions o;
-  o.base_urls = {server_->url()};
-  auto e = RemoteEngine::Open(o);
-  ASSERT_TRUE(e.ok());
-  GenerateRequest r = Chat("grammar", 64);
-  r.sampling.ignore_eos = false;
-  r.sampling.grammar = "root ::= (\"yes\" | \"no\") \"!\"";
-  Outcome out = RunGen(**e, std::move(r));
-  ASSERT_TRUE(out.result.ok()) << out.result.status().ToString();
-  EXPECT_TRUE(out.text == "yes!" || out.text == "no!") << out.text;
-  EXPECT_EQ(out.result->finish_reason, FinishReason::kStop);
-}
-
-TEST(RemoteEngineSubmitTest, BadConstraintIsInvalidArgumentAtSubmit) {
-  RemoteEngineOptions o;
-  o.base_urls = {"http://127.0.0.1:" + std::to_string(testing::FreePort())};
-  auto e = RemoteEngine::Open(o);
-  ASSERT_TRUE(e.ok());
-  auto submit = [&](std::string schema, std::string grammar) {
-    GenerateRequest r = Chat("x", 4);
-    r.sampling.ignore_eos = false;
-    r.sampling.json_schema = std::move(schema);
-    r.sampling.grammar = std::move(grammar);
-    return (*e)->Submit(std::move(r), GenerateCallbacks{}).status().code();
-  };
-  EXPECT_EQ(submit("{\"type\": ", ""), Status::Code::kInvalidArgument);
-  EXPECT_EQ(submit("[1, 2]", ""), Status::Code::kInvalidArgument);
-  EXPECT_EQ(submit(testing::kPetSchema, "root ::= \"a\""), Status::Code::kInvalidArgument);
 }
 
 TEST(RemoteEngineOpenTest, RejectsBadUrls) {

@@ -41,5 +41,7 @@ inline Outcome RunGen(Engine& e, GenerateRequest req) {
 
 // Path of <build>/models/tiny-f16.gguf, generated on first use (process-safe).
 std::string TinyModelPath();
+// The same model with Q8_0 weights (<build>/models/tiny-q8_0.gguf).
+std::string TinyQ8ModelPath();
 
 }  // namespace tokki::engine::testing
