@@ -34,6 +34,12 @@ void CommonHeaders(Response& res, const Request& req) {
 constexpr const char* kCookieName = "tokki_session";
 }  // namespace
 
+bool WantsEventStream(const Request& req) {
+  auto accept = req[http::field::accept];
+  return std::string_view(accept.data(), accept.size()).find("text/event-stream") !=
+         std::string_view::npos;
+}
+
 void ApplySecurityHeaders(Response& res) {
   res.set("X-Content-Type-Options", "nosniff");
   res.set("X-Frame-Options", "DENY");

@@ -61,6 +61,9 @@ void SetSessionCookie(Response& res, const std::string& token, int64_t max_age_s
 // responses that did not set their own).
 void ApplySecurityHeaders(Response& res);
 
+// Does the client ask for a server-sent event stream (Accept: text/event-stream)?
+bool WantsEventStream(const Request& req);
+
 // Parses the body as a JSON object. Errors: invalid UTF-8, malformed JSON, not an object.
 Result<Json> ParseJsonBody(const RequestContext& ctx);
 

@@ -14,13 +14,9 @@ namespace tokki::api {
 
 namespace {
 
-// May this request see mature characters? Only when it asks (?mature=1) and the user has
-// confirmed being an adult (or the operator does not require it).
+// May this request see mature characters? Only when it asks (?mature=1) and the user may.
 bool WantsMature(const RequestContext& ctx, const Services& s) {
-  if (ctx.Query("mature") != "1" || ctx.user_id == kNoId) return false;
-  if (!s.moderation->Policy().require_adult_confirmation) return true;
-  auto u = s.store->GetUser(ctx.user_id);
-  return u.ok() && u->adult_confirmed;
+  return ctx.Query("mature") == "1" && s.moderation->MaySeeMature(ctx.user_id);
 }
 
 // A finished draft as one JSON answer (after a WaitPlan).

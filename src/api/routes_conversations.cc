@@ -48,7 +48,7 @@ HandlerResult ReplyAnswer(chat::ChatService* chat, RequestContext& ctx, const ch
     if (!st.ok()) return ErrorResponse(ctx, st.status());
     stream = *st;
   }
-  if (WantsStream(ctx.req)) {
+  if (WantsEventStream(ctx.req)) {
     if (!stream) return ErrorResponse(ctx, Status::Internal("no reply to stream"));
     StreamPlan plan;
     plan.source = ReplySource(stream);

@@ -48,11 +48,8 @@ void AddDeckRoutes(std::vector<Route>& r, const Services& s) {
                  filter.languages = SplitTrimmed(ctx.Query("lang"), ',');
                  filter.tags = SplitTrimmed(ctx.Query("tag"), ',');
                  filter.include_real_people = ctx.Query("real_people", "1") != "0";
-                 if (ctx.Query("mature") == "1") {
-                   auto u = store->GetUser(ctx.user_id);
-                   filter.include_mature = !moderation->Policy().require_adult_confirmation ||
-                                           (u.ok() && u->adult_confirmed);
-                 }
+                 filter.include_mature =
+                     ctx.Query("mature") == "1" && moderation->MaySeeMature(ctx.user_id);
                  auto ids = deck->Next(ctx.user_id, static_cast<size_t>(*limit), filter);
                  Json cards = Json::array();
                  for (Id id : ids) {

@@ -59,12 +59,6 @@ bool IsSafeMethod(http::verb v) {
   return v == http::verb::get || v == http::verb::head || v == http::verb::options;
 }
 
-bool WantsEventStream(const Request& req) {
-  auto accept = req[http::field::accept];
-  return std::string_view(accept.data(), accept.size()).find("text/event-stream") !=
-         std::string_view::npos;
-}
-
 bool IsJsonContentType(std::string_view ct) {
   auto semi = ct.find(';');
   std::string type = AsciiLower(ct.substr(0, semi));

@@ -81,6 +81,13 @@ PolicySettings ModerationService::Policy() const {
   return PolicySettings{policy_, require_adult_};
 }
 
+bool ModerationService::MaySeeMature(Id user_id) const {
+  if (user_id == kNoId) return false;
+  if (!Policy().require_adult_confirmation) return true;
+  auto u = store_->GetUser(user_id);
+  return u.ok() && u->adult_confirmed;
+}
+
 Status ModerationService::Record(Id actor, std::string action, std::string target_kind, Id target_id,
                                  std::string detail) {
   store::AuditEntry e;

@@ -68,6 +68,9 @@ class ModerationService {
   // ---- admins
   Result<store::User> SetRole(Id admin, Id user_id, store::Role role);
   PolicySettings Policy() const;
+  // May this user see mature characters? Signed in, and an adult by their own
+  // confirmation when the operator requires it.
+  bool MaySeeMature(Id user_id) const;
   Status SetPolicy(Id admin, std::string_view policy_json, bool require_adult_confirmation);
   // Writes an audit entry for an action taken elsewhere (e.g. the CLI).
   Status Record(Id actor, std::string action, std::string target_kind, Id target_id, std::string detail);
