@@ -110,11 +110,6 @@ int64_t LastEventId(const Request& req) {
   return ParseInt(std::string_view(req["Last-Event-ID"]), &v) && v > 0 ? v : 0;
 }
 
-bool WantsStream(const Request& req) {
-  auto accept = std::string_view(req[http::field::accept]);
-  return accept.find("text/event-stream") != std::string_view::npos;
-}
-
 Response BinaryResponse(const RequestContext& ctx, std::string mime, std::string bytes,
                         std::string cache_control) {
   Response res{http::status::ok, ctx.req.version()};

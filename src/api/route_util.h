@@ -20,8 +20,6 @@ Result<engine::SamplingParams> ParseGeneration(const Json& body, int default_max
 Result<engine::SamplingParams> ParseOptionalGeneration(const RequestContext& ctx, int default_max_tokens);
 // The Last-Event-ID header (0 when absent or not a number).
 int64_t LastEventId(const Request& req);
-// True when the client asked for server-sent events (Accept: text/event-stream).
-bool WantsStream(const Request& req);
 // A binary answer (images, card files).
 Response BinaryResponse(const RequestContext& ctx, std::string mime, std::string bytes,
                         std::string cache_control);

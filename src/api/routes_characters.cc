@@ -100,7 +100,7 @@ void AddCharacterRoutes(std::vector<Route>& r, const Services& s) {
                  if (!drafts) return ErrorResponse(ctx, Status::Unavailable("drafts are not available"));
                  auto job = drafts->Start(ctx.user_id, idea->value_or(""), language->value_or("en"));
                  if (!job.ok()) return ErrorResponse(ctx, job.status());
-                 if (WantsStream(ctx.req)) {
+                 if (WantsEventStream(ctx.req)) {
                    StreamPlan plan;
                    plan.source = DraftSource(*job);
                    plan.after_seq = LastEventId(ctx.req);
