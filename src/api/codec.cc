@@ -163,6 +163,25 @@ Json ReplyEventJson(Id message_id, const chat::ReplyEvent& e) {
   return Json::object();
 }
 
+Json DraftJson(const persona::CharacterDraft& d, std::string_view language) {
+  return Json{{"name", d.name},
+              {"tagline", d.tagline},
+              {"description", d.description},
+              {"personality", d.personality},
+              {"scenario", d.scenario},
+              {"first_mes", d.first_mes},
+              {"mes_example", d.mes_example},
+              {"tags", d.tags},
+              {"language", language}};
+}
+
+Json DraftDoneJson(const chat::DraftJob& job, const chat::ReplyEvent& done) {
+  Json j = DoneFieldsJson(done);
+  auto draft = job.draft();
+  j["draft"] = draft ? DraftJson(*draft, job.language()) : Json(nullptr);
+  return j;
+}
+
 Json UserEventJson(const chat::UserEvent& e) {
   Json j{{"conversation_id", e.conversation_id}};
   if (e.message.id != kNoId) j["message"] = MessageJson(e.message, e.alternatives);

@@ -5,6 +5,7 @@
 
 #include "api/http.h"
 #include "chat/chat_service.h"
+#include "chat/draft_service.h"
 #include "store/records.h"
 
 namespace tokki::api {
@@ -29,6 +30,11 @@ std::string_view ReplyEventName(const chat::ReplyEvent& e);
 Json ReplyEventJson(Id message_id, const chat::ReplyEvent& e);
 // The `usage` and `timings` of a finished reply (also in non-streamed answers).
 Json DoneFieldsJson(const chat::ReplyEvent& done);
+// A character draft in the character object's field names: {name, tagline, description,
+// personality, scenario, first_mes, mes_example, tags, language}.
+Json DraftJson(const persona::CharacterDraft& d, std::string_view language);
+// The answer for a finished draft: {draft, finish_reason, usage, timings}.
+Json DraftDoneJson(const chat::DraftJob& job, const chat::ReplyEvent& done);
 // An event of the user's channel: {conversation_id, message}.
 Json UserEventJson(const chat::UserEvent& e);
 

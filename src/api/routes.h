@@ -15,6 +15,7 @@
 #include "chat/account_service.h"
 #include "chat/character_service.h"
 #include "chat/chat_service.h"
+#include "chat/draft_service.h"
 #include "chat/moderation_service.h"
 #include "chat/user_events.h"
 #include "engine/engine.h"
@@ -31,6 +32,7 @@ struct Services {
   store::Store* store = nullptr;  // operations figures only (timings)
   chat::ChatService* chat = nullptr;
   chat::CharacterService* characters = nullptr;
+  chat::DraftService* drafts = nullptr;
   chat::ModerationService* moderation = nullptr;
   chat::AccountService* accounts = nullptr;
   chat::UserEvents* events = nullptr;

@@ -1,10 +1,13 @@
 // Characters: GET/POST /api/characters, GET/PATCH/DELETE /api/characters/{id},
-// GET/PUT /api/characters/{id}/avatar. Visibility, ownership, quotas, the content policy
-// and avatar checks are CharacterService's; this file only speaks HTTP.
+// GET/PUT /api/characters/{id}/avatar, and POST /api/characters/draft (a draft written by
+// the model, streamed like a reply). Visibility, ownership, quotas, the content policy
+// and avatar checks are CharacterService's, drafts DraftService's; this file only speaks
+// HTTP.
 #include "api/codec.h"
 #include "api/response_cache.h"
 #include "api/route_util.h"
 #include "api/routes.h"
+#include "api/sse_sources.h"
 #include "core/text.h"
 
 namespace tokki::api {
@@ -14,6 +17,18 @@ namespace {
 // May this request see mature characters? Only when it asks (?mature=1) and the user may.
 bool WantsMature(const RequestContext& ctx, const Services& s) {
   return ctx.Query("mature") == "1" && s.moderation->MaySeeMature(ctx.user_id);
+}
+
+// A finished draft as one JSON answer (after a WaitPlan).
+Response FinishedDraft(RequestContext& ctx, const chat::DraftJob& job) {
+  bool finished = false;
+  auto events = job.stream()->Since(0, &finished);
+  if (!finished || events.empty())
+    return ErrorResponse(ctx, Status::Unavailable("the draft took too long; try again"));
+  const chat::ReplyEvent& last = events.back();
+  if (last.kind != chat::ReplyEvent::Kind::kDone)
+    return ErrorResponse(ctx, Status(Status::Code::kUnavailable, last.text));
+  return JsonResponse(ctx, http::status::ok, DraftDoneJson(job, last));
 }
 
 }  // namespace
@@ -72,6 +87,29 @@ void AddCharacterRoutes(std::vector<Route>& r, const Services& s) {
                  auto made = characters->Create(ctx.user_id, std::move(c));
                  if (!made.ok()) return ErrorResponse(ctx, made.status());
                  return JsonResponse(ctx, http::status::created, CharacterJson(*made, ctx.user_id));
+               }});
+  chat::DraftService* drafts = s.drafts;
+  r.push_back({.method = V::post, .pattern = "/api/characters/draft", .body = BodyKind::kJson,
+               .handler = [drafts](RequestContext& ctx) -> HandlerResult {
+                 auto body = ParseJsonBody(ctx);
+                 if (!body.ok()) return ErrorResponse(ctx, body.status());
+                 auto idea = GetString(*body, "idea");
+                 if (!idea.ok()) return ErrorResponse(ctx, idea.status());
+                 auto language = GetString(*body, "language");
+                 if (!language.ok()) return ErrorResponse(ctx, language.status());
+                 if (!drafts) return ErrorResponse(ctx, Status::Unavailable("drafts are not available"));
+                 auto job = drafts->Start(ctx.user_id, idea->value_or(""), language->value_or("en"));
+                 if (!job.ok()) return ErrorResponse(ctx, job.status());
+                 if (WantsEventStream(ctx.req)) {
+                   StreamPlan plan;
+                   plan.source = DraftSource(*job);
+                   plan.after_seq = LastEventId(ctx.req);
+                   return plan;
+                 }
+                 WaitPlan wait;
+                 wait.source = DraftSource(*job);
+                 wait.then = [job = *job](RequestContext& c) { return FinishedDraft(c, *job); };
+                 return wait;
                }});
   r.push_back({.method = V::get, .pattern = "/api/characters/{id}", .access = Access::kPublic,
                .handler = [characters](RequestContext& ctx) -> HandlerResult {

@@ -57,7 +57,38 @@ class UserChannelSource final : public EventSource {
   const Id user_id_;
 };
 
+class DraftEventSource final : public EventSource {
+ public:
+  explicit DraftEventSource(std::shared_ptr<chat::DraftJob> job) : job_(std::move(job)) {}
+
+  std::string Poll(int64_t* last_seq, bool* finished) override {
+    std::string out;
+    for (auto& e : job_->stream()->Since(*last_seq, finished)) {
+      *last_seq = e.seq;
+      if (e.kind == chat::ReplyEvent::Kind::kDone)
+        out += SseBlock("draft", DraftDoneJson(*job_, e), e.seq);
+      else
+        out += SseBlock(ReplyEventName(e), ReplyEventJson(kNoId, e), e.seq);
+    }
+    return out;
+  }
+  int Subscribe(std::function<void()> wake) override { return job_->stream()->Subscribe(std::move(wake)); }
+  // The request that started the draft is its only reader: once it stops reading (the
+  // client went away, or the draft is over) nobody will, so the generation stops too.
+  void Unsubscribe(int id) override {
+    job_->stream()->Unsubscribe(id);
+    job_->Cancel();
+  }
+
+ private:
+  std::shared_ptr<chat::DraftJob> job_;
+};
+
 }  // namespace
+
+std::shared_ptr<EventSource> DraftSource(std::shared_ptr<chat::DraftJob> job) {
+  return std::make_shared<DraftEventSource>(std::move(job));
+}
 
 std::shared_ptr<EventSource> ReplySource(std::shared_ptr<chat::ReplyStream> stream) {
   return std::make_shared<ReplyEventSource>(std::move(stream));

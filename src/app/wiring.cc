@@ -273,6 +273,8 @@ Result<std::unique_ptr<Wiring>> Wire(const ServeConfig& cfg,
   w->services.store = w->store.get();
   w->services.chat = w->chat.get();
   w->services.characters = w->characters.get();
+  w->drafts = std::make_unique<chat::DraftService>(w->engine.get(), w->chat.get());
+  w->services.drafts = w->drafts.get();
   w->services.moderation = w->moderation.get();
   w->services.accounts = w->accounts.get();
   w->services.events = w->events.get();

@@ -13,6 +13,7 @@
 #include "chat/character_service.h"
 #include "chat/moderation_service.h"
 #include "chat/chat_service.h"
+#include "chat/draft_service.h"
 #include "chat/user_events.h"
 #include "discover/deck.h"
 #include "core/result.h"
@@ -68,6 +69,7 @@ struct Wiring {
   std::unique_ptr<chat::UserEvents> events;
   std::unique_ptr<chat::ChatService> chat;
   std::unique_ptr<chat::CharacterService> characters;
+  std::unique_ptr<chat::DraftService> drafts;
   std::unique_ptr<chat::ModerationService> moderation;
   std::unique_ptr<chat::AccountService> accounts;
   std::unique_ptr<api::Auth> auth;

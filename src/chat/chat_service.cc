@@ -246,25 +246,44 @@ Result<std::optional<std::string>> ChatService::ReadOnly(const store::Conversati
   return std::optional<std::string>(std::string(*reason));
 }
 
-Result<ChatService::ReplySlot> ChatService::Reserve(const store::Conversation& conv) {
+Status ChatService::CheckCanGenerate() const {
   if (!engine_)
     return Status::Unavailable(
         "no model is configured: start tokki with --model FILE.gguf or --backend-url URL");
-  TOKKI_ASSIGN_OR_RETURN(store::Character ch, store_->GetCharacter(conv.character_id));
-  if (auto reason = ReadOnlyReason(ch, conv.user_id))
-    return Status::PermissionDenied(ReadOnlyMessage(*reason, ch.name));
-  MutexLock lock(&mu_);
   if (stopping_) return Status::Unavailable("the server is shutting down");
-  if (active_by_conversation_.count(conv.id))
-    return Status::Conflict("a reply is still being written in this conversation; stop it first");
-  int& mine = active_by_user_[conv.user_id];
+  return Status::Ok();
+}
+
+Status ChatService::TakeUserGeneration(Id user_id) {
+  auto it = active_by_user_.find(user_id);
+  const int mine = it == active_by_user_.end() ? 0 : it->second;
   if (options_.max_replies_per_user > 0 && mine >= options_.max_replies_per_user) {
-    if (mine == 0) active_by_user_.erase(conv.user_id);
     return Status::ResourceExhausted("you already have " + std::to_string(mine) +
                                      " replies being written; wait for one to finish")
         .WithRetryAfter(5);
   }
-  ++mine;
+  ++active_by_user_[user_id];
+  return Status::Ok();
+}
+
+void ChatService::GiveBackUserGeneration(Id user_id) {
+  auto u = active_by_user_.find(user_id);
+  if (u != active_by_user_.end() && --u->second <= 0) active_by_user_.erase(u);
+}
+
+Result<ChatService::ReplySlot> ChatService::Reserve(const store::Conversation& conv) {
+  {
+    MutexLock lock(&mu_);
+    TOKKI_RETURN_IF_ERROR(CheckCanGenerate());
+  }
+  TOKKI_ASSIGN_OR_RETURN(store::Character ch, store_->GetCharacter(conv.character_id));
+  if (auto reason = ReadOnlyReason(ch, conv.user_id))
+    return Status::PermissionDenied(ReadOnlyMessage(*reason, ch.name));
+  MutexLock lock(&mu_);
+  TOKKI_RETURN_IF_ERROR(CheckCanGenerate());
+  if (active_by_conversation_.count(conv.id))
+    return Status::Conflict("a reply is still being written in this conversation; stop it first");
+  TOKKI_RETURN_IF_ERROR(TakeUserGeneration(conv.user_id));
   active_by_conversation_[conv.id] = nullptr;
   return ReplySlot(this, conv.id, conv.user_id);
 }
@@ -276,9 +295,21 @@ void ChatService::ReleaseSlot(Id conversation_id, Id user_id) {
     if (it->second) streams_.erase(it->second->stream->message_id());
     active_by_conversation_.erase(it);
   }
-  auto u = active_by_user_.find(user_id);
-  if (u != active_by_user_.end() && --u->second <= 0) active_by_user_.erase(u);
+  GiveBackUserGeneration(user_id);
   cv_.SignalAll();
+}
+
+Result<ChatService::UserSlot> ChatService::ReserveUserSlot(Id user_id) {
+  MutexLock lock(&mu_);
+  TOKKI_RETURN_IF_ERROR(CheckCanGenerate());
+  TOKKI_RETURN_IF_ERROR(TakeUserGeneration(user_id));
+  return UserSlot(this, user_id);
+}
+
+ChatService::UserSlot::~UserSlot() {
+  if (!service_) return;
+  MutexLock lock(&service_->mu_);
+  service_->GiveBackUserGeneration(user_id_);
 }
 
 Status ChatService::CheckDailyQuota(Id user_id) {
@@ -593,8 +624,7 @@ void ChatService::Finalize(const std::shared_ptr<Active>& a, Result<engine::Gene
     auto it = active_by_conversation_.find(a->conversation.id);
     if (it != active_by_conversation_.end() && it->second == a) {
       active_by_conversation_.erase(it);
-      auto u = active_by_user_.find(a->conversation.user_id);
-      if (u != active_by_user_.end() && --u->second <= 0) active_by_user_.erase(u);
+      GiveBackUserGeneration(a->conversation.user_id);
     }
   }
   a->stream->Finish(std::move(ev));

@@ -12,7 +12,8 @@
 // character_rules.h (PermissionDenied when the character is gone for this user).
 //
 // Reserve first: a reply operation takes a ReplySlot (the conversation's one running
-// reply and one of the user's max_replies_per_user) before it writes anything; every
+// reply and one of the user's max_replies_per_user; a character draft takes a UserSlot,
+// one of the same max_replies_per_user) before it writes anything; every
 // write after that registers how to undo it, and the slot undoes them all unless the
 // reply was handed to the engine. No operation waits: Stop cancels and returns.
 //
@@ -144,6 +145,27 @@ class ChatService {
     reply_policy_ = std::move(source);
   }
 
+  // One of the user's max_replies_per_user running generations, for one that is not a
+  // conversation's reply (a character draft): the same cap and the same 429 as replies.
+  // Given back when the slot is destroyed. REQUIRES: destroyed before the service.
+  class UserSlot {
+   public:
+    UserSlot(UserSlot&& o) noexcept : service_(o.service_), user_id_(o.user_id_) { o.service_ = nullptr; }
+    UserSlot(const UserSlot&) = delete;
+    UserSlot& operator=(const UserSlot&) = delete;
+    UserSlot& operator=(UserSlot&&) = delete;
+    ~UserSlot();
+
+   private:
+    friend class ChatService;
+    UserSlot(ChatService* service, Id user_id) : service_(service), user_id_(user_id) {}
+    ChatService* service_;
+    Id user_id_;
+  };
+  // Unavailable without an engine or while shutting down, ResourceExhausted (with a retry
+  // time) at the user's cap.
+  Result<UserSlot> ReserveUserSlot(Id user_id) TOKKI_EXCLUDES(mu_);
+
   // Cancels running replies, writes their final state, stops the flusher. Idempotent.
   void Shutdown();
   ChatStats Stats() const;
@@ -158,6 +180,11 @@ class ChatService {
   // retry time) at the user's cap.
   Result<ReplySlot> Reserve(const store::Conversation& conv) TOKKI_EXCLUDES(mu_);
   void ReleaseSlot(Id conversation_id, Id user_id) TOKKI_EXCLUDES(mu_);
+  // The per-user cap, the one place it is counted: takes one of the user's running
+  // generations (ResourceExhausted at max_replies_per_user), or gives one back.
+  Status TakeUserGeneration(Id user_id) TOKKI_REQUIRES(mu_);
+  void GiveBackUserGeneration(Id user_id) TOKKI_REQUIRES(mu_);
+  Status CheckCanGenerate() const TOKKI_REQUIRES(mu_);
   Result<store::Conversation> OwnedConversation(Id user_id, Id conversation_id);
   Result<store::Message> OwnedMessage(Id user_id, Id conversation_id, Id message_id);
   Status CheckDailyQuota(Id user_id);

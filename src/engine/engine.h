@@ -48,6 +48,13 @@ struct SamplingParams {
   // Additive logit bias per token id of the engine's tokenizer (e.g. LlamaEngine::Tokenize;
   // a remote backend passes it on as OpenAI `logit_bias`).
   std::vector<std::pair<int32_t, float>> logit_bias;
+  // Constrained output, at most one of the two (CheckRequest states the rules): the reply
+  // is a JSON document valid under `json_schema` (JSON Schema text), or text matching the
+  // GBNF `grammar` (llama.cpp's grammar format, start rule `root`). The embedded engine
+  // samples only tokens the grammar allows and finishes with "stop" when it is complete;
+  // a remote backend gets OpenAI `response_format` or llama-server's `grammar`.
+  std::string json_schema;
+  std::string grammar;
 };
 
 // Who is waiting for a generation. Interactive replies (a user just sent a message) go
@@ -73,11 +80,31 @@ struct GenerateRequest {
   SamplingParams sampling;
 };
 
-// The checks every engine makes at Submit (kInvalidArgument): at least one message and a
-// positive max_tokens.
+// The longest JSON schema or grammar text an engine accepts.
+inline constexpr size_t kMaxConstraintBytes = 64 * 1024;
+
+// The checks every engine makes at Submit (kInvalidArgument): at least one message, a
+// positive max_tokens, and for constrained output at most one of a JSON schema and a
+// grammar, each at most kMaxConstraintBytes without NUL bytes, and no ignore_eos (a
+// constrained reply ends when its grammar is complete). Each engine then checks the
+// schema or grammar itself: the embedded one builds it (grammar.h), a remote one parses
+// the schema it sends.
 inline Status CheckRequest(const GenerateRequest& r) {
   if (r.messages.empty()) return Status::InvalidArgument("no messages");
-  if (r.sampling.max_tokens <= 0) return Status::InvalidArgument("max_tokens must be positive");
+  const SamplingParams& s = r.sampling;
+  if (s.max_tokens <= 0) return Status::InvalidArgument("max_tokens must be positive");
+  if (s.json_schema.empty() && s.grammar.empty()) return Status::Ok();
+  if (!s.json_schema.empty() && !s.grammar.empty())
+    return Status::InvalidArgument("give a JSON schema or a grammar, not both");
+  if (s.ignore_eos)
+    return Status::InvalidArgument(
+        "ignore_eos cannot be used with a JSON schema or grammar: the reply ends when it is complete");
+  const std::string& text = s.json_schema.empty() ? s.grammar : s.json_schema;
+  if (text.size() > kMaxConstraintBytes)
+    return Status::InvalidArgument("the JSON schema or grammar is over " +
+                                   std::to_string(kMaxConstraintBytes) + " bytes");
+  if (text.find('\0') != std::string::npos)
+    return Status::InvalidArgument("the JSON schema or grammar must not contain NUL bytes");
   return Status::Ok();
 }
 

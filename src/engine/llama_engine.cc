@@ -12,6 +12,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "engine/grammar.h"
 #include "engine/llama_engine_impl.h"
 #include "engine/llama_init.h"
 #include "engine/model_file.h"
@@ -146,6 +147,7 @@ Result<std::shared_ptr<Generation>> LlamaEngine::Submit(GenerateRequest request,
                                                         GenerateCallbacks callbacks) {
   Impl& m = *impl_;
   TOKKI_RETURN_IF_ERROR(CheckRequest(request));
+  TOKKI_RETURN_IF_ERROR(ResolveGrammar(&request.sampling, m.vocab));  // schema -> checked GBNF
   auto r = std::make_unique<Request>();
   r->t_submit_us = NowSteadyUs();
   // Render outside the lock; the reply lookup takes it briefly.

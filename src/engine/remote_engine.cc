@@ -196,6 +196,14 @@ struct RemoteEngine::Impl {
       body["continue_final_message"] = true;
       body["add_generation_prompt"] = false;
     }
+    if (!s.json_schema.empty()) {
+      // OpenAI structured output; llama-server turns it into a grammar too.
+      body["response_format"] = {
+          {"type", "json_schema"},
+          {"json_schema",
+           {{"name", "reply"}, {"schema", json::parse(s.json_schema)}, {"strict", true}}}};
+    }
+    if (!s.grammar.empty()) body["grammar"] = s.grammar;  // llama-server's GBNF field
     return body.dump();
   }
 
@@ -348,6 +356,12 @@ Result<std::unique_ptr<Engine>> RemoteEngine::Open(RemoteEngineOptions options) 
 Result<std::shared_ptr<Generation>> RemoteEngine::Submit(GenerateRequest request,
                                                          GenerateCallbacks callbacks) {
   TOKKI_RETURN_IF_ERROR(CheckRequest(request));
+  if (!request.sampling.json_schema.empty()) {
+    // The schema is sent as a JSON value: it must be one (the backend checks the rest).
+    const json schema = json::parse(request.sampling.json_schema, nullptr, /*allow_exceptions=*/false);
+    if (schema.is_discarded() || !schema.is_object())
+      return Status::InvalidArgument("invalid JSON schema: not a JSON object");
+  }
   auto gen = std::make_shared<RemoteGeneration>();
   {
     MutexLock lock(&impl_->mu);

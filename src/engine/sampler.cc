@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include "engine/grammar.h"
+
 namespace tokki::engine {
 
 llama_sampler* MakeSampler(const SamplingParams& sp, const SamplerVocab& v,
@@ -45,7 +47,7 @@ llama_sampler* MakeSampler(const SamplingParams& sp, const SamplerVocab& v,
   if ((sp.repeat_penalty != 1.0f && sp.repeat_last_n != 0) || sp.dry_multiplier > 0.0f) {
     for (llama_token t : history) llama_sampler_accept(chain, t);
   }
-  return chain;
+  return ConstrainSampler(chain, v.vocab, sp.grammar);  // the grammar first (grammar.h)
 }
 
 }  // namespace tokki::engine

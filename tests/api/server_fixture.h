@@ -1,10 +1,12 @@
 // Starts a real Tokki HTTP server in-process on 127.0.0.1 (any free port) with the SQLite
-// store in a temporary folder and the test engine.
+// store in a temporary folder and the test engine (or a real one, make_engine_).
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
+#include <memory>
 
 #include "app/wiring.h"
 #include "support/fake_engine.h"
@@ -39,8 +41,15 @@ class ServerFixture : public ::testing::Test {
     cfg.max_signups_per_address_per_hour = max_signups_per_hour_;
     if (max_characters_per_user_) cfg.max_characters_per_user = max_characters_per_user_;
     if (max_messages_per_day_) cfg.max_messages_per_day = max_messages_per_day_;
-    auto engine = std::make_unique<FakeEngine>(token_delay_ms);
-    engine_ = engine.get();
+    std::unique_ptr<engine::Engine> engine;
+    if (make_engine_) {
+      engine = make_engine_();
+      ASSERT_TRUE(engine);
+    } else {
+      auto fake = std::make_unique<FakeEngine>(token_delay_ms);
+      engine_ = fake.get();
+      engine = std::move(fake);
+    }
     auto w = app::Wire(cfg, std::move(engine));
     ASSERT_TRUE(w.ok()) << w.status().ToString();
     wiring_ = std::move(w).value();
@@ -96,6 +105,9 @@ class ServerFixture : public ::testing::Test {
   int max_characters_per_user_ = 0;  // 0 = the default
   int max_signups_per_hour_ = 0;     // 0 = unlimited in tests
   int max_messages_per_day_ = 0;
+  // A real engine instead of the FakeEngine (then engine_ stays null); set it in the
+  // fixture's constructor.
+  std::function<std::unique_ptr<engine::Engine>()> make_engine_;
   std::filesystem::path dir_;
   std::unique_ptr<app::Wiring> wiring_;
   std::unique_ptr<api::Server> server_;

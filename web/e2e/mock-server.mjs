@@ -9,7 +9,8 @@
 //   resource_exhausted with Retry-After as the daily message quota does.
 //   Moderation: reports, /api/admin/* (for the seeded admin, default admin:adminadmin),
 //   suspended accounts, hidden/removed/mature characters, read-only conversations, the
-//   content policy (block rules refuse character text with 400), account deletion. JSON
+//   content policy (block rules refuse character text with 400), account deletion,
+//   character drafts (POST /api/characters/draft, a fixed draft built from the idea). JSON
 //   writes without Content-Type: application/json are refused with 415, as tokki does.
 import http from 'node:http';
 import fs from 'node:fs';
@@ -298,6 +299,39 @@ export function createMockServer(opts = {}) {
     m.listeners.add(listener);
     res.on('close', () => m.listeners.delete(listener));
   }
+  // POST /api/characters/draft: the model's JSON streamed in small pieces, then the draft.
+  async function draftCharacter(req, res) {
+    const b = await readJson(req);
+    if (!b) return err(res, 400, 'invalid_argument', 'body is not JSON');
+    const idea = typeof b.idea === 'string' ? b.idea : '';
+    const language = b.language === undefined ? 'en' : b.language;
+    if (!idea.trim()) return err(res, 400, 'invalid_argument', 'idea must not be empty');
+    if ([...idea].length > 2000) return err(res, 400, 'invalid_argument', 'idea is over 2000 characters');
+    if (!['en', 'ko', 'zh'].includes(language)) return err(res, 400, 'invalid_argument', 'language must be one of en, ko, zh');
+    const words = idea.trim().split(/\s+/).slice(0, 3).join(' ');
+    const model = {
+      name: `Draft ${words}`.slice(0, 40), tagline: `Someone born from "${words}"`.slice(0, 120),
+      description: `A character drafted from the idea: ${idea}`.slice(0, 600), personality: 'Curious and kind.',
+      scenario: 'You meet at a small café.', greeting: 'Hi! I was just thinking about you.',
+      example_dialogue: '{{user}}: Hello\n{{char}}: Hi there!', tags: ['draft', language],
+    };
+    const draft = { name: model.name, tagline: model.tagline, description: model.description, personality: model.personality,
+      scenario: model.scenario, first_mes: model.greeting, mes_example: model.example_dialogue, tags: model.tags, language };
+    const text = JSON.stringify(model);
+    const pieces = text.match(/[\s\S]{1,6}/g);
+    const done = { finish_reason: 'stop', usage: { prompt_tokens: 300, cached_tokens: 0, completion_tokens: pieces.length }, timings: { ttft_ms: 5, total_ms: 5 * pieces.length } };
+    if (!(req.headers.accept || '').includes('text/event-stream')) return send(res, 200, { draft, ...done });
+    sseHead(res);
+    let i = 0;
+    const timer = setInterval(() => {
+      if (res.destroyed) return clearInterval(timer);
+      if (i < pieces.length) { res.write(`id: ${i + 1}\nevent: token\ndata: ${JSON.stringify({ text: pieces[i] })}\n\n`); i++; return; }
+      clearInterval(timer);
+      res.write(`id: ${i + 1}\nevent: draft\ndata: ${JSON.stringify({ draft, ...done })}\n\n`);
+      res.end();
+    }, 15);
+  }
+
   function sseHead(res) {
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
   }
@@ -679,6 +713,7 @@ export function createMockServer(opts = {}) {
         characters.set(c.id, c);
         return send(res, 201, charJson(c, user));
       }
+      if (seg[1] === 'draft' && seg.length === 2 && m === 'POST') return draftCharacter(req, res);
       const c = characters.get(Number(seg[1]));
       if (!c || !canSee(c, user)) return err(res, 404, 'not_found', 'no such character');
       const mineC = c.owner_id === user.id;

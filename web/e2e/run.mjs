@@ -640,6 +640,40 @@ await step('studio lists own characters', async () => {
   await shot('14-studio-list');
 });
 
+await step('create character: Draft with AI streams a draft into the form, nothing saved until Save', async () => {
+  const mine = async () => (await apiCall('GET', '/api/characters?mine=1&limit=100')).json.items.length;
+  const before = await mine();
+  await page.goto(`${base}/#/create`);
+  await page.getByRole('button', { name: 'Draft with AI' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.waitFor();
+  const info = await apiCall('GET', '/api/server');
+  const demoNote = dialog.getByText('the draft will be random noise', { exact: false });
+  if (info.json?.model?.is_generated) await demoNote.waitFor();
+  else assert((await demoNote.count()) === 0, 'demo note shown for a real model');
+  await dialog.getByLabel('Your idea').fill('A retired lighthouse keeper who collects sea glass');
+  await dialog.getByLabel('Write the character in').selectOption('en');
+  await dialog.getByRole('button', { name: 'Write draft' }).click();
+  await dialog.locator('.draft-progress').waitFor();
+  await dialog.getByText(/characters so far/).waitFor({ timeout: REPLY_TIMEOUT_MS });
+  await shot('06b-draft-progress');
+  await dialog.waitFor({ state: 'detached', timeout: REPLY_TIMEOUT_MS });
+  await page.getByText('The draft is filled in below.', { exact: false }).waitFor();
+  const name = await page.getByLabel('Name *').inputValue();
+  assert(name.length > 0 && [...name].length <= 40, `draft name out of bounds: ${JSON.stringify(name)}`);
+  for (const f of ['tagline', 'description', 'personality', 'scenario', 'first_mes', 'mes_example', 'tags']) {
+    assert((await page.locator(`#f-${f}`).inputValue()).length > 0, `${f} was not filled`);
+  }
+  assert((await mine()) === before, 'the draft was saved before the user pressed Save');
+  await shot('06c-draft-filled');
+  // The user changes what they like, then saves.
+  await page.getByLabel('Name *').fill('Sea Glass Keeper');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.waitForURL(/#\/character\//);
+  await page.locator('h1', { hasText: 'Sea Glass Keeper' }).waitFor();
+  assert((await mine()) === before + 1, 'saving the draft did not create one character');
+}, { needsModel: true });
+
 // ---------- reports, moderation, adult confirmation, account deletion
 
 /** Controls without an accessible name on the page (buttons, links, fields). */

@@ -260,6 +260,52 @@ export const qs = (params: Record<string, string | number | undefined | null>): 
 
 export const enc = (id: Id): string => encodeURIComponent(String(id));
 
+// ---------- character drafts
+
+/** A character draft written by the model, in the character's field names. */
+export interface CharacterDraft {
+  name: string;
+  tagline: string;
+  description: string;
+  personality: string;
+  scenario: string;
+  first_mes: string;
+  mes_example: string;
+  tags: string[];
+  language: string;
+}
+
+/**
+ * `POST /api/characters/draft` as a stream: `onText` gets the model's JSON so far after
+ * every token, then the `draft` event resolves the promise (an `error` event rejects it
+ * with the server's message). Aborting `signal` closes the stream, which cancels the draft.
+ */
+export async function writeDraft(idea: string, language: string, onText: (soFar: string) => void, signal: AbortSignal): Promise<CharacterDraft> {
+  const res = await streamRequest('POST', '/api/characters/draft', { idea, language }, { signal });
+  let text = '';
+  const out: { draft: CharacterDraft | null; failure: ApiError | null } = { draft: null, failure: null };
+  await readSse(res, (ev) => {
+    let data: { text?: unknown; draft?: unknown; code?: unknown; message?: unknown } | null = null;
+    try {
+      data = JSON.parse(ev.data);
+    } catch {
+      return;
+    }
+    if (!data) return;
+    if (ev.event === 'token' && typeof data.text === 'string') {
+      text += data.text;
+      onText(text);
+    } else if (ev.event === 'draft' && data.draft && typeof data.draft === 'object') {
+      out.draft = data.draft as CharacterDraft;
+    } else if (ev.event === 'error') {
+      out.failure = new ApiError(0, typeof data.code === 'string' ? data.code : 'error', typeof data.message === 'string' ? data.message : 'error');
+    }
+  });
+  if (out.failure) throw out.failure;
+  if (!out.draft) throw new ApiError(0, 'stream_dropped', 'The connection was lost');
+  return out.draft;
+}
+
 // ---------- account
 
 /** `PATCH /api/me` with any of the editable fields; answers the updated user. */

@@ -173,6 +173,17 @@ const en = {
   confirm_delete_account: 'Delete your account and everything in it? This cannot be undone.',
   account_deleted: 'Your account was deleted.',
   chip_hidden: 'Hidden',
+  draft_ai: 'Draft with AI',
+  draft_title: 'Draft a character with AI',
+  draft_idea: 'Your idea',
+  draft_idea_hint: 'Who are they, where do they live, how do they talk? A few words are enough.',
+  draft_language: 'Write the character in',
+  draft_write: 'Write draft',
+  draft_stop: 'Stop',
+  draft_starting: 'Starting…',
+  draft_writing_field: 'Writing {field}… ({n} characters so far)',
+  draft_demo_note: 'This server runs the demo model: the draft will be random noise, but every field will be filled in and valid.',
+  draft_filled: 'The draft is filled in below. Change anything you like — nothing is saved until you press Save.',
 };
 
 export type Key = keyof typeof en;
@@ -345,6 +356,17 @@ const ko: Dict = {
   confirm_delete_account: '계정과 모든 내용을 삭제할까요? 되돌릴 수 없어요.',
   account_deleted: '계정을 삭제했어요.',
   chip_hidden: '숨김',
+  draft_ai: 'AI로 초안 쓰기',
+  draft_title: 'AI로 캐릭터 초안 쓰기',
+  draft_idea: '아이디어',
+  draft_idea_hint: '어떤 인물인지, 어디에 사는지, 어떻게 말하는지 몇 마디면 충분해요.',
+  draft_language: '캐릭터 언어',
+  draft_write: '초안 쓰기',
+  draft_stop: '멈추기',
+  draft_starting: '시작하는 중…',
+  draft_writing_field: '{field} 쓰는 중… (지금까지 {n}자)',
+  draft_demo_note: '이 서버는 데모 모델을 쓰고 있어요. 초안은 무작위 문장이지만 모든 항목이 채워지고 형식에 맞아요.',
+  draft_filled: '아래에 초안을 채웠어요. 마음대로 고치세요. 저장을 누르기 전에는 아무것도 저장되지 않아요.',
 };
 
 const zh: Dict = {
@@ -514,6 +536,17 @@ const zh: Dict = {
   confirm_delete_account: '删除账号及其全部内容？此操作无法撤销。',
   account_deleted: '你的账号已删除。',
   chip_hidden: '已隐藏',
+  draft_ai: '用 AI 起草',
+  draft_title: '用 AI 起草角色',
+  draft_idea: '你的想法',
+  draft_idea_hint: '他们是谁、住在哪里、怎么说话？几句话就够了。',
+  draft_language: '角色语言',
+  draft_write: '开始起草',
+  draft_stop: '停止',
+  draft_starting: '正在开始…',
+  draft_writing_field: '正在写{field}…（已写 {n} 个字符）',
+  draft_demo_note: '此服务器使用演示模型：草稿是随机噪声，但每一项都会填好且格式有效。',
+  draft_filled: '草稿已填入下方。可随意修改——点击保存之前不会保存任何内容。',
 };
 
 export const DICTS: Record<Lang, Dict> = { en, ko, zh };

@@ -1,7 +1,8 @@
 // Create / edit a character, with validation and a live card preview.
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { api, ApiError, enc, request, type Character } from '../api';
+import { api, ApiError, enc, request, type Character, type CharacterDraft } from '../api';
 import { CharacterCard, errorText, Spinner } from '../components/common';
+import { DraftDialog } from '../components/draft';
 import { Icon } from '../components/icons';
 import { t, type Key } from '../i18n';
 import { navigate, useApp } from '../state';
@@ -59,6 +60,22 @@ export function validateDraft(d: Draft): Partial<Record<keyof Draft, string>> {
   return e;
 }
 
+/** The form with a model's draft filled in; what the draft has no say in is kept. */
+export function applyDraft(d: Draft, x: CharacterDraft): Draft {
+  return {
+    ...d,
+    name: x.name,
+    tagline: x.tagline,
+    description: x.description,
+    personality: x.personality,
+    scenario: x.scenario,
+    first_mes: x.first_mes,
+    mes_example: x.mes_example,
+    tags: x.tags.join(', '),
+    language: x.language || d.language,
+  };
+}
+
 const empty = (): Draft => ({
   name: '', tagline: '', description: '', personality: '', scenario: '', first_mes: '', alternate_greetings: [], mes_example: '',
   tags: '', language: 'en', visibility: 'private', real_person: false, mature: false,
@@ -72,6 +89,8 @@ export function EditorScreen({ id }: { id?: string }) {
   const [formError, setFormError] = useState('');
   const [avatar, setAvatar] = useState<File | null>(null);
   const [busy, setBusy] = useState(false);
+  const [drafting, setDrafting] = useState(false);
+  const [drafted, setDrafted] = useState(false);
   const avatarUrl = useMemo(() => (avatar ? URL.createObjectURL(avatar) : null), [avatar]);
   useEffect(() => () => { if (avatarUrl) URL.revokeObjectURL(avatarUrl); }, [avatarUrl]);
 
@@ -161,7 +180,31 @@ export function EditorScreen({ id }: { id?: string }) {
           <Icon name="back" />
         </a>
         <h1 id="editor-title">{id ? t('edit_character') : t('create_character')}</h1>
+        {!id && (
+          <button type="button" class="btn btn-sm draft-btn" onClick={() => setDrafting(true)}>
+            <span aria-hidden="true">✨ </span>
+            {t('draft_ai')}
+          </button>
+        )}
       </header>
+      {drafted && (
+        <p class="draft-filled" role="status">
+          {t('draft_filled')}
+        </p>
+      )}
+      {drafting && (
+        <DraftDialog
+          language={d.language}
+          onClose={() => setDrafting(false)}
+          onDraft={(x) => {
+            setD(applyDraft(d, x));
+            setErrors({});
+            setFormError('');
+            setDrafted(true);
+            setDrafting(false);
+          }}
+        />
+      )}
       <div class="editor-layout">
         <form class="editor-form" onSubmit={submit} noValidate>
           {field('name', { required: true })}
