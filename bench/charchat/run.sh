@@ -1,11 +1,30 @@
 #!/usr/bin/env bash
-# CharChat-MT (../shared/docs/bench.md): Tokki's embedded engine against llama-server on
-# the same generated `smol` model, alternating in one run. BENCH_QUICK=1 for a short run.
+# CharChat-MT (../shared/docs/bench.md beside the repository). Prints figures; not a test.
+#  1. `charchat http` — the mode the targets are judged on: a real `tokki serve` (child on
+#     127.0.0.1, temporary data dir) driven over its HTTP API with streamed sends, against
+#     llama-server on the same generated `smol` Q8_0 model, alternating in one run.
+#  2. `charchat fairness` — through tokki serve with its default per-user limits: users B-D
+#     alone, then while user A floods 64 concurrent streamed sends.
+# `charchat inproc` (Tokki's engine inside the benchmark process) is a diagnostic and is not
+# run here. BENCH_QUICK=1: a short pass (4 users x 2 turns x 16 tokens; a flood of 16).
+# Extra arguments go to the http mode (e.g. --best-of 2, --mix distinct, --users 8).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+[ -x build/bin/charchat ] && [ -x build/bin/tokki ] || {
+  echo "build first: make build (or cmake --build build --target charchat tokki)" >&2
+  exit 1
+}
 model=build/models/smol-q8_0.gguf
 mkdir -p build/models
 [ -f "$model" ] || build/bin/tokki model gen --preset smol --type q8_0 -o "$model" >/dev/null
-args=(--model "$model")
-[ "${BENCH_QUICK:-0}" = 1 ] && args+=(--quick)
-exec build/bin/charchat "${args[@]}" "$@"
+quick=()
+limit=3600
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+  quick=(--quick)
+  limit=120
+fi
+status=0
+timeout "$limit" build/bin/charchat http --model "$model" "${quick[@]}" "$@" || status=$?
+echo
+timeout "$limit" build/bin/charchat fairness --model "$model" "${quick[@]}" || status=$?
+exit $status
