@@ -56,11 +56,11 @@ void Usage() {
   std::printf(
       "usage: charchat [http] [--quick] [--model smol.gguf] [--users 16] [--mix popular|distinct]\n"
       "                [--turns 6] [--reply 48] [--threads 2] [--parallel 16] [--best-of 1|2]\n"
-      "                [--tokki-ctx N (default: the serve default)] [--server-ctx 32768]\n"
-      "                [--no-server] [--tokki-bin PATH] [--timeout-s 900]\n"
+      "                [--tokki-ctx N (default: the serve default)] [--server-ctx 32768] [--server-kvu]\n"
+      "                [--no-server] [--tokki-bin PATH] [--timeout-s 1800]\n"
       "       charchat fairness [--quick] [--model ..] [--turns 6] [--reply 48] [--users 3]\n"
       "                [--flood 64] [--flood-characters 8] [--flood-reply 128]\n"
-      "                [--flood-retry-ms 250] [--repeat 1] [--tokki-ctx N] [--timeout-s 900]\n"
+      "                [--flood-retry-ms 1000] [--repeat 1] [--tokki-ctx N] [--timeout-s 1800]\n"
       "       charchat inproc --help\n"
       "--allow-amx (any mode): let ggml use AMX (it crashes on the machines measured so far)\n"
       "--quick: http 4 users x 2 turns x 16 tokens; fairness 2 turns x 16 tokens, a flood of 16\n");
@@ -106,6 +106,7 @@ void GuardAmx(int* argc, char** argv) {
 }
 
 int Main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows in a log file too
   GuardAmx(&argc, argv);
   InstallChildCleanup();
   std::string mode = "http";
@@ -147,6 +148,8 @@ int Main(int argc, char** argv) {
       o.tokki_ctx = num();
     } else if (a == "--server-ctx") {
       o.server_ctx = num();
+    } else if (a == "--server-kvu") {
+      o.server_kvu = true;
     } else if (a == "--no-server") {
       o.with_server = false;
     } else if (a == "--tokki-bin") {

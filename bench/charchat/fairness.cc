@@ -224,7 +224,7 @@ int RunFairness(const Options& o, std::unique_ptr<engine::LlamaEngine> tokenizer
   std::snprintf(fig, sizeof fig, "%s s with A / %s s without = %.2fx",
                 Seconds(s_with.ttft_p50).c_str(), Seconds(s_without.ttft_p50).c_str(),
                 s_without.ttft_p50 > 0 ? s_with.ttft_p50 / s_without.ttft_p50 : 0);
-  std::printf("  %-4s  %-26s %s\n", "", "B-D TTFT p50 with/without A", fig);
+  std::printf("  %-4s  %-30s %s\n", "", "B-D TTFT p50 with/without A", fig);
   std::snprintf(fig, sizeof fig, "%d of %d with A, %d of %d without", s_with.n_failed,
                 s_with.n_ok + s_with.n_failed, s_without.n_failed,
                 s_without.n_ok + s_without.n_failed);

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -52,9 +53,12 @@ std::vector<std::string> ServeArgs(const Options& o) {
   return a;
 }
 
+// bench.md's baseline: a KV cache per slot. --server-kvu shares one cache, as Tokki does.
 std::vector<std::string> LlamaServerArgs(const Options& o) {
-  return {"--parallel", std::to_string(o.parallel), "-c", std::to_string(o.server_ctx), "-t",
-          std::to_string(o.threads)};
+  std::vector<std::string> a = {"--parallel", std::to_string(o.parallel), "-c",
+                                std::to_string(o.server_ctx), "-t", std::to_string(o.threads)};
+  if (o.server_kvu) a.push_back("--kv-unified");
+  return a;
 }
 
 void Collect(std::vector<std::vector<TurnSample>>& per_user, RunResult* r) {
@@ -153,8 +157,8 @@ void PrintEngineDelta(const std::map<std::string, double>& d) {
   auto get = [&](const char* k) { return d.count(k) ? d.at(k) : 0.0; };
   const double prompt = get("prompt_tokens_total"), cached = get("cached_tokens_total");
   std::printf(
-      "  %-13s /metrics over the run: prompt %.0f, cached %.0f (%.1f %%, all turns), prefilled "
-      "%.0f, decoded %.0f tokens\n",
+      "  %-13s engine (/metrics over the run): prompt %.0f, cached %.0f (%.1f %%, all turns), "
+      "prefilled %.0f, decoded %.0f tokens\n",
       "", prompt, cached, prompt > 0 ? cached / prompt * 100 : 0, get("prefill_tokens_total"),
       get("decode_tokens_total"));
 }
@@ -173,10 +177,12 @@ int RunHttpMode(const Options& o, std::unique_ptr<engine::LlamaEngine> tokenizer
 
   const Config& cfg = o.cfg;
   std::printf(
-      "CharChat-MT over HTTP: %d users, %s mix (%zu characters), %d turns x %d reply tokens "
+      "CharChat-MT over HTTP: %d users, %s mix (%s), %d turns x %d reply tokens "
       "(ignore_eos), persona ~%d tokens, user messages ~%d tokens, zero think time\n",
-      cfg.users, cfg.mix.c_str(), workloads[0].characters.size(), cfg.turns, cfg.reply_tokens,
-      cfg.persona_tokens, cfg.user_msg_tokens);
+      cfg.users, cfg.mix.c_str(),
+      cfg.mix == "distinct" ? "one character each"
+                            : "users drawn over U/4 characters, Zipf 1.2",
+      cfg.turns, cfg.reply_tokens, cfg.persona_tokens, cfg.user_msg_tokens);
   std::printf("model %s, %d engine threads on each side; a fresh server for every run\n",
               o.model.c_str(), o.threads);
   std::printf(
@@ -204,7 +210,9 @@ int RunHttpMode(const Options& o, std::unique_ptr<engine::LlamaEngine> tokenizer
 
   std::optional<Measured> best_tokki, best_server;
   for (int r = 0; r < rounds; ++r) {
-    if (rounds > 1) std::printf("round %d of %d\n", r + 1, rounds);
+    const auto& who = workloads[static_cast<size_t>(r)].character_of;
+    std::printf("round %d of %d: %zu characters talked to\n", r + 1, rounds,
+                std::set<int>(who.begin(), who.end()).size());
     // Alternate which side goes first, so neither always runs on a warmer machine.
     const bool tokki_first = r % 2 == 0;
     for (int k = 0; k < 2; ++k) {

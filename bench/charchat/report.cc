@@ -16,15 +16,15 @@ std::string Fmt(const char* f, double v) {
 std::string Seconds(double ms) { return Fmt("%.3f", ms / 1000); }
 
 void PrintRun(const RunResult& r, const Summary& s) {
+  std::printf("  %-13s %6.1f tok/s  TTFT p50 %s s  p99 %s s   ITL p50 %s s  p99 %s s  max %s s\n",
+              r.system.c_str(), s.tok_s, Seconds(s.ttft_p50).c_str(), Seconds(s.ttft_p99).c_str(),
+              Seconds(s.itl_p50).c_str(), Seconds(s.itl_p99).c_str(), Seconds(s.itl_max).c_str());
   std::printf(
-      "  %-13s %5.1f tok/s  TTFT p50 %s s p99 %s s  ITL p50 %s s p99 %s s max %s s  "
-      "hit(turns 2-%d) %5.1f%%  prompt turn 1 %.0f / turn %d %.0f tok  peak RSS %lld MiB  "
-      "wall %.1f s  failed %d of %d%s%s\n",
-      r.system.c_str(), s.tok_s, Seconds(s.ttft_p50).c_str(), Seconds(s.ttft_p99).c_str(),
-      Seconds(s.itl_p50).c_str(), Seconds(s.itl_p99).c_str(), Seconds(s.itl_max).c_str(),
-      r.cfg.turns, s.hit_later * 100, s.prompt_first, r.cfg.turns, s.prompt_last,
+      "  %-13s hit (turns 2-%d) %5.1f %%   prompt tokens: turn 1 %.0f, turn %d %.0f   peak RSS %lld "
+      "MiB   wall %.1f s   failed %d of %d%s%s\n",
+      "", r.cfg.turns, s.hit_later * 100, s.prompt_first, r.cfg.turns, s.prompt_last,
       static_cast<long long>(r.peak_rss_kb / 1024), r.wall_s, s.n_failed, s.n_ok + s.n_failed,
-      r.first_error.empty() ? "" : "  first error: ", r.first_error.c_str());
+      r.first_error.empty() ? "" : "; first error: ", r.first_error.c_str());
   std::printf("  %-13s TTFT p50 by turn (s):", "");
   for (double v : s.p50_by_turn) std::printf(" %s", Seconds(v).c_str());
   std::printf("   p99 by turn:");
@@ -34,7 +34,7 @@ void PrintRun(const RunResult& r, const Summary& s) {
 
 void PrintTarget(const std::string& what, const std::string& figures, const std::string& target,
                  bool pass) {
-  std::printf("  %-4s  %-26s %-58s %s\n", pass ? "PASS" : "MISS", what.c_str(), figures.c_str(),
+  std::printf("  %-4s  %-30s %-60s %s\n", pass ? "PASS" : "MISS", what.c_str(), figures.c_str(),
               target.c_str());
 }
 
@@ -50,7 +50,7 @@ void PrintTargets(const Config& cfg, const Summary& t, const Summary* l) {
     PrintTarget("aggregate tok/s tokki/llama",
                 Fmt("%.1f", t.tok_s) + " / " + Fmt("%.1f", l->tok_s) + " = " + Fmt("%.2fx", tok),
                 "target >= 2.0x", tok >= 2.0);
-    std::printf("  %-4s  %-26s %s\n", "", "TTFT p50 tokki/llama",
+    std::printf("  %-4s  %-30s %s\n", "", "TTFT p50 tokki/llama",
                 (Seconds(t.ttft_p50) + " s / " + Seconds(l->ttft_p50) + " s = " +
                  Fmt("%.2fx", l->ttft_p50 > 0 ? t.ttft_p50 / l->ttft_p50 : 0))
                     .c_str());
