@@ -21,14 +21,15 @@
 //
 // Files: workload.{h,cc} (texts, samples, summary), http_client.{h,cc} (Beast client, both
 // APIs), drivers.{h,cc} (one simulated user per system), tokki_serve.{h,cc} (the child
-// server), amx_guard.{h,cc} (keeps ggml's crashing AMX path out of both servers),
-// report.{h,cc} (printing), http_mode.cc, fairness.cc, inproc.cc.
+// server), report.{h,cc} (printing), http_mode.cc, fairness.cc, inproc.cc. On CPUs with
+// AMX both servers keep quantized weights out of llama.cpp's AMX buffer type (its Q8_0
+// kernel crashes on multi-token batches): tokki serve on its own, llama-server through
+// LlamaServer's --no-repack (docs/engine.md, "KV layout").
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 
-#include "amx_guard.h"
 #include "engine/llama_engine.h"
 #include "engine/model_gen.h"
 #include "modes.h"
@@ -62,7 +63,6 @@ void Usage() {
       "                [--flood 64] [--flood-characters 8] [--flood-reply 128]\n"
       "                [--flood-retry-ms 1000] [--repeat 1] [--tokki-ctx N] [--timeout-s 1800]\n"
       "       charchat inproc --help\n"
-      "--allow-amx (any mode): let ggml use AMX (it crashes on the machines measured so far)\n"
       "--quick: http 4 users x 2 turns x 16 tokens; fairness 2 turns x 16 tokens, a flood of 16\n");
 }
 
@@ -82,32 +82,8 @@ std::unique_ptr<engine::LlamaEngine> OpenTokenizer(const std::string& model) {
   return std::move(opened).value();
 }
 
-// Applies --allow-amx (and takes it out of argv) before any thread starts.
-void GuardAmx(int* argc, char** argv) {
-  bool allow = false;
-  int n = 0;
-  for (int i = 0; i < *argc; ++i) {
-    if (std::string(argv[i]) == "--allow-amx")
-      allow = true;
-    else
-      argv[n++] = argv[i];
-  }
-  *argc = n;
-  if (!CpuHasAmx()) return;
-  std::string error;
-  if (allow)
-    std::printf("AMX: left to ggml (--allow-amx)\n");
-  else if (DenyAmx(&error))
-    std::printf(
-        "AMX: denied to both servers (ggml's AMX Q8_0 path crashes here; see amx_guard.h): "
-        "AVX-512 kernels on both sides\n");
-  else
-    std::printf("AMX: could not be denied (%s); the servers may crash\n", error.c_str());
-}
-
 int Main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows in a log file too
-  GuardAmx(&argc, argv);
   InstallChildCleanup();
   std::string mode = "http";
   int first = 1;
