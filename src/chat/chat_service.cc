@@ -606,19 +606,7 @@ void ChatService::Finalize(const std::shared_ptr<Active>& a, Result<engine::Gene
   }
   Status st = store_->UpdateMessage(final_row);
   if (!st.ok()) TOKKI_LOG(error, "final write failed", "message", final_row.id, "error", st.ToString());
-  ReplyEvent ev;
-  if (result.ok()) {
-    ev.kind = ReplyEvent::Kind::kDone;
-    ev.finish_reason = engine::FinishReasonName(result->finish_reason);
-    ev.usage = {result->usage.prompt_tokens, result->usage.cached_tokens,
-                result->usage.completion_tokens};
-    ev.ttft_ms = result->ttft_ms;
-    ev.total_ms = result->total_ms;
-  } else {
-    ev.kind = ReplyEvent::Kind::kError;
-    ev.code = std::string(CodeName(result.status().code()));
-    ev.text = result.status().message();
-  }
+  ReplyEvent ev = FinalEvent(result);
   {
     MutexLock lock(&mu_);
     auto it = active_by_conversation_.find(a->conversation.id);

@@ -69,7 +69,6 @@ Result<std::shared_ptr<DraftJob>> DraftService::Start(Id user_id, std::string_vi
   callbacks.on_done = [running](Result<engine::GenerateResult> result) {
     const std::shared_ptr<DraftJob>& job = running->job;
     running->GiveBackSlot();  // before the final event: the user may start the next one
-    ReplyEvent ev;
     if (result.ok() && result->finish_reason == engine::FinishReason::kStop) {
       std::string text;
       {
@@ -82,7 +81,6 @@ Result<std::shared_ptr<DraftJob>> DraftService::Start(Id user_id, std::string_vi
           MutexLock lock(&job->mu_);
           job->draft_ = std::move(draft).value();
         }
-        ev.kind = ReplyEvent::Kind::kDone;
       } else {
         TOKKI_LOG(warn, "the model wrote no valid draft", "error", draft.status().message());
         result = Status::Unavailable("the model did not write a valid draft (" +
@@ -94,18 +92,7 @@ Result<std::shared_ptr<DraftJob>> DraftService::Start(Id user_id, std::string_vi
                                    std::string(engine::FinishReasonName(result->finish_reason)) +
                                    "); try again");
     }
-    if (result.ok()) {
-      ev.finish_reason = engine::FinishReasonName(result->finish_reason);
-      ev.usage = {result->usage.prompt_tokens, result->usage.cached_tokens,
-                  result->usage.completion_tokens};
-      ev.ttft_ms = result->ttft_ms;
-      ev.total_ms = result->total_ms;
-    } else {
-      ev.kind = ReplyEvent::Kind::kError;
-      ev.code = std::string(CodeName(result.status().code()));
-      ev.text = result.status().message();
-    }
-    job->stream_->Finish(std::move(ev));
+    job->stream_->Finish(FinalEvent(result));
   };
   auto submitted = engine_->Submit(std::move(request), std::move(callbacks));
   if (!submitted.ok()) {

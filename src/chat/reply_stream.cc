@@ -81,4 +81,21 @@ void ReplyStream::Notify() {
   for (auto& w : wakes) w();
 }
 
+ReplyEvent FinalEvent(const Result<engine::GenerateResult>& result) {
+  ReplyEvent ev;
+  if (result.ok()) {
+    ev.kind = ReplyEvent::Kind::kDone;
+    ev.finish_reason = engine::FinishReasonName(result->finish_reason);
+    ev.usage = {result->usage.prompt_tokens, result->usage.cached_tokens,
+                result->usage.completion_tokens};
+    ev.ttft_ms = result->ttft_ms;
+    ev.total_ms = result->total_ms;
+  } else {
+    ev.kind = ReplyEvent::Kind::kError;
+    ev.code = std::string(CodeName(result.status().code()));
+    ev.text = result.status().message();
+  }
+  return ev;
+}
+
 }  // namespace tokki::chat

@@ -16,9 +16,11 @@
 #include <vector>
 
 #include "core/mutex.h"
+#include "core/result.h"
 #include "core/status.h"
 #include "core/thread_annotations.h"
 #include "core/types.h"
+#include "engine/engine.h"
 
 namespace tokki::chat {
 
@@ -39,6 +41,10 @@ struct ReplyEvent {
   double ttft_ms = 0;         // kDone
   double total_ms = 0;        // kDone
 };
+
+// The last event of a stream for what the engine reported: kDone with the finish reason,
+// usage and timings, or kError with the status's code and message.
+ReplyEvent FinalEvent(const Result<engine::GenerateResult>& result);
 
 class ReplyStream {
  public:

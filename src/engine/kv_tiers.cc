@@ -45,6 +45,16 @@ Result<std::unique_ptr<KvTiers>> KvTiers::Open(KvTiersOptions options) {
     }
   }
   std::unique_ptr<KvTiers> t(new KvTiers(std::move(options)));
+  if (!t->opt_.disk_dir.empty()) {
+    std::error_code ec;
+    MutexLock lock(&t->mu_);
+    for (const auto& f : fs::directory_iterator(t->opt_.disk_dir, ec)) {
+      std::error_code size_ec;
+      const uint64_t size = f.is_regular_file(size_ec) ? f.file_size(size_ec) : 0;
+      if (!size_ec && f.path().extension() == ".kv")
+        t->earlier_files_[f.path().filename().string()] = static_cast<int64_t>(size);
+    }
+  }
   KvTiers* raw = t.get();
   t->thread_ = std::thread([raw] { raw->Loop(); });
   return t;
@@ -70,14 +80,15 @@ std::string KvTiers::PathFor(const std::string& key) const {
 KvTiers::Entry* KvTiers::Find(const std::string& key) {
   auto it = entries_.find(key);
   if (it != entries_.end()) return &it->second;
-  if (opt_.disk_dir.empty()) return nullptr;
+  if (earlier_files_.empty()) return nullptr;
   // A snapshot written by an earlier run.
-  std::error_code ec;
-  const uint64_t size = fs::file_size(PathFor(key), ec);
-  if (ec) return nullptr;
+  auto f = earlier_files_.find(fs::path(PathFor(key)).filename().string());
+  if (f == earlier_files_.end()) return nullptr;
+  const int64_t size = f->second;
+  earlier_files_.erase(f);
   Entry& e = entries_[key];
   e.tier = CacheTier::kDisk;
-  e.bytes = static_cast<int64_t>(size);
+  e.bytes = size;
   e.version = ++clock_;
   e.last_used = clock_;
   disk_bytes_ += e.bytes;

@@ -42,7 +42,8 @@ class KvTiers {
   KvTiers(const KvTiers&) = delete;
   KvTiers& operator=(const KvTiers&) = delete;
 
-  // kHost, kDisk or kNone. A file left by an earlier run is found on first ask.
+  // kHost, kDisk or kNone. A file left by an earlier run (listed at Open) is found on first
+  // ask.
   CacheTier Where(const std::string& key) TOKKI_EXCLUDES(mu_);
   // Keeps a snapshot in RAM; spills the least recently used ones to disk past the budget.
   void Put(const std::string& key, std::string blob, std::vector<int32_t> tokens)
@@ -100,6 +101,9 @@ class KvTiers {
   CondVar cv_;       // wakes the I/O thread
   CondVar idle_cv_;  // signalled when the job queue drains
   std::unordered_map<std::string, Entry> entries_ TOKKI_GUARDED_BY(mu_);
+  // Snapshot files an earlier run left (file name -> size), listed once at Open and
+  // adopted by key on first ask: no file-system call per lookup.
+  std::unordered_map<std::string, int64_t> earlier_files_ TOKKI_GUARDED_BY(mu_);
   std::deque<Job> jobs_ TOKKI_GUARDED_BY(mu_);
   bool busy_ TOKKI_GUARDED_BY(mu_) = false;  // the I/O thread runs a job
   bool stopping_ TOKKI_GUARDED_BY(mu_) = false;
