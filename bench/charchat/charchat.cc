@@ -57,7 +57,8 @@ void Usage() {
   std::printf(
       "usage: charchat [http] [--quick] [--model smol.gguf] [--users 16] [--mix popular|distinct]\n"
       "                [--turns 6] [--reply 48] [--threads 2] [--parallel 16] [--best-of 1|2]\n"
-      "                [--tokki-ctx N (default: the serve default)] [--server-ctx 32768] [--server-kvu]\n"
+      "                [--tokki-ctx N (default: the serve default)] [--server-ctx 32768] "
+      "[--server-kvu]\n"
       "                [--no-server] [--tokki-bin PATH] [--timeout-s 1800]\n"
       "       charchat fairness [--quick] [--model ..] [--turns 6] [--reply 48] [--users 3]\n"
       "                [--flood 64] [--flood-characters 8] [--flood-reply 128]\n"

@@ -61,12 +61,12 @@ awaitable<void> LlamaServerUserTurns(uint16_t port, const Config& cfg, const Wor
   const Character& c = w.characters[static_cast<size_t>(w.character_of[static_cast<size_t>(u)])];
   Json history = Json::array();
   history.push_back({{"role", "system"}, {"content", c.StaticText()}});
-  history.push_back({{"role", "system"}, {"content", UserLine(w.user_names[static_cast<size_t>(u)])}});
+  history.push_back(
+      {{"role", "system"}, {"content", UserLine(w.user_names[static_cast<size_t>(u)])}});
   history.push_back({{"role", "assistant"}, {"content", c.greeting}});
   for (int t = 0; t < cfg.turns; ++t) {
-    history.push_back(
-        {{"role", "user"},
-         {"content", w.user_msgs[static_cast<size_t>(u)][static_cast<size_t>(t)]}});
+    history.push_back({{"role", "user"},
+                       {"content", w.user_msgs[static_cast<size_t>(u)][static_cast<size_t>(t)]}});
     std::string reply;
     Sampling sampling{cfg.reply_tokens, ReplySeed(w.run_id, u, t)};
     TurnSample s = co_await LlamaServerChat(port, history, sampling, deadline, &reply);

@@ -27,9 +27,13 @@ using asio::awaitable;
 // tokki serve with its default per-user limits (at most 4 replies at once, 32 streams,
 // 1000 messages a day); only what every client on 127.0.0.1 would share is lifted.
 std::vector<std::string> FairnessServeArgs(const Options& o) {
-  std::vector<std::string> a = {"--model",          o.model, "--engine-threads",
-                                std::to_string(o.threads),   "--max-connections-per-address",
-                                "0",                         "--max-signups-per-hour",
+  std::vector<std::string> a = {"--model",
+                                o.model,
+                                "--engine-threads",
+                                std::to_string(o.threads),
+                                "--max-connections-per-address",
+                                "0",
+                                "--max-signups-per-hour",
                                 "0"};
   if (o.tokki_ctx > 0) {
     a.push_back("--ctx-size");
@@ -92,8 +96,8 @@ awaitable<std::string> SetUpFlooder(uint16_t port, const Options& o, int run_id,
     if (!error.empty()) co_return error;
   }
   for (int i = 0; i < o.flood_sends; ++i) {
-    a->conversations.push_back(
-        co_await TokkiOpenConversation(port, a->token, ids[static_cast<size_t>(i) % ids.size()], &error));
+    a->conversations.push_back(co_await TokkiOpenConversation(
+        port, a->token, ids[static_cast<size_t>(i) % ids.size()], &error));
     if (!error.empty()) co_return error;
   }
   std::mt19937_64 rng(static_cast<uint64_t>(run_id));
@@ -174,11 +178,13 @@ int RunFairness(const Options& o, std::unique_ptr<engine::LlamaEngine> tokenizer
       "--max-streams-per-user 32, --max-messages-per-day 1000): A's 429s are expected and "
       "counted, not errors; lifted: only --max-connections-per-address and "
       "--max-signups-per-hour (every client here is 127.0.0.1)\n");
-  std::printf("tokki serve %s\n\n", [&] {
-    std::string s;
-    for (auto& a : FairnessServeArgs(o)) s += (s.empty() ? "" : " ") + a;
-    return s;
-  }().c_str());
+  std::printf("tokki serve %s\n\n",
+              [&] {
+                std::string s;
+                for (auto& a : FairnessServeArgs(o)) s += (s.empty() ? "" : " ") + a;
+                return s;
+              }()
+                  .c_str());
 
   TokkiServe serve;
   const std::string bin = o.tokki_bin.empty() ? TokkiBinaryBesideSelf() : o.tokki_bin;
@@ -228,10 +234,12 @@ int RunFairness(const Options& o, std::unique_ptr<engine::LlamaEngine> tokenizer
   std::snprintf(fig, sizeof fig, "%d of %d with A, %d of %d without", s_with.n_failed,
                 s_with.n_ok + s_with.n_failed, s_without.n_failed,
                 s_without.n_ok + s_without.n_failed);
-  PrintTarget("B-D failed replies", fig, "target: none", s_with.n_failed == 0 && s_without.n_failed == 0);
-  std::printf("(B-D have %d replies per phase: p99 is close to the slowest one; --repeat N adds "
-              "sessions; the machine is shared, so figures are noisy)\n",
-              normal.users * normal.turns * reps);
+  PrintTarget("B-D failed replies", fig, "target: none",
+              s_with.n_failed == 0 && s_without.n_failed == 0);
+  std::printf(
+      "(B-D have %d replies per phase: p99 is close to the slowest one; --repeat N adds "
+      "sessions; the machine is shared, so figures are noisy)\n",
+      normal.users * normal.turns * reps);
   return s_with.n_failed == 0 && s_without.n_failed == 0 ? 0 : 1;
 }
 

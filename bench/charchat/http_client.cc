@@ -21,9 +21,8 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 tcp::endpoint Loopback(uint16_t port) { return {asio::ip::address_v4::loopback(), port}; }
 
-http::request<http::string_body> MakeRequest(http::verb verb, std::string target,
-                                             std::string body, const std::string& token,
-                                             bool event_stream) {
+http::request<http::string_body> MakeRequest(http::verb verb, std::string target, std::string body,
+                                             const std::string& token, bool event_stream) {
   http::request<http::string_body> req{verb, target, 11};
   req.set(http::field::host, "127.0.0.1");
   if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
@@ -44,9 +43,15 @@ std::string Brief(const std::string& s) { return s.size() > 200 ? s.substr(0, 20
 
 // Sampling both systems get (see the header).
 Json SamplingJson(const Sampling& s) {
-  return Json{{"max_tokens", s.max_tokens}, {"temperature", 1.0},   {"top_k", 40},
-              {"top_p", 1.0},               {"min_p", 0.0},         {"repeat_penalty", 1.0},
-              {"dry_multiplier", 0.0},      {"seed", s.seed},       {"ignore_eos", true}};
+  return Json{{"max_tokens", s.max_tokens},
+              {"temperature", 1.0},
+              {"top_k", 40},
+              {"top_p", 1.0},
+              {"min_p", 0.0},
+              {"repeat_penalty", 1.0},
+              {"dry_multiplier", 0.0},
+              {"seed", s.seed},
+              {"ignore_eos", true}};
 }
 
 // Records the arrival of token events: TTFT from `start`, the gaps between them.
@@ -67,9 +72,8 @@ struct TokenClock {
 
 }  // namespace
 
-awaitable<HttpReply> HttpCall(uint16_t port, http::verb verb, std::string target,
-                              std::string body, std::string token,
-                              std::chrono::seconds timeout) {
+awaitable<HttpReply> HttpCall(uint16_t port, http::verb verb, std::string target, std::string body,
+                              std::string token, std::chrono::seconds timeout) {
   HttpReply out;
   beast::tcp_stream s(co_await asio::this_coro::executor);
   s.expires_after(timeout);
@@ -169,8 +173,8 @@ awaitable<std::string> TokkiRegister(uint16_t port, std::string username, std::s
 
 awaitable<int64_t> TokkiCreateCharacter(uint16_t port, std::string token, Character c,
                                         std::string* error) {
-  Json body{{"name", c.name},         {"system_prompt", c.head}, {"description", c.body},
-            {"first_mes", c.greeting}, {"tags", {"charchat"}},   {"language", "en"},
+  Json body{{"name", c.name},          {"system_prompt", c.head}, {"description", c.body},
+            {"first_mes", c.greeting}, {"tags", {"charchat"}},    {"language", "en"},
             {"visibility", "public"}};
   HttpReply r = co_await HttpCall(port, http::verb::post, "/api/characters", body.dump(), token,
                                   std::chrono::seconds(60));

@@ -27,7 +27,7 @@ using Clock = std::chrono::steady_clock;
 using Json = nlohmann::json;
 
 struct HttpReply {
-  int status = 0;         // 0: no answer (`error` says why)
+  int status = 0;  // 0: no answer (`error` says why)
   std::string body;
   int retry_after_s = -1;  // the Retry-After header, when there was one
   std::string error;
@@ -35,8 +35,8 @@ struct HttpReply {
 
 // One request on a new connection to 127.0.0.1:port; the whole answer.
 boost::asio::awaitable<HttpReply> HttpCall(uint16_t port, boost::beast::http::verb verb,
-                                           std::string target, std::string body,
-                                           std::string token, std::chrono::seconds timeout);
+                                           std::string target, std::string body, std::string token,
+                                           std::chrono::seconds timeout);
 
 // A POST whose answer is a server-sent event stream. Calls on_event with each event and the
 // time its bytes arrived, until on_event returns false, the stream ends or `deadline`.
@@ -76,8 +76,8 @@ boost::asio::awaitable<SendResult> TokkiSend(uint16_t port, std::string token,
 
 // ---- llama-server: POST /v1/chat/completions, stream:true with usage in the last chunk.
 // `messages` is the whole history; the reply's text comes back in *reply_text.
-boost::asio::awaitable<TurnSample> LlamaServerChat(uint16_t port, Json messages,
-                                                   Sampling sampling, Clock::time_point deadline,
+boost::asio::awaitable<TurnSample> LlamaServerChat(uint16_t port, Json messages, Sampling sampling,
+                                                   Clock::time_point deadline,
                                                    std::string* reply_text);
 
 }  // namespace tokki::bench

@@ -55,8 +55,9 @@ std::vector<std::string> ServeArgs(const Options& o) {
 
 // bench.md's baseline: a KV cache per slot. --server-kvu shares one cache, as Tokki does.
 std::vector<std::string> LlamaServerArgs(const Options& o) {
-  std::vector<std::string> a = {"--parallel", std::to_string(o.parallel), "-c",
-                                std::to_string(o.server_ctx), "-t", std::to_string(o.threads)};
+  std::vector<std::string> a = {"--parallel", std::to_string(o.parallel),
+                                "-c",         std::to_string(o.server_ctx),
+                                "-t",         std::to_string(o.threads)};
   if (o.server_kvu) a.push_back("--kv-unified");
   return a;
 }
@@ -89,9 +90,8 @@ Measured RunTokki(const Options& o, const Workload& w) {
   const uint16_t port = serve.port();
   std::vector<TokkiUser> users;
   std::string setup_error;
-  std::string ex = RunToEnd({[&]() -> awaitable<void> {
-    setup_error = co_await SetUpTokkiUsers(port, w, &users);
-  }});
+  std::string ex = RunToEnd(
+      {[&]() -> awaitable<void> { setup_error = co_await SetUpTokkiUsers(port, w, &users); }});
   if (!ex.empty() || !setup_error.empty()) {
     std::fprintf(stderr, "charchat: tokki setup failed: %s%s\n", ex.c_str(), setup_error.c_str());
     return m;
@@ -126,7 +126,8 @@ Measured RunLlamaServer(const Options& o, const Workload& w) {
   m.result.cfg = o.cfg;
   engine::testing::LlamaServer server;
   if (!server.Start(o.model, LlamaServerArgs(o), 180)) {
-    std::fprintf(stderr, "charchat: llama-server (%s) did not start; run tools/deps/llama.sh --tools\n",
+    std::fprintf(stderr,
+                 "charchat: llama-server (%s) did not start; run tools/deps/llama.sh --tools\n",
                  engine::testing::LlamaServer::Binary().c_str());
     return m;
   }
@@ -170,8 +171,8 @@ int RunHttpMode(const Options& o, std::unique_ptr<engine::LlamaEngine> tokenizer
   const int base_run_id = static_cast<int>(::getpid() % 1000) * 100;
   std::vector<Workload> workloads;
   for (int r = 0; r < rounds; ++r)
-    workloads.push_back(MakeWorkload(o.cfg, base_run_id + r,
-                                     [&](std::string_view s) { return tokenizer->CountTokens(s); }));
+    workloads.push_back(MakeWorkload(
+        o.cfg, base_run_id + r, [&](std::string_view s) { return tokenizer->CountTokens(s); }));
   tokenizer->Shutdown();
   tokenizer.reset();
 
@@ -180,8 +181,7 @@ int RunHttpMode(const Options& o, std::unique_ptr<engine::LlamaEngine> tokenizer
       "CharChat-MT over HTTP: %d users, %s mix (%s), %d turns x %d reply tokens "
       "(ignore_eos), persona ~%d tokens, user messages ~%d tokens, zero think time\n",
       cfg.users, cfg.mix.c_str(),
-      cfg.mix == "distinct" ? "one character each"
-                            : "users drawn over U/4 characters, Zipf 1.2",
+      cfg.mix == "distinct" ? "one character each" : "users drawn over U/4 characters, Zipf 1.2",
       cfg.turns, cfg.reply_tokens, cfg.persona_tokens, cfg.user_msg_tokens);
   std::printf("model %s, %d engine threads on each side; a fresh server for every run\n",
               o.model.c_str(), o.threads);
@@ -211,7 +211,7 @@ int RunHttpMode(const Options& o, std::unique_ptr<engine::LlamaEngine> tokenizer
   std::optional<Measured> best_tokki, best_server;
   for (int r = 0; r < rounds; ++r) {
     const auto& who = workloads[static_cast<size_t>(r)].character_of;
-    std::printf("round %d of %d: %zu characters talked to\n", r + 1, rounds,
+    std::printf("round %d of %d: characters talked to: %zu\n", r + 1, rounds,
                 std::set<int>(who.begin(), who.end()).size());
     // Alternate which side goes first, so neither always runs on a warmer machine.
     const bool tokki_first = r % 2 == 0;
@@ -221,7 +221,8 @@ int RunHttpMode(const Options& o, std::unique_ptr<engine::LlamaEngine> tokenizer
       Measured m = do_tokki ? RunTokki(o, workloads[static_cast<size_t>(r)])
                             : RunLlamaServer(o, workloads[static_cast<size_t>(r)]);
       if (!m.ok) {
-        std::printf("  %-13s did not run (see stderr)\n", do_tokki ? "tokki serve" : "llama-server");
+        std::printf("  %-13s did not run (see stderr)\n",
+                    do_tokki ? "tokki serve" : "llama-server");
         continue;
       }
       PrintRun(m.result, m.summary);

@@ -25,10 +25,10 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "drivers.h"  // ReplySeed
 #include "engine/llama_engine.h"
 #include "engine/model_gen.h"
 #include "engine/remote_engine.h"
-#include "drivers.h"  // ReplySeed
 #include "llama_server.h"
 #include "modes.h"
 #include "report.h"
@@ -144,7 +144,8 @@ std::pair<double, double> TokkiBatched(engine::LlamaEngine& e, int b, int run_id
   pc.users = b;
   pc.mix = "distinct";
   pc.turns = 0;
-  const Workload w = MakeWorkload(pc, run_id, [&e](std::string_view t) { return e.CountTokens(t); });
+  const Workload w =
+      MakeWorkload(pc, run_id, [&e](std::string_view t) { return e.CountTokens(t); });
   std::vector<std::string> prompts;
   for (const Character& c : w.characters) prompts.push_back(c.StaticText());
   const int64_t t0 = NowSteadyUs();
@@ -361,8 +362,8 @@ int RunInProcess(int argc, char** argv) {
       for (int k = 0; k < 2; ++k) {
         const bool do_tokki = (k == 0) == tokki_first;
         if (!do_tokki && !with_server) continue;
-        Workload w = MakeWorkload(
-            cfg, ++run_id, [&](std::string_view t) { return tokki->CountTokens(t); });
+        Workload w =
+            MakeWorkload(cfg, ++run_id, [&](std::string_view t) { return tokki->CountTokens(t); });
         RunResult r =
             do_tokki
                 ? RunWorkload("tokki", *tokki, cfg, w, run_id, bias, true, ::getpid())

@@ -21,19 +21,19 @@ namespace tokki::bench {
 struct Options {
   std::string model;
   Config cfg;
-  int threads = 2;            // engine threads of each system
-  int parallel = 16;          // tokki serve --parallel, llama-server --parallel
-  int tokki_ctx = 0;          // tokki serve --ctx-size; 0 = its default
-  int server_ctx = 32768;     // llama-server -c, split over its slots (2048 each)
-  bool server_kvu = false;    // llama-server --kv-unified: one KV cache for all slots
-  int best_of = 1;            // rounds; each side keeps its best aggregate tok/s
-  bool with_server = true;    // run llama-server too
-  std::string tokki_bin;      // tokki binary; "" = beside charchat
-  int timeout_s = 1800;       // bound of one measured run (every turn stops by then)
+  int threads = 2;          // engine threads of each system
+  int parallel = 16;        // tokki serve --parallel, llama-server --parallel
+  int tokki_ctx = 0;        // tokki serve --ctx-size; 0 = its default
+  int server_ctx = 32768;   // llama-server -c, split over its slots (2048 each)
+  bool server_kvu = false;  // llama-server --kv-unified: one KV cache for all slots
+  int best_of = 1;          // rounds; each side keeps its best aggregate tok/s
+  bool with_server = true;  // run llama-server too
+  std::string tokki_bin;    // tokki binary; "" = beside charchat
+  int timeout_s = 1800;     // bound of one measured run (every turn stops by then)
   // fairness
-  int normal_users = 3;       // users B, C, D
-  int flood_sends = 64;       // user A's concurrent streamed sends, one conversation each
-  int flood_characters = 8;   // characters A's conversations are spread over
+  int normal_users = 3;      // users B, C, D
+  int flood_sends = 64;      // user A's concurrent streamed sends, one conversation each
+  int flood_characters = 8;  // characters A's conversations are spread over
   int flood_reply_tokens = 128;
   int flood_retry_ms = 1000;  // A's pause after a refused send (serve says Retry-After: 5)
   int repeat = 1;             // B-D sessions per phase (more samples for p99)

@@ -20,7 +20,9 @@ void PrintTarget(const std::string& what, const std::string& figures, const std:
 // The targets block for Tokki against the baseline (`server` may be null: no ratios).
 void PrintTargets(const Config& cfg, const Summary& tokki, const Summary* server);
 
-// "12.345" (seconds from milliseconds), "-" for 0.
+// "12.345": seconds from milliseconds.
 std::string Seconds(double ms);
+// "turns 2-6" (or "turn 2"): the turns a hit rate is taken over.
+std::string LaterTurns(int turns);
 
 }  // namespace tokki::bench

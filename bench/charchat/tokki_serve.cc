@@ -10,8 +10,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -122,20 +122,13 @@ bool TokkiServe::Start(const std::string& binary, const std::vector<std::string>
   data_dir_ = tmpl;
   admin_port_ = static_cast<uint16_t>(engine::testing::FreePort());
   args_ = args;
-  std::vector<std::string> argv_s = {binary,
-                                     "serve",
-                                     "--host",
-                                     "127.0.0.1",
-                                     "--port",
-                                     "0",
-                                     "--data-dir",
-                                     data_dir_,
-                                     "--admin-listen",
-                                     "127.0.0.1:" + std::to_string(admin_port_),
-                                     "--catalog-dir",
-                                     "none",
-                                     "--log-level",
-                                     "warn"};
+  std::vector<std::string> argv_s = {binary,           "serve",
+                                     "--host",         "127.0.0.1",
+                                     "--port",         "0",
+                                     "--data-dir",     data_dir_,
+                                     "--admin-listen", "127.0.0.1:" + std::to_string(admin_port_),
+                                     "--catalog-dir",  "none",
+                                     "--log-level",    "warn"};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());

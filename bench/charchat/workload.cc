@@ -52,8 +52,7 @@ std::string Words(std::mt19937_64& rng, int n_words) {
 
 std::string UserLine(const std::string& user_name) {
   std::string s = "You are talking with " + user_name + ".";
-  if (user_name != "User")
-    s += " Where the text above says \"User\", it means " + user_name + ".";
+  if (user_name != "User") s += " Where the text above says \"User\", it means " + user_name + ".";
   return s;
 }
 
@@ -63,8 +62,8 @@ Character MakeCharacter(int run_id, int c, int n_tokens, const CountTokensFn& co
   std::mt19937_64 rng(1000003ull * static_cast<uint64_t>(run_id) + static_cast<uint64_t>(c));
   Character ch;
   ch.name = "Character " + std::to_string(run_id) + "-" + std::to_string(c);
-  ch.head = "You are " + ch.name +
-            ", a warm and curious friend. Stay in character and answer briefly.";
+  ch.head =
+      "You are " + ch.name + ", a warm and curious friend. Stay in character and answer briefly.";
   ch.greeting = "Hello! I am " + ch.name + ". What would you like to talk about?";
   while (count_tokens(ch.StaticText()) < n_tokens) {
     if (!ch.body.empty()) ch.body += ' ';
@@ -100,7 +99,8 @@ Workload MakeWorkload(const Config& cfg, int run_id, const CountTokensFn& count_
   w.user_msgs.resize(static_cast<size_t>(cfg.users));
   for (int u = 0; u < cfg.users; ++u) {
     w.user_names.push_back("cc" + std::to_string(run_id) + "u" + std::to_string(u));
-    std::mt19937_64 rng(5000011ull * static_cast<uint64_t>(run_id) + 131ull * static_cast<uint64_t>(u));
+    std::mt19937_64 rng(5000011ull * static_cast<uint64_t>(run_id) +
+                        131ull * static_cast<uint64_t>(u));
     for (int t = 0; t < cfg.turns; ++t)
       w.user_msgs[static_cast<size_t>(u)].push_back(Words(rng, cfg.user_msg_tokens - 2) + "?");
   }
@@ -125,6 +125,7 @@ Summary Summarize(const RunResult& r) {
   Summary s;
   std::vector<double> ttft, gaps;
   std::vector<std::vector<double>> by_turn(static_cast<size_t>(std::max(0, r.cfg.turns)));
+  std::vector<std::vector<double>> gaps_by_turn(by_turn.size());
   int64_t generated = 0, prompt_later = 0, cached_later = 0;
   double prompt_first = 0, prompt_last = 0;
   int n_first = 0, n_last = 0;
@@ -135,7 +136,11 @@ Summary Summarize(const RunResult& r) {
     }
     ++s.n_ok;
     ttft.push_back(t.ttft_ms);
-    if (t.turn >= 0 && t.turn < r.cfg.turns) by_turn[static_cast<size_t>(t.turn)].push_back(t.ttft_ms);
+    if (t.turn >= 0 && t.turn < r.cfg.turns) {
+      by_turn[static_cast<size_t>(t.turn)].push_back(t.ttft_ms);
+      auto& g = gaps_by_turn[static_cast<size_t>(t.turn)];
+      g.insert(g.end(), t.gaps_ms.begin(), t.gaps_ms.end());
+    }
     gaps.insert(gaps.end(), t.gaps_ms.begin(), t.gaps_ms.end());
     generated += t.completion_tokens;
     if (t.turn >= 1) {
@@ -160,8 +165,10 @@ Summary Summarize(const RunResult& r) {
     s.p50_by_turn.push_back(Percentile(v, 0.5));
     s.p99_by_turn.push_back(Percentile(v, 0.99));
   }
+  for (auto& v : gaps_by_turn) s.itl_p50_by_turn.push_back(Percentile(v, 0.5));
   s.tok_s = r.wall_s > 0 ? static_cast<double>(generated) / r.wall_s : 0;
-  s.hit_later = prompt_later > 0 ? static_cast<double>(cached_later) / static_cast<double>(prompt_later) : 0;
+  s.hit_later =
+      prompt_later > 0 ? static_cast<double>(cached_later) / static_cast<double>(prompt_later) : 0;
   s.prompt_first = n_first ? prompt_first / n_first : 0;
   s.prompt_last = n_last ? prompt_last / n_last : 0;
   return s;

@@ -89,9 +89,10 @@ struct Summary {
   double ttft_p50 = 0, ttft_p99 = 0;
   double itl_p50 = 0, itl_p99 = 0, itl_max = 0;
   double tok_s = 0;
-  double hit_later = 0;  // cached / prompt tokens on turns >= 1 (0-based)
-  double prompt_first = 0, prompt_last = 0;  // mean prompt tokens of the first/last turn
-  std::vector<double> p50_by_turn, p99_by_turn;
+  double hit_later = 0;                          // cached / prompt tokens on turns >= 1 (0-based)
+  double prompt_first = 0, prompt_last = 0;      // mean prompt tokens of the first/last turn
+  std::vector<double> p50_by_turn, p99_by_turn;  // TTFT
+  std::vector<double> itl_p50_by_turn;
   // TTFT p50 of the last turn / of the second (0 when there is no second turn).
   double LastOverSecond() const;
 };
