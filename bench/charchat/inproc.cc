@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "ggml-cpu.h"
 #include "drivers.h"  // ReplySeed
 #include "engine/llama_engine.h"
 #include "engine/model_gen.h"
@@ -188,7 +189,9 @@ std::pair<double, double> LlamaBatchedBench(const std::string& model, int b, int
   const std::string bin = std::string(TOKKI_LLAMA_TOOLS_DIR) + "/llama-batched-bench";
   const std::string cmd = bin + " -m " + model +
                           " -c 16384 -b 2048 -ub 512 -npp 400 -ntg 48 -npl " + std::to_string(b) +
-                          " -t " + std::to_string(threads) + " 2>/dev/null";
+                          " -t " + std::to_string(threads) +
+                          // The same rule as the engine: off llama.cpp's AMX buffer type.
+                          (ggml_cpu_has_amx_int8() ? " --no-repack" : "") + " 2>/dev/null";
   FILE* p = ::popen(cmd.c_str(), "r");
   if (!p) return {0, 0};
   char line[512];

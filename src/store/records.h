@@ -131,9 +131,43 @@ struct Message {
   int completion_tokens = 0;
   int rating = 0;  // 0 = none, 1..5 stars
   std::string finish_reason;
-  bool pinned = false;  // pinned as a long-term memory
+  bool pinned = false;     // a memory pins it (set by AddMemory / DeleteMemory)
+  bool forgotten = false;  // never recalled again (ForgetMessage); it stays in the chat
   int64_t created_at_ms = 0;
   int64_t updated_at_ms = 0;
+};
+
+// ---- memory: what a friend remembers of one user (a relationship = user x character).
+
+enum class MemoryKind { kNote, kPin };
+
+struct Memory {
+  Id id = kNoId;
+  Id user_id = kNoId;
+  Id character_id = kNoId;
+  MemoryKind kind = MemoryKind::kNote;
+  std::string content;     // a note's text, or the pinned message's text when pinned
+  Id message_id = kNoId;   // the pinned message (kPin only)
+  int position = 0;        // order in the prompt and the Memories panel
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
+};
+
+// One version of a relationship's "story so far".
+struct MemorySummary {
+  Id user_id = kNoId;
+  Id character_id = kNoId;
+  int version = 0;
+  std::string content;
+  Id covers_until_message_id = kNoId;  // the newest message it summarises
+  bool edited = false;                 // written by the user, not the summary job
+  int64_t created_at_ms = 0;
+};
+
+// A message found by SearchMessages, with its full-text score (higher is better).
+struct RecallHit {
+  Message message;
+  double score = 0;
 };
 
 enum class SwipeAction { kPass, kLike, kSuperlike };

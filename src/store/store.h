@@ -120,6 +120,8 @@ class Store {
   // The user's newest conversation with that character, if any.
   virtual Result<std::optional<Conversation>> FindConversation(Id user_id, Id character_id) = 0;
   virtual Result<std::vector<Conversation>> ListConversations(Id user_id) = 0;
+  // Deleting the user's last conversation with the character also deletes that
+  // relationship's memories and summaries, in the same transaction.
   virtual Status DeleteConversation(Id id) = 0;
 
   // ---- messages (a tree: parent_id links; `selected` marks the chosen alternative)
@@ -131,7 +133,8 @@ class Store {
   virtual Result<std::vector<Message>> ListMessages(Id conversation_id) = 0;
   virtual Result<std::optional<Message>> FindMessageByClientId(Id conversation_id,
                                                                 std::string_view client_id) = 0;
-  // Updates content, status, token counts, rating, finish_reason, pinned.
+  // Updates content, status, token counts, rating, finish_reason (never `pinned` or
+  // `forgotten`: the memory methods own them); re-indexes a message that is not streaming.
   virtual Status UpdateMessage(const Message& m) = 0;
   // Makes `message_id` the selected one among its siblings.
   virtual Status SelectMessage(Id message_id) = 0;
@@ -143,6 +146,39 @@ class Store {
   // ordered by id (every branch of the tree, not just the selected path). n: 0..100.
   // NotFound when the message is unknown.
   virtual Result<std::vector<Message>> MessagesAround(Id message_id, int n_before, int n_after) = 0;
+
+  // ---- memory (a relationship: user_id x character_id; see records.h)
+  // Every message with role user/assistant whose status is not streaming is indexed for
+  // full-text search as it is stored (terms from core/terms.h), unless forgotten; deleting
+  // a message takes it out of the index.
+  //
+  // Assigns id, timestamps and position (after the last). A pin (kPin) sets the message's
+  // `pinned` in the same transaction. AlreadyExists when that message is pinned already;
+  // InvalidArgument when the relationship already has `max_items` memories.
+  virtual Result<Memory> AddMemory(Memory m, int max_items) = 0;
+  virtual Result<Memory> GetMemory(Id id) = 0;
+  // In position order.
+  virtual Result<std::vector<Memory>> ListMemories(Id user_id, Id character_id) = 0;
+  // Writes content and updated_at. NotFound when unknown.
+  virtual Status UpdateMemory(Id id, std::string_view content) = 0;
+  // A pin's message is no longer `pinned`. NotFound when unknown.
+  virtual Status DeleteMemory(Id id) = 0;
+  // Positions follow `ids`, which must hold exactly the relationship's memory ids
+  // (InvalidArgument otherwise).
+  virtual Status ReorderMemories(Id user_id, Id character_id, const std::vector<Id>& ids) = 0;
+  // Assigns version (after the newest) and created_at.
+  virtual Result<MemorySummary> AddSummary(MemorySummary s) = 0;
+  virtual Result<std::optional<MemorySummary>> LatestSummary(Id user_id, Id character_id) = 0;
+  // Marks the message forgotten and takes it out of the index. NotFound when unknown.
+  virtual Status ForgetMessage(Id message_id) = 0;
+  // The relationship's indexed messages matching any of `terms` (QueryTerms), best
+  // first, at most `limit` (1..200), skipping ids in `exclude`. Empty terms: no hits.
+  virtual Result<std::vector<RecallHit>> SearchMessages(Id user_id, Id character_id,
+                                                        const std::vector<std::string>& terms,
+                                                        const std::vector<Id>& exclude,
+                                                        int limit) = 0;
+  // Number of the relationship's messages (every conversation, every branch).
+  virtual Result<int64_t> CountRelationshipMessages(Id user_id, Id character_id) = 0;
 
   // ---- swipes
   virtual Result<Swipe> RecordSwipe(Swipe s) = 0;  // AlreadyExists when already swiped

@@ -126,6 +126,10 @@ INSERT INTO messages(id, conversation_id, role, content, status, created_at, upd
   ASSERT_TRUE(store.DeleteUser(1).ok());  // user 2 talks to Vera: she is tombstoned
   EXPECT_NE(Must(store.GetCharacter(1)).removed_at_ms, 0);
   EXPECT_EQ(Must(store.ListMessages(1)).size(), 2u);
+  // Migration 3 indexed the old messages for recall.
+  auto hits = Must(store.SearchMessages(2, 1, {"hello"}, {}, 10));
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].message.id, 1);
   EXPECT_EQ(Must(store.IntegrityCheck()), "ok");
 }
 

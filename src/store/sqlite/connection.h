@@ -69,6 +69,8 @@ class Stmt {
     return *this;
   }
   Stmt& BindNull(int i) { sqlite3_bind_null(s_, i); return *this; }
+  // Ready to run again with new bindings.
+  Stmt& Reset() { sqlite3_reset(s_); sqlite3_clear_bindings(s_); return *this; }
   // Binds NULL for kNoId (0), the id otherwise.
   Stmt& BindId(int i, int64_t id) { return id ? Bind(i, id) : BindNull(i); }
 
@@ -78,6 +80,7 @@ class Stmt {
   Status Run();
 
   int64_t Int(int col) const { return sqlite3_column_int64(s_, col); }
+  double Real(int col) const { return sqlite3_column_double(s_, col); }
   bool IsNull(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
   std::string Text(int col) const {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));

@@ -126,6 +126,7 @@ Message ReadMessage(const Stmt& s) {
   m.pinned = s.Int(i++) != 0;
   m.created_at_ms = s.Int(i++);
   m.updated_at_ms = s.Int(i++);
+  m.forgotten = s.Int(i++) != 0;
   return m;
 }
 

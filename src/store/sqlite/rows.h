@@ -41,7 +41,7 @@ User ReadUser(const Stmt& s);
 inline constexpr const char* kMessageColumns =
     "id, conversation_id, parent_id, role, content, status, selected, alternative_index, "
     "client_id, prompt_tokens, cached_tokens, completion_tokens, rating, finish_reason, pinned, "
-    "created_at, updated_at";
+    "created_at, updated_at, forgotten";
 
 Message ReadMessage(const Stmt& s);
 

@@ -154,6 +154,40 @@ CREATE TABLE settings (
   updated_at INTEGER NOT NULL
 );
 )sql",
+
+    // 3: memory — notes and pins per relationship (user x character), versioned
+    // summaries, forgotten messages, and the full-text index of messages (rel = the
+    // relationship's token, terms = core/terms.h IndexTerms; filled by the store).
+    R"sql(
+ALTER TABLE messages ADD COLUMN forgotten INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE memories (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  character_id INTEGER NOT NULL REFERENCES characters(id) ON DELETE CASCADE,
+  kind INTEGER NOT NULL,
+  content TEXT NOT NULL,
+  message_id INTEGER REFERENCES messages(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX memories_relationship ON memories(user_id, character_id, position);
+CREATE UNIQUE INDEX memories_pin_once ON memories(message_id) WHERE message_id IS NOT NULL;
+CREATE TABLE memory_summaries (
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  character_id INTEGER NOT NULL REFERENCES characters(id) ON DELETE CASCADE,
+  version INTEGER NOT NULL,
+  content TEXT NOT NULL,
+  covers_until_message_id INTEGER NOT NULL DEFAULT 0,
+  edited INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (user_id, character_id, version)
+);
+CREATE VIRTUAL TABLE messages_fts USING fts5(rel, terms, tokenize = 'porter unicode61 remove_diacritics 2');
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+  DELETE FROM messages_fts WHERE rowid = old.id;
+END;
+)sql",
 };
 
 }  // namespace tokki::store::sqlite

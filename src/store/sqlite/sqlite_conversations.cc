@@ -62,10 +62,30 @@ Result<std::vector<Conversation>> SqliteStore::ListConversations(Id user_id) {
 Status SqliteStore::DeleteConversation(Id id) {
   Timer t(this);
   WriterLease w(this);
-  TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare("DELETE FROM conversations WHERE id = ?"));
-  s.Bind(1, id);
-  TOKKI_RETURN_IF_ERROR(s.Run());
-  return w.conn->Changes() ? Status::Ok() : Status::NotFound("conversation not found");
+  Transaction tx(w.conn);
+  TOKKI_RETURN_IF_ERROR(tx.status());
+  Id user_id = kNoId, character_id = kNoId;
+  {
+    TOKKI_ASSIGN_OR_RETURN(Stmt g, w.conn->Prepare(
+        "SELECT user_id, character_id FROM conversations WHERE id = ?"));
+    g.Bind(1, id);
+    TOKKI_ASSIGN_OR_RETURN(bool row, g.Step());
+    if (!row) return Status::NotFound("conversation not found");
+    user_id = g.Int(0);
+    character_id = g.Int(1);
+  }
+  TOKKI_RETURN_IF_ERROR(ExecBound(w.conn, "DELETE FROM conversations WHERE id = ?", id));
+  // The relationship's memory goes with its last conversation.
+  for (const char* sql :
+       {"DELETE FROM memories WHERE user_id = ?1 AND character_id = ?2 AND NOT EXISTS "
+        "(SELECT 1 FROM conversations WHERE user_id = ?1 AND character_id = ?2)",
+        "DELETE FROM memory_summaries WHERE user_id = ?1 AND character_id = ?2 AND NOT EXISTS "
+        "(SELECT 1 FROM conversations WHERE user_id = ?1 AND character_id = ?2)"}) {
+    TOKKI_ASSIGN_OR_RETURN(Stmt d, w.conn->Prepare(sql));
+    d.Bind(1, user_id).Bind(2, character_id);
+    TOKKI_RETURN_IF_ERROR(d.Run());
+  }
+  return tx.Commit();
 }
 
 Result<Message> SqliteStore::AppendMessage(Message m) {
@@ -90,17 +110,20 @@ Result<Message> SqliteStore::AppendMessage(Message m) {
   TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
       "INSERT INTO messages(conversation_id, parent_id, role, content, status, selected, "
       "alternative_index, client_id, prompt_tokens, cached_tokens, completion_tokens, rating, "
-      "finish_reason, pinned, created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+      "finish_reason, pinned, created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,0,?,?)"));
   s.Bind(1, m.conversation_id).Bind(2, m.parent_id).Bind(3, m.role).Bind(4, m.content)
       .Bind(5, static_cast<int>(m.status)).Bind(6, m.selected).Bind(7, m.alternative_index)
       .Bind(8, m.client_id).Bind(9, m.prompt_tokens).Bind(10, m.cached_tokens)
       .Bind(11, m.completion_tokens).Bind(12, m.rating).Bind(13, m.finish_reason)
-      .Bind(14, m.pinned).Bind(15, m.created_at_ms).Bind(16, m.updated_at_ms);
+      .Bind(14, m.created_at_ms).Bind(15, m.updated_at_ms);
+  m.pinned = false;  // only AddMemory pins
   Status st = s.Run();
   if (st.code() == Status::Code::kAlreadyExists)
     return Status::AlreadyExists("client_id already used in this conversation");
   TOKKI_RETURN_IF_ERROR(st);
   m.id = w.conn->LastInsertId();
+  m.forgotten = false;
+  TOKKI_RETURN_IF_ERROR(IndexMessage(w.conn, m));
   TOKKI_ASSIGN_OR_RETURN(Stmt u, w.conn->Prepare(
       "UPDATE conversations SET updated_at = ?, last_message_id = ? WHERE id = ?"));
   u.Bind(1, m.created_at_ms).Bind(2, m.id).Bind(3, m.conversation_id);
@@ -151,15 +174,26 @@ Result<std::optional<Message>> SqliteStore::FindMessageByClientId(Id conversatio
 Status SqliteStore::UpdateMessage(const Message& m) {
   Timer t(this);
   WriterLease w(this);
+  Transaction tx(w.conn);
+  TOKKI_RETURN_IF_ERROR(tx.status());
   TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
       "UPDATE messages SET content = ?, status = ?, prompt_tokens = ?, cached_tokens = ?, "
-      "completion_tokens = ?, rating = ?, finish_reason = ?, pinned = ?, updated_at = ? "
+      "completion_tokens = ?, rating = ?, finish_reason = ?, updated_at = ? "
       "WHERE id = ?"));
   s.Bind(1, m.content).Bind(2, static_cast<int>(m.status)).Bind(3, m.prompt_tokens)
       .Bind(4, m.cached_tokens).Bind(5, m.completion_tokens).Bind(6, m.rating)
-      .Bind(7, m.finish_reason).Bind(8, m.pinned).Bind(9, NowUnixMs()).Bind(10, m.id);
+      .Bind(7, m.finish_reason).Bind(8, NowUnixMs()).Bind(9, m.id);
   TOKKI_RETURN_IF_ERROR(s.Run());
-  return w.conn->Changes() ? Status::Ok() : Status::NotFound("message not found");
+  if (w.conn->Changes() == 0) return Status::NotFound("message not found");
+  if (m.status != MessageStatus::kStreaming) {
+    // Re-read what the index needs (role, forgotten) from the row, not the caller's copy.
+    TOKKI_ASSIGN_OR_RETURN(Stmt g, w.conn->Prepare(std::string("SELECT ") + kMessageColumns +
+                                                   " FROM messages WHERE id = ?"));
+    g.Bind(1, m.id);
+    TOKKI_ASSIGN_OR_RETURN(bool row, g.Step());
+    if (row) TOKKI_RETURN_IF_ERROR(IndexMessage(w.conn, ReadMessage(g)));
+  }
+  return tx.Commit();
 }
 
 Status SqliteStore::SelectMessage(Id id) {

@@ -86,6 +86,7 @@ Status SqliteStore::Migrate() {
     TOKKI_RETURN_IF_ERROR(tx.status());
     TOKKI_RETURN_IF_ERROR(writer_->Exec(sqlite::kMigrations[n]).WithContext(
         "migration " + std::to_string(n + 1)));
+    if (n + 1 == 3) TOKKI_RETURN_IF_ERROR(BackfillMessageIndex(writer_.get()));
     TOKKI_RETURN_IF_ERROR(writer_->Exec("PRAGMA user_version = " + std::to_string(n + 1)));
     TOKKI_RETURN_IF_ERROR(tx.Commit());
   }

@@ -8,6 +8,7 @@
 //   sqlite_characters.cc     characters, avatars, swipes
 //   sqlite_conversations.cc  conversations and messages
 //   sqlite_moderation.cc     reports, audit log, quotas, operator settings
+//   sqlite_memory.cc         memories, summaries, the full-text index of messages
 //   rows.{h,cc}              how records map to rows
 #pragma once
 
@@ -79,6 +80,22 @@ class SqliteStore final : public Store {
   Status DeleteMessage(Id id) override;
   Result<int> StopInterruptedMessages() override;
   Result<std::vector<Message>> MessagesAround(Id message_id, int n_before, int n_after) override;
+
+  // ---- memory (sqlite_memory.cc)
+  Result<Memory> AddMemory(Memory m, int max_items) override;
+  Result<Memory> GetMemory(Id id) override;
+  Result<std::vector<Memory>> ListMemories(Id user_id, Id character_id) override;
+  Status UpdateMemory(Id id, std::string_view content) override;
+  Status DeleteMemory(Id id) override;
+  Status ReorderMemories(Id user_id, Id character_id, const std::vector<Id>& ids) override;
+  Result<MemorySummary> AddSummary(MemorySummary s) override;
+  Result<std::optional<MemorySummary>> LatestSummary(Id user_id, Id character_id) override;
+  Status ForgetMessage(Id message_id) override;
+  Result<std::vector<RecallHit>> SearchMessages(Id user_id, Id character_id,
+                                                const std::vector<std::string>& terms,
+                                                const std::vector<Id>& exclude,
+                                                int limit) override;
+  Result<int64_t> CountRelationshipMessages(Id user_id, Id character_id) override;
 
   // ---- swipes
   Result<Swipe> RecordSwipe(Swipe sw) override;
@@ -165,6 +182,11 @@ class SqliteStore final : public Store {
   Result<Character> GetCharacterOn(Connection* conn, Id id);
   // Runs a write statement with one id parameter.
   static Status ExecBound(Connection* conn, const std::string& sql, Id id);
+  // (Re)indexes one message for SearchMessages, or takes it out when it is not to be
+  // recalled (streaming, forgotten, not user/assistant). BackfillMessageIndex indexes
+  // every message (after migration 3).
+  static Status IndexMessage(Connection* conn, const Message& m);
+  static Status BackfillMessageIndex(Connection* conn);
   static Status DeleteSessionsOf(Connection* conn, Id user_id);
   Result<std::vector<Swipe>> QuerySwipes(const char* where, Id user_id);
 
