@@ -115,6 +115,8 @@ Json MessageJson(const store::Message& m, int alternatives) {
               {"alternatives", alternatives},
               {"rating", m.rating},
               {"finish_reason", m.finish_reason},
+              {"pinned", m.pinned},
+              {"forgotten", m.forgotten},
               {"client_id", m.client_id.empty() ? Json(nullptr) : Json(m.client_id)},
               {"usage", {{"prompt_tokens", m.prompt_tokens},
                          {"cached_tokens", m.cached_tokens},

@@ -10,6 +10,7 @@ std::vector<Route> MakeRoutes(const Services& s) {
   AddCharacterRoutes(r, s);
   AddCardRoutes(r, s);
   AddConversationRoutes(r, s);
+  AddMemoryRoutes(r, s);
   AddDeckRoutes(r, s);
   AddModerationRoutes(r, s);
   return r;

@@ -16,6 +16,7 @@
 #include "chat/character_service.h"
 #include "chat/chat_service.h"
 #include "chat/draft_service.h"
+#include "chat/memory_service.h"
 #include "chat/moderation_service.h"
 #include "chat/user_events.h"
 #include "engine/engine.h"
@@ -33,6 +34,7 @@ struct Services {
   chat::ChatService* chat = nullptr;
   chat::CharacterService* characters = nullptr;
   chat::DraftService* drafts = nullptr;
+  chat::MemoryService* memory = nullptr;
   chat::ModerationService* moderation = nullptr;
   chat::AccountService* accounts = nullptr;
   chat::UserEvents* events = nullptr;
@@ -59,6 +61,7 @@ Authenticator MakeAuthenticator(Auth* auth);
 void AddAccountRoutes(std::vector<Route>& r, const Services& s);
 void AddCharacterRoutes(std::vector<Route>& r, const Services& s);
 void AddConversationRoutes(std::vector<Route>& r, const Services& s);
+void AddMemoryRoutes(std::vector<Route>& r, const Services& s);  // routes_memory.cc
 void AddCardRoutes(std::vector<Route>& r, const Services& s);
 void AddDeckRoutes(std::vector<Route>& r, const Services& s);
 void AddModerationRoutes(std::vector<Route>& r, const Services& s);

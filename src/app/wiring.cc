@@ -42,6 +42,7 @@ api::ServerOptions Wiring::ServerOptionsFor(const ServeConfig& cfg) const {
 
 void Wiring::Close() {
   if (chat) chat->Shutdown();
+  if (memory) memory->Shutdown();
   if (deck) deck->Stop();
   if (engine) engine->Shutdown();
   if (store) store->Close();
@@ -237,9 +238,13 @@ Result<std::unique_ptr<Wiring>> Wire(const ServeConfig& cfg,
   chat::ChatOptions chat_options;
   chat_options.max_replies_per_user = cfg.max_replies_per_user;
   chat_options.max_messages_per_day = cfg.max_messages_per_day;
-  w->chat = std::make_unique<chat::ChatService>(w->store.get(), w->engine.get(), w->events.get(),
-                                                chat::PersonaPromptBuilder(w->engine.get(), PromptBudget(w->engine.get()), 512),
-                                                chat_options);
+  chat::MemoryOptions memory_options;
+  memory_options.demo_model = w->engine && w->engine->Info().is_generated;
+  w->memory = std::make_unique<chat::MemoryService>(w->store.get(), w->engine.get(), memory_options);
+  w->chat = std::make_unique<chat::ChatService>(
+      w->store.get(), w->engine.get(), w->events.get(),
+      chat::PersonaPromptBuilder(w->engine.get(), PromptBudget(w->engine.get()), 512, w->memory.get()),
+      chat_options);
   api::AuthOptions auth_options;
   auth_options.max_signups_per_address_per_hour = cfg.max_signups_per_address_per_hour;
   w->auth = std::make_unique<api::Auth>(w->store.get(), auth_options);
@@ -275,6 +280,7 @@ Result<std::unique_ptr<Wiring>> Wire(const ServeConfig& cfg,
   w->services.characters = w->characters.get();
   w->drafts = std::make_unique<chat::DraftService>(w->engine.get(), w->chat.get());
   w->services.drafts = w->drafts.get();
+  w->services.memory = w->memory.get();
   w->services.moderation = w->moderation.get();
   w->services.accounts = w->accounts.get();
   w->services.events = w->events.get();

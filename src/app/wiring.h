@@ -14,6 +14,7 @@
 #include "chat/moderation_service.h"
 #include "chat/chat_service.h"
 #include "chat/draft_service.h"
+#include "chat/memory_service.h"
 #include "chat/user_events.h"
 #include "discover/deck.h"
 #include "core/result.h"
@@ -67,6 +68,7 @@ struct Wiring {
   std::unique_ptr<store::Store> store;
   std::unique_ptr<engine::Engine> engine;
   std::unique_ptr<chat::UserEvents> events;
+  std::unique_ptr<chat::MemoryService> memory;  // before chat: its prompt builder uses it
   std::unique_ptr<chat::ChatService> chat;
   std::unique_ptr<chat::CharacterService> characters;
   std::unique_ptr<chat::DraftService> drafts;

@@ -427,14 +427,40 @@ Result<SendOutcome> ChatService::Continue(Id user_id, Id conversation_id, Id mes
   return StartReply(slot, conv, target, std::move(history), true, sampling, Message{});
 }
 
+Result<std::vector<store::Message>> ChatService::AllMessages(Id user_id, Id conversation_id) {
+  TOKKI_ASSIGN_OR_RETURN(store::Conversation conv, OwnedConversation(user_id, conversation_id));
+  return store_->ListMessages(conv.id);
+}
+
+Result<BuiltPrompt> ChatService::InspectPrompt(Id user_id, Id conversation_id, std::string draft) {
+  TOKKI_ASSIGN_OR_RETURN(store::Conversation conv, OwnedConversation(user_id, conversation_id));
+  if (!IsValidUtf8(draft)) return Status::InvalidArgument("the draft must be valid UTF-8");
+  if (draft.size() > options_.max_message_bytes)
+    return Status::InvalidArgument("the draft is over " + std::to_string(options_.max_message_bytes) +
+                                   " bytes");
+  TOKKI_ASSIGN_OR_RETURN(store::Character ch, store_->GetCharacter(conv.character_id));
+  TOKKI_ASSIGN_OR_RETURN(store::User user, store_->GetUser(conv.user_id));
+  TOKKI_ASSIGN_OR_RETURN(auto all, store_->ListMessages(conversation_id));
+  auto history = ToMessages(SelectedPath(all));
+  Message typed;
+  typed.conversation_id = conversation_id;
+  typed.role = "user";
+  typed.content = std::move(draft);
+  history.push_back(std::move(typed));
+  PromptContext context{ch, user, conv, history, false};
+  context.inspect = true;
+  return prompt_builder_(context);
+}
+
 Result<SendOutcome> ChatService::StartReply(ReplySlot& slot, const store::Conversation& conv,
                                             Message reply_row, std::vector<Message> history,
                                             bool continue_last, engine::SamplingParams sampling,
                                             Message user_message) {
   TOKKI_ASSIGN_OR_RETURN(store::Character ch, store_->GetCharacter(conv.character_id));
   TOKKI_ASSIGN_OR_RETURN(store::User user, store_->GetUser(conv.user_id));
-  TOKKI_ASSIGN_OR_RETURN(engine::GenerateRequest request,
-                         prompt_builder_(ch, user, history, continue_last));
+  TOKKI_ASSIGN_OR_RETURN(BuiltPrompt built,
+                         prompt_builder_(PromptContext{ch, user, conv, history, continue_last}));
+  engine::GenerateRequest request = std::move(built.request);
   request.conversation_key = "conv:" + std::to_string(conv.id);
   request.user_key = "user:" + std::to_string(conv.user_id);
   request.continue_last = continue_last;

@@ -39,6 +39,7 @@
 #include "core/thread_annotations.h"
 #include "engine/engine.h"
 #include "persona/content_policy.h"
+#include "persona/prompt.h"
 #include "store/store.h"
 
 namespace tokki::chat {
@@ -82,10 +83,29 @@ struct FriendView {
   std::optional<ConversationView> conversation;
 };
 
+// What a prompt builder gets for one reply, or for the prompt inspector.
+struct PromptContext {
+  const store::Character& character;
+  const store::User& user;
+  const store::Conversation& conversation;
+  // The selected path, oldest first, ending with the message to answer (or the reply to
+  // continue); stored messages carry their ids, the inspector's draft has none.
+  const std::vector<store::Message>& history;
+  bool continue_last = false;
+  bool inspect = false;  // the prompt inspector: the last message is an unsent draft
+};
+
+// An engine request with what each of its messages is (the prompt inspector shows it).
+struct BuiltPrompt {
+  engine::GenerateRequest request;
+  std::vector<std::string> sections;  // one per request message (persona/prompt.h names)
+  std::vector<Id> source_ids;         // one per request message: the stored message, or kNoId
+  std::vector<persona::RecalledPassage> recalled;  // what the `recalled` message holds
+  int n_prompt_tokens = 0;                         // the builder's count
+};
+
 // Builds the engine request for a reply. The default (persona module) is set by the app.
-using PromptBuilder = std::function<Result<engine::GenerateRequest>(
-    const store::Character& character, const store::User& user,
-    const std::vector<store::Message>& history, bool continue_last)>;
+using PromptBuilder = std::function<Result<BuiltPrompt>(const PromptContext& context)>;
 
 struct ChatStats {
   int64_t active_generations = 0;
@@ -114,6 +134,8 @@ class ChatService {
 
   // The selected path, oldest first.
   Result<std::vector<PathMessage>> Path(Id user_id, Id conversation_id);
+  // Every message of the conversation's tree, oldest first (the export).
+  Result<std::vector<store::Message>> AllMessages(Id user_id, Id conversation_id);
 
   Result<SendOutcome> Send(Id user_id, Id conversation_id, std::string content,
                            std::string client_id, engine::SamplingParams sampling);
@@ -128,6 +150,9 @@ class ChatService {
   Result<store::Message> Rate(Id user_id, Id conversation_id, Id message_id, int stars);
   Result<store::Message> Edit(Id user_id, Id conversation_id, Id message_id, std::string content);
   Status Delete(Id user_id, Id conversation_id, Id message_id);
+  // Exactly what the next turn would send if the user typed `draft` (the prompt
+  // inspector). Nothing is stored and no summary is queued.
+  Result<BuiltPrompt> InspectPrompt(Id user_id, Id conversation_id, std::string draft);
   // Stops the conversation's running reply; false when none was running.
   Result<bool> Stop(Id user_id, Id conversation_id);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 
 #include "core/text.h"
 #include "persona/lorebook.h"
@@ -138,12 +139,10 @@ Result<Prompt> BuildPrompt(const PromptInput& in) {
     lore = ActivateEntries(scan);
   }
   std::vector<std::string> memories = in.pinned_memories;
+  std::string summary(Trim(in.summary));
 
-  auto build_user_part = [&]() {
+  auto persona_part = [&]() {
     std::string out;
-    for (const auto& e : lore)
-      if (!e.depth && e.position == LorePosition::kBeforeChar)
-        AppendParagraph(&out, ExpandMacros(e.content, ctx, HashText(e.name)));
     std::string who = "You are talking with " + user_name + ".";
     if (user_name != kNeutralUserName)
       who += " Where the text above says \"" + std::string(kNeutralUserName) + "\", it means " +
@@ -153,11 +152,25 @@ Result<Prompt> BuildPrompt(const PromptInput& in) {
       AppendParagraph(
           &out, "About " + user_name + ": " +
                     std::string(Trim(ExpandMacros(in.user_persona, ctx, HashText("persona")))));
-    if (!memories.empty()) {
-      std::string block = "What " + c.name + " remembers from this conversation:";
-      for (const auto& m : memories) block += "\n- " + std::string(Trim(m));
-      AppendParagraph(&out, block);
-    }
+    return out;
+  };
+  auto pinned_part = [&]() {
+    std::string block;
+    if (memories.empty()) return block;
+    block = "What " + c.name + " always keeps in mind about " + user_name + ":";
+    for (const auto& m : memories) block += "\n- " + std::string(Trim(m));
+    return block;
+  };
+  auto summary_part = [&]() {
+    return summary.empty() ? std::string()
+                           : "The story so far between " + c.name + " and " + user_name +
+                                 ":\n" + summary;
+  };
+  auto lore_part = [&]() {
+    std::string out;
+    for (const auto& e : lore)
+      if (!e.depth && e.position == LorePosition::kBeforeChar)
+        AppendParagraph(&out, ExpandMacros(e.content, ctx, HashText(e.name)));
     for (const auto& e : lore)
       if (!e.depth && e.position == LorePosition::kAfterChar)
         AppendParagraph(&out, ExpandMacros(e.content, ctx, HashText(e.name)));
@@ -166,30 +179,41 @@ Result<Prompt> BuildPrompt(const PromptInput& in) {
   MacroContext post_ctx = ctx;
   post_ctx.original = "";
   const std::string post = ExpandMacros(c.post_history_instructions, post_ctx, HashText("post"));
-  auto fixed_tokens = [&](const std::string& user_part) {
-    int n = n_static + tokens(user_part);
-    if (!Trim(post).empty()) n += tokens(post);
+  const std::string persona_text = persona_part();
+  std::string pinned_text, summary_text, lore_text;
+  auto rebuild = [&] {
+    pinned_text = pinned_part();
+    summary_text = summary_part();
+    lore_text = lore_part();
+  };
+  auto fixed_tokens = [&]() {
+    int n = n_static + tokens(persona_text);
+    for (const std::string* t : {static_cast<const std::string*>(&pinned_text),
+                                 static_cast<const std::string*>(&summary_text),
+                                 static_cast<const std::string*>(&lore_text), &post})
+      if (!Trim(*t).empty()) n += tokens(*t);
     for (const auto& e : lore)
       if (e.depth) n += tokens(e.content);
     return n;
   };
-  std::string user_part = build_user_part();
-  // Over budget: lorebook entries go first, then the oldest memories.
-  while (fixed_tokens(user_part) > budget && (!lore.empty() || !memories.empty())) {
+  rebuild();
+  // Over budget: lorebook entries go first, then the oldest memories, then the summary.
+  while (fixed_tokens() > budget && (!lore.empty() || !memories.empty() || !summary.empty())) {
     if (!lore.empty())
       lore.clear();
-    else
+    else if (!memories.empty())
       memories.erase(memories.begin());
-    user_part = build_user_part();
+    else
+      summary.clear();
+    rebuild();
   }
-  const int n_fixed = fixed_tokens(user_part);
+  const int n_fixed = fixed_tokens();
   if (n_fixed > budget)
     return Status::TooLarge("the character and user details need " + std::to_string(n_fixed) +
                             " tokens; the context allows " + std::to_string(budget));
 
   // 3. History: cut points every ~budget/4 tokens from the start of the conversation;
   // keep from the first cut point whose suffix fits.
-  const int available = budget - n_fixed;
   const size_t n_hist = in.history.size();
   std::vector<int> n_msg(n_hist);
   for (size_t i = 0; i < n_hist; ++i) n_msg[i] = tokens(in.history[i].content);
@@ -205,29 +229,86 @@ Result<Prompt> BuildPrompt(const PromptInput& in) {
       acc = 0;
     }
   }
-  size_t first = n_hist;
-  for (size_t a : anchors) {
-    if (suffix[a] <= available) {
-      first = a;
-      break;
+  auto first_kept = [&](int available) -> Result<size_t> {
+    size_t first = n_hist;
+    for (size_t a : anchors) {
+      if (suffix[a] <= available) {
+        first = a;
+        break;
+      }
+    }
+    if (first == n_hist && n_hist > 0) {
+      // Even the last chunk does not fit: drop its messages one by one.
+      first = anchors.back();
+      while (first < n_hist && suffix[first] > available) ++first;
+    }
+    if (n_hist > 0 && first >= n_hist)
+      return Status::TooLarge("the latest message needs " + std::to_string(n_msg.back()) +
+                              " tokens; only " + std::to_string(available) + " are left");
+    return first;
+  };
+  int available = budget - n_fixed;
+  TOKKI_ASSIGN_OR_RETURN(size_t first, first_kept(available));
+  if (in.recall && (first > 0 || in.recall_always)) {
+    p.recall_budget = std::min(in.recall_max_tokens, available / 4);
+    if (p.recall_budget > 0) {
+      TOKKI_ASSIGN_OR_RETURN(first, first_kept(available - p.recall_budget));
     }
   }
-  if (first == n_hist && n_hist > 0) {
-    // Even the last chunk does not fit: drop its messages one by one.
-    first = anchors.back();
-    while (first < n_hist && suffix[first] > available) ++first;
-  }
-  if (n_hist > 0 && first >= n_hist)
-    return Status::TooLarge("the latest message needs " + std::to_string(n_msg.back()) +
-                            " tokens; only " + std::to_string(available) + " are left");
   p.n_dropped_messages = static_cast<int>(first);
 
-  // 4. Assemble.
-  p.messages.push_back({"system", static_text});
+  // 4. Recall: the best passages that fit the budget, shown oldest first with dates.
+  std::string recalled_text;
+  if (p.recall_budget > 0) {
+    std::vector<Id> in_window;
+    for (size_t i = first; i < n_hist; ++i)
+      if (in.history[i].source_id != kNoId) in_window.push_back(in.history[i].source_id);
+    const std::string head =
+        "Things " + c.name + " remembers from earlier with " + user_name + " (with dates):";
+    int used = tokens(head);
+    for (RecalledPassage r : in.recall(in_window)) {
+      std::string_view text = Trim(r.text);
+      if (text.size() > kMaxRecalledPassageBytes) {
+        r.text = std::string(Utf8Truncate(text, kMaxRecalledPassageBytes)) + "…";
+      } else {
+        r.text = std::string(text);
+      }
+      const int n = in.count_tokens(r.text) + 12;  // date, speaker, line break
+      if (used + n > p.recall_budget) continue;
+      used += n;
+      p.recalled.push_back(std::move(r));
+    }
+    std::stable_sort(p.recalled.begin(), p.recalled.end(),
+                     [](const RecalledPassage& a, const RecalledPassage& b) {
+                       return a.created_at_ms != b.created_at_ms
+                                  ? a.created_at_ms < b.created_at_ms
+                                  : a.message_id < b.message_id;
+                     });
+    if (!p.recalled.empty()) {
+      recalled_text = head;
+      for (const auto& r : p.recalled) {
+        const time_t secs = static_cast<time_t>(r.created_at_ms / 1000);
+        std::tm tm{};
+        gmtime_r(&secs, &tm);
+        char date[16];
+        std::strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+        recalled_text += "\n- [" + std::string(date) + "] " +
+                         (r.role == "assistant" ? c.name : user_name) + ": " + r.text;
+      }
+    }
+  }
+
+  // 5. Assemble.
+  p.messages.push_back({"system", static_text, "static"});
   p.n_static_messages = 1;
-  p.messages.push_back({"system", user_part});
+  p.messages.push_back({"system", persona_text, "persona"});
+  if (!pinned_text.empty()) p.messages.push_back({"system", pinned_text, "pinned"});
+  if (!summary_text.empty()) p.messages.push_back({"system", summary_text, "summary"});
+  if (!Trim(lore_text).empty()) p.messages.push_back({"system", lore_text, "lorebook"});
   std::vector<PromptMessage> history(in.history.begin() + static_cast<long>(first),
                                      in.history.end());
+  for (auto& m : history) m.section = "history";
+  if (in.last_is_draft && !history.empty()) history.back().section = "draft";
   // @@depth entries, deepest first so that positions stay right while inserting.
   std::vector<const ActivatedEntry*> depth_entries;
   for (const auto& e : lore)
@@ -238,10 +319,23 @@ Result<Prompt> BuildPrompt(const PromptInput& in) {
   for (const ActivatedEntry* e : depth_entries) {
     size_t d = static_cast<size_t>(std::clamp(*e->depth, 0, static_cast<int>(history.size())));
     history.insert(history.end() - static_cast<long>(d),
-                   PromptMessage{"system", ExpandMacros(e->content, ctx, HashText(e->name))});
+                   PromptMessage{"system", ExpandMacros(e->content, ctx, HashText(e->name)),
+                                 "lorebook"});
+  }
+  if (!recalled_text.empty()) {
+    // Just before the last user message (the end when there is none).
+    auto at = history.end();
+    for (auto it = history.end(); it != history.begin();) {
+      --it;
+      if (it->role == "user") {
+        at = it;
+        break;
+      }
+    }
+    history.insert(at, PromptMessage{"system", recalled_text, "recalled"});
   }
   for (auto& m : history) p.messages.push_back(std::move(m));
-  if (!Trim(post).empty()) p.messages.push_back({"system", post});
+  if (!Trim(post).empty()) p.messages.push_back({"system", post, "post_history"});
   for (const auto& e : lore) p.activated_entries.push_back(e.name);
   for (const auto& m : p.messages) p.n_prompt_tokens += tokens(m.content);
   return p;

@@ -70,6 +70,7 @@ TEST(Prompt, ExactLayout) {
   PromptInput in = Input(&c, "Min");
   in.user_persona = "A student from {{user}}'s hometown, Busan.";
   in.pinned_memories = {"Min likes jasmine tea.", "Min is afraid of storms."};
+  in.summary = "Min came to the island in May.";
   in.history = {{"assistant", "Welcome."},
                 {"user", "Is the lamp old?"},
                 {"assistant", "Very."},
@@ -77,25 +78,30 @@ TEST(Prompt, ExactLayout) {
   auto p = BuildPrompt(in);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   std::vector<PromptMessage> want = {
-      {"system", kAriaStatic},
+      {"system", kAriaStatic, "static"},
       {"system",
-       "The lamp is from 1902.\n\n"
        "You are talking with Min. Where the text above says \"User\", it means Min.\n\n"
-       "About Min: A student from Min's hometown, Busan.\n\n"
-       "What Aria remembers from this conversation:\n- Min likes jasmine tea.\n- Min is afraid "
-       "of storms.\n\n"
-       "Min fed the gulls."},
-      {"assistant", "Welcome."},
-      {"user", "Is the lamp old?"},
-      {"assistant", "Very."},
-      {"system", "The ferry stops in storms."},
-      {"user", "And the ferry? I saw a gull."},
-      {"system", "Mention the storm to Min."},
+       "About Min: A student from Min's hometown, Busan.",
+       "persona"},
+      {"system",
+       "What Aria always keeps in mind about Min:\n- Min likes jasmine tea.\n- Min is afraid "
+       "of storms.",
+       "pinned"},
+      {"system", "The story so far between Aria and Min:\nMin came to the island in May.",
+       "summary"},
+      {"system", "The lamp is from 1902.\n\nMin fed the gulls.", "lorebook"},
+      {"assistant", "Welcome.", "history"},
+      {"user", "Is the lamp old?", "history"},
+      {"assistant", "Very.", "history"},
+      {"system", "The ferry stops in storms.", "lorebook"},
+      {"user", "And the ferry? I saw a gull.", "history"},
+      {"system", "Mention the storm to Min.", "post_history"},
   };
   ASSERT_EQ(p->messages.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) {
     EXPECT_EQ(p->messages[i].role, want[i].role) << i;
     EXPECT_EQ(p->messages[i].content, want[i].content) << i;
+    EXPECT_EQ(p->messages[i].section, want[i].section) << i;
   }
   EXPECT_EQ(p->n_static_messages, 1u);
   EXPECT_EQ(p->n_dropped_messages, 0);
@@ -223,6 +229,72 @@ TEST(Prompt, HistoryDroppedInLargeStableSteps) {
   // 79 turns and only a handful of prefix changes.
   EXPECT_GE(n_changes, 2);
   EXPECT_LE(n_changes, 20);
+}
+
+TEST(Prompt, RecallFillsItsBudgetBeforeTheLastUserMessage) {
+  store::Character c = Aria();
+  c.character_book_json.clear();
+  c.post_history_instructions.clear();
+  PromptInput in = Input(&c, "Min");
+  in.n_ctx = 600;
+  in.n_reply_tokens = 100;
+  in.history = Conversation(40);
+  in.history.pop_back();
+  for (size_t i = 0; i < in.history.size(); ++i) in.history[i].source_id = static_cast<Id>(100 + i);
+  std::vector<Id> seen_window;
+  int calls = 0;
+  in.recall = [&](const std::vector<Id>& in_window) {
+    ++calls;
+    seen_window = in_window;
+    std::vector<RecalledPassage> out;
+    // Best first; dates out of order; the third is too long for what is left.
+    out.push_back({7, 1, 3 * 86400000LL, "user", "my dog is called Bori"});
+    out.push_back({5, 1, 1 * 86400000LL, "assistant", "Bori is a fine name"});
+    out.push_back({9, 1, 2 * 86400000LL, "user", std::string(400, 'x') + " long words"});
+    for (int i = 0; i < 20; ++i)
+      out.push_back({Id(20 + i), 1, 4 * 86400000LL, "user", "filler passage number " +
+                                                                 std::to_string(i)});
+    return out;
+  };
+  in.recall_max_tokens = 60;
+  auto p = BuildPrompt(in);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(p->recall_budget, 60);
+  EXPECT_LE(p->n_prompt_tokens, in.n_ctx - in.n_reply_tokens);
+  // The window it was told about is exactly the kept history.
+  std::vector<Id> kept;
+  for (const auto& m : p->messages)
+    if (m.section == "history") kept.push_back(m.source_id);
+  EXPECT_EQ(seen_window, kept);
+  // Oldest first, within budget, skipping what does not fit.
+  ASSERT_EQ(p->recalled.size(), 2u);
+  EXPECT_EQ(p->recalled[0].message_id, 5);
+  EXPECT_EQ(p->recalled[1].message_id, 7);
+  for (const auto& r : p->recalled) EXPECT_NE(r.message_id, 9);
+  // Placed just before the last user message, with dates and speakers.
+  ASSERT_GE(p->messages.size(), 3u);
+  const PromptMessage& block = p->messages[p->messages.size() - 2];
+  EXPECT_EQ(block.section, "recalled");
+  EXPECT_EQ(block.content.rfind("Things Aria remembers from earlier with Min (with dates):\n"
+                                "- [1970-01-02] Aria: Bori is a fine name\n"
+                                "- [1970-01-04] Min: my dog is called Bori",
+                                0),
+            0u)
+      << block.content;
+  EXPECT_EQ(p->messages.back().content, in.history.back().content);
+
+  // Everything fits: no recall unless the relationship has other messages.
+  in.history = Conversation(2);
+  calls = 0;
+  ASSERT_TRUE(BuildPrompt(in).ok());
+  EXPECT_EQ(calls, 0);
+  in.recall_always = true;
+  in.last_is_draft = true;
+  auto q = BuildPrompt(in);
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(q->messages.back().section, "draft");
 }
 
 TEST(Prompt, Errors) {

@@ -1,0 +1,133 @@
+// tokki/chat/memory_service.h — what a friend remembers: memories (notes and pins), the
+// rolling "story so far", recall of old turns, and forgetting. docs/memory.md has the
+// design and the measured figures.
+//
+// Memory belongs to a relationship (one user x one character) and is shared by all of
+// that user's conversations with the character. Every call takes the acting user and one
+// of their conversations; another user's conversation is NotFound, so one user's
+// memories never reach another's prompt or answer.
+//
+// Recall: ranks the relationship's indexed messages (store SearchMessages, BM25) by
+// BM25 x recency x importance, skips what the prompt already holds, drops duplicates,
+// and hands the best to persona::BuildPrompt, which fits them to its token budget.
+//
+// Summaries: when history leaves the prompt's window, a job summarises the messages that
+// left (after the summary's coverage) into a new summary version. Jobs run one at a time
+// on the service's thread at engine Priority::kBackground, so they use only capacity no
+// user's reply needs (the engine parks them when a reply arrives).
+//
+// Thread safety: all methods are thread-safe. Start reading at Prepare().
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "core/mutex.h"
+#include "core/result.h"
+#include "core/thread_annotations.h"
+#include "engine/engine.h"
+#include "persona/prompt.h"
+#include "store/store.h"
+
+namespace tokki::chat {
+
+struct MemoryOptions {
+  int max_items = 50;               // memories per relationship
+  size_t max_chars = 2000;          // characters per memory
+  size_t max_summary_chars = 4000;  // characters of a summary the user writes
+  int recall_candidates = 40;       // full-text hits ranked per turn
+  int recall_max_tokens = 384;      // prompt tokens for recalled passages
+  bool summaries = true;            // run the summary job
+  int summary_max_tokens = 200;     // length of one generated summary
+  int summary_input_tokens = 1500;  // newest history one job reads at most
+  bool demo_model = false;          // the engine is the generated demo model
+};
+
+struct MemoryView {
+  std::vector<store::Memory> items;
+  std::optional<store::MemorySummary> summary;
+};
+
+struct MemoryStats {
+  int64_t summaries_written = 0;
+  int64_t summaries_failed = 0;
+  int64_t summary_jobs_queued = 0;
+};
+
+class MemoryService {
+ public:
+  // `engine` may be null (no summaries then).
+  MemoryService(store::Store* store, engine::Engine* engine, MemoryOptions options);
+  ~MemoryService();
+
+  const MemoryOptions& options() const { return options_; }
+
+  Result<MemoryView> List(Id user_id, Id conversation_id);
+  // InvalidArgument past the limits (saying which), or for empty text.
+  Result<store::Memory> AddNote(Id user_id, Id conversation_id, std::string content);
+  // The message must be in one of the relationship's conversations (NotFound otherwise);
+  // AlreadyExists when it is pinned.
+  Result<store::Memory> Pin(Id user_id, Id conversation_id, Id message_id);
+  Result<store::Memory> Edit(Id user_id, Id conversation_id, Id memory_id, std::string content);
+  Status Delete(Id user_id, Id conversation_id, Id memory_id);
+  Result<std::vector<store::Memory>> Reorder(Id user_id, Id conversation_id,
+                                             const std::vector<Id>& ids);
+  // A new summary version written by the user ("" clears the summary).
+  Result<store::MemorySummary> SetSummary(Id user_id, Id conversation_id, std::string content);
+  // The message stays in the chat and is never recalled again.
+  Status Forget(Id user_id, Id conversation_id, Id message_id);
+
+  // Fills the relationship's memories, summary and recall into `in` (whose history
+  // messages carry their ids). `query` is what recall looks for (the last user message
+  // and the last reply).
+  Status Prepare(const store::Conversation& conversation, std::string query,
+                 persona::PromptInput* in);
+  // After a prompt was built from the selected `path` with `n_dropped` oldest messages
+  // left out: queues a summary job when they reach past the summary's coverage.
+  void AfterPrompt(const store::Conversation& conversation,
+                   const std::vector<store::Message>& path, int n_dropped)
+      TOKKI_EXCLUDES(mu_);
+
+  // Ranking of recall (exposed for tests): full-text hits → passages, best first.
+  static std::vector<persona::RecalledPassage> Rank(std::vector<store::RecallHit> hits,
+                                                    int64_t now_ms);
+
+  // Waits until no summary job is queued or running (tests, shutdown).
+  void WaitIdle() TOKKI_EXCLUDES(mu_);
+  void Shutdown() TOKKI_EXCLUDES(mu_);
+  MemoryStats Stats() const TOKKI_EXCLUDES(mu_);
+
+ private:
+  struct Job {
+    Id user_id = kNoId;
+    Id character_id = kNoId;
+    Id conversation_id = kNoId;
+    Id until_message_id = kNoId;  // the newest message that left the window
+  };
+  Result<store::Conversation> Owned(Id user_id, Id conversation_id);
+  Status CheckText(const std::string& content) const;
+  void Worker() TOKKI_EXCLUDES(mu_);
+  Status RunJob(const Job& job);
+
+  store::Store* const store_;
+  engine::Engine* const engine_;
+  const MemoryOptions options_;
+
+  mutable Mutex mu_;
+  CondVar cv_;
+  std::deque<Job> queue_ TOKKI_GUARDED_BY(mu_);
+  std::set<std::pair<Id, Id>> pending_ TOKKI_GUARDED_BY(mu_);  // queued or running
+  bool running_ TOKKI_GUARDED_BY(mu_) = false;
+  bool stopping_ TOKKI_GUARDED_BY(mu_) = false;
+  std::shared_ptr<engine::Generation> current_ TOKKI_GUARDED_BY(mu_);
+  MemoryStats stats_ TOKKI_GUARDED_BY(mu_);
+  std::thread worker_;
+};
+
+}  // namespace tokki::chat

@@ -1,0 +1,259 @@
+// MemoryService with the store and a fake engine: isolation, limits, forget, recall
+// ranking, summaries, and what reaches the prompt.
+#include "chat/memory_service.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "chat/chat_service.h"
+#include "chat/persona_prompt.h"
+#include "support/fake_engine.h"
+
+namespace tokki::chat {
+namespace {
+
+class MemoryServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("tokki-memory-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    store_ = std::move(store::OpenSqliteStore((dir_ / "t.db").string())).value();
+    engine_ = std::make_unique<testing::FakeEngine>(1);
+    Start(MemoryOptions{}, 4096);
+    store::User u;
+    u.username = "ann";
+    u.password_hash = "x";
+    ann_ = *store_->CreateUser(u);
+    u.username = "ben";
+    ben_ = *store_->CreateUser(u);
+    store::Character c;
+    c.name = "Aria";
+    c.visibility = store::Visibility::kPublic;
+    c.first_mes = "Hello, {{user}}.";
+    aria_ = *store_->CreateCharacter(c);
+  }
+  void Start(MemoryOptions options, int n_ctx) {
+    if (chat_) chat_->Shutdown();
+    chat_.reset();
+    memory_.reset();
+    memory_ = std::make_unique<MemoryService>(store_.get(), engine_.get(), options);
+    chat_ = std::make_unique<ChatService>(store_.get(), engine_.get(), &events_,
+                                          PersonaPromptBuilder(engine_.get(), n_ctx, 64, memory_.get()),
+                                          ChatOptions{});
+  }
+  void TearDown() override {
+    chat_->Shutdown();
+    memory_->Shutdown();
+    std::filesystem::remove_all(dir_);
+  }
+  // Appends a finished exchange without the engine (a long history, quickly).
+  void Exchange(Id conversation_id, const std::string& user_text, const std::string& reply) {
+    auto all = store_->ListMessages(conversation_id);
+    Id parent = all.ok() && !all->empty() ? all->back().id : kNoId;
+    store::Message m;
+    m.conversation_id = conversation_id;
+    m.role = "user";
+    m.content = user_text;
+    m.parent_id = parent;
+    m = *store_->AppendMessage(m);
+    store::Message r;
+    r.conversation_id = conversation_id;
+    r.role = "assistant";
+    r.content = reply;
+    r.parent_id = m.id;
+    ASSERT_TRUE(store_->AppendMessage(r).ok());
+  }
+  std::string Everything(const BuiltPrompt& p) {
+    std::string out;
+    for (const auto& m : p.request.messages) out += m.content + "\n";
+    return out;
+  }
+  std::string Section(const BuiltPrompt& p, const std::string& name) {
+    std::string out;
+    for (size_t i = 0; i < p.sections.size(); ++i)
+      if (p.sections[i] == name) out += p.request.messages[i].content + "\n";
+    return out;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<testing::FakeEngine> engine_;
+  UserEvents events_;
+  std::unique_ptr<MemoryService> memory_;
+  std::unique_ptr<ChatService> chat_;
+  store::User ann_, ben_;
+  store::Character aria_;
+};
+
+TEST_F(MemoryServiceTest, MemoriesAreThePairsAndReachOnlyTheirPrompt) {
+  auto a1 = *chat_->StartConversation(ann_.id, aria_.id);
+  auto a2 = *chat_->StartConversation(ann_.id, aria_.id);
+  auto b = *chat_->StartConversation(ben_.id, aria_.id);
+  ASSERT_TRUE(memory_->AddNote(ann_.id, a1.id, "Ann's dog is called Bori.").ok());
+  // Shared by the pair's conversations; in the pinned section of the prompt.
+  auto listed = memory_->List(ann_.id, a2.id);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->items.size(), 1u);
+  auto pa = chat_->InspectPrompt(ann_.id, a2.id, "hi");
+  ASSERT_TRUE(pa.ok()) << pa.status().ToString();
+  EXPECT_NE(Section(*pa, "pinned").find("Ann's dog is called Bori."), std::string::npos);
+  EXPECT_EQ(Section(*pa, "draft"), "hi\n");
+  // Never in another user's prompt, list or reach.
+  auto pb = chat_->InspectPrompt(ben_.id, b.id, "what is my dog called? Bori?");
+  ASSERT_TRUE(pb.ok());
+  EXPECT_EQ(Everything(*pb).find("Bori."), std::string::npos);
+  EXPECT_TRUE(memory_->List(ben_.id, b.id)->items.empty());
+  EXPECT_TRUE(memory_->List(ben_.id, a1.id).status().IsNotFound());
+  EXPECT_TRUE(memory_->AddNote(ben_.id, a1.id, "mine now").status().IsNotFound());
+  EXPECT_TRUE(memory_->Edit(ben_.id, b.id, listed->items[0].id, "x").status().IsNotFound());
+  EXPECT_TRUE(memory_->Delete(ben_.id, b.id, listed->items[0].id).IsNotFound());
+  EXPECT_TRUE(chat_->InspectPrompt(ben_.id, a1.id, "x").status().IsNotFound());
+  // Ann's old message cannot be pinned or forgotten from Ben's conversation.
+  auto path = *chat_->Path(ann_.id, a1.id);
+  EXPECT_TRUE(memory_->Pin(ben_.id, b.id, path[0].message.id).status().IsNotFound());
+  EXPECT_TRUE(memory_->Forget(ben_.id, b.id, path[0].message.id).IsNotFound());
+}
+
+TEST_F(MemoryServiceTest, LimitsAreClearErrors) {
+  MemoryOptions o;
+  o.max_items = 3;
+  o.max_chars = 20;
+  Start(o, 4096);
+  auto conv = *chat_->StartConversation(ann_.id, aria_.id);
+  auto too_long = memory_->AddNote(ann_.id, conv.id, std::string(21, 'a'));
+  EXPECT_EQ(too_long.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(too_long.status().message().find("at most 20 characters"), std::string::npos);
+  // Characters, not bytes: 20 Hangul syllables fit.
+  EXPECT_TRUE(memory_->AddNote(ann_.id, conv.id, std::string(20 * 3, 'x').substr(0, 0) +
+                                                     "가나다라마바사아자차카타파하가나다라마바")
+                  .ok());
+  EXPECT_EQ(memory_->AddNote(ann_.id, conv.id, "   ").status().code(), Status::Code::kInvalidArgument);
+  ASSERT_TRUE(memory_->AddNote(ann_.id, conv.id, "two").ok());
+  ASSERT_TRUE(memory_->AddNote(ann_.id, conv.id, "three").ok());
+  auto fourth = memory_->AddNote(ann_.id, conv.id, "four");
+  EXPECT_EQ(fourth.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(fourth.status().message().find("3 memories"), std::string::npos);
+  EXPECT_EQ(memory_->List(ann_.id, conv.id)->items.size(), 3u);
+  // A message longer than a memory cannot be pinned (and says what to do instead).
+  Exchange(conv.id, "this user message is longer than twenty characters", "ok");
+  auto path = *chat_->Path(ann_.id, conv.id);
+  auto pin = memory_->Pin(ann_.id, conv.id, path[1].message.id);
+  EXPECT_EQ(pin.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(pin.status().message().find("memory note"), std::string::npos);
+  auto summary = memory_->SetSummary(ann_.id, conv.id, std::string(4001, 's'));
+  EXPECT_EQ(summary.status().code(), Status::Code::kInvalidArgument);
+}
+
+TEST_F(MemoryServiceTest, RecallFindsOldTurnsAndNeverForgottenOnes) {
+  Start(MemoryOptions{}, 700);  // a small window: history drops quickly
+  auto conv = *chat_->StartConversation(ann_.id, aria_.id);
+  Exchange(conv.id, "My dog is called Bori and she is three years old.", "What a lovely name.");
+  Exchange(conv.id, "I start my new job on March 3rd at the harbour office.", "Good luck!");
+  for (int i = 0; i < 60; ++i)
+    Exchange(conv.id, "Filler message number " + std::to_string(i) + " about the weather today.",
+             "Reply number " + std::to_string(i) + " about clouds and rain over the sea.");
+  auto p = chat_->InspectPrompt(ann_.id, conv.id, "How is Bori doing these days?");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  const std::string recalled = Section(*p, "recalled");
+  EXPECT_NE(recalled.find("My dog is called Bori"), std::string::npos) << recalled;
+  EXPECT_EQ(recalled.find("March 3rd"), std::string::npos);
+  ASSERT_FALSE(p->recalled.empty());
+  // Just before the draft, and never a message that is already in the window.
+  ASSERT_GE(p->sections.size(), 2u);
+  EXPECT_EQ(p->sections[p->sections.size() - 2], "recalled");
+  for (const auto& r : p->recalled)
+    for (Id in_window : p->source_ids) EXPECT_NE(r.message_id, in_window);
+  // Forget it: never recalled again; it stays in the chat.
+  ASSERT_TRUE(memory_->Forget(ann_.id, conv.id, p->recalled[0].message_id).ok());
+  auto q = chat_->InspectPrompt(ann_.id, conv.id, "How is Bori doing these days?");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(Section(*q, "recalled").find("My dog is called Bori"), std::string::npos);
+  EXPECT_TRUE(store_->GetMessage(p->recalled[0].message_id).ok());
+  // Recall looks for the last message and the last reply: a message sharing no word with
+  // the planted facts recalls passages like the last reply (about the weather), not them.
+  auto other = chat_->InspectPrompt(ann_.id, conv.id, "zzz qqq");
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE(other->recalled.empty());
+  for (const auto& r : other->recalled) {
+    EXPECT_EQ(r.text.find("Bori"), std::string::npos);
+    EXPECT_EQ(r.text.find("March"), std::string::npos);
+  }
+}
+
+TEST_F(MemoryServiceTest, RankOrdersByScoreRecencyImportanceAndDropsDuplicates) {
+  const int64_t now = 1000LL * 86400000;
+  auto hit = [&](Id id, const char* role, const std::string& text, double score, int days_ago,
+                 int rating = 0) {
+    store::RecallHit h;
+    h.message.id = id;
+    h.message.role = role;
+    h.message.content = text;
+    h.message.rating = rating;
+    h.message.created_at_ms = now - days_ago * 86400000LL;
+    h.score = score;
+    return h;
+  };
+  auto ranked = MemoryService::Rank(
+      {hit(1, "assistant", "the assistant said bori once", 10, 0),
+       hit(2, "user", "my dog is called Bori, she is three", 10, 0),       // user: x1.15
+       hit(3, "user", "My  dog is called bori, she is three", 9, 0),       // duplicate of 2
+       hit(4, "assistant", "an old and well rated reply about bori", 9, 400, 5),
+       hit(5, "user", "bori", 10, 0),                                      // short: x0.8
+       hit(6, "assistant", "a weaker match about the same dog", 4, 0)},
+      now);
+  std::vector<Id> ids;
+  for (const auto& r : ranked) ids.push_back(r.message_id);
+  // 2: 1.15; 1: 1.0; 4: 0.9 x (0.75 + 0.25 e^-4.4) x 1.25 = 0.85; 5: 0.92; 6: 0.4.
+  EXPECT_EQ(ids, (std::vector<Id>{2, 1, 5, 4, 6}));
+}
+
+TEST_F(MemoryServiceTest, SummaryJobRunsAtBackgroundPriorityWhenHistoryLeavesTheWindow) {
+  Start(MemoryOptions{}, 700);
+  auto conv = *chat_->StartConversation(ann_.id, aria_.id);
+  for (int i = 0; i < 40; ++i)
+    Exchange(conv.id, "Message " + std::to_string(i) + " with several words to take space.",
+             "Answer " + std::to_string(i) + " that also takes a little space here.");
+  // The inspector never queues a summary.
+  ASSERT_TRUE(chat_->InspectPrompt(ann_.id, conv.id, "hello").ok());
+  memory_->WaitIdle();
+  EXPECT_EQ(memory_->Stats().summary_jobs_queued, 0);
+  engine::SamplingParams sp;
+  sp.max_tokens = 4;
+  auto sent = chat_->Send(ann_.id, conv.id, "hello there", "", sp);
+  ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+  memory_->WaitIdle();
+  EXPECT_EQ(memory_->Stats().summary_jobs_queued, 1);
+  EXPECT_EQ(memory_->Stats().summaries_written, 1);
+  auto view = memory_->List(ann_.id, conv.id);
+  ASSERT_TRUE(view.ok());
+  ASSERT_TRUE(view->summary.has_value());
+  EXPECT_EQ(view->summary->version, 1);
+  EXPECT_FALSE(view->summary->edited);
+  EXPECT_FALSE(view->summary->content.empty());
+  EXPECT_GT(view->summary->covers_until_message_id, 0);
+  // The engine saw it as background work, with the dropped messages in it.
+  bool found = false;
+  for (const auto& r : engine_->requests()) {
+    if (r.priority != engine::Priority::kBackground) continue;
+    found = true;
+    EXPECT_NE(r.messages.back().content.find("Message 0 with several words"), std::string::npos);
+  }
+  EXPECT_TRUE(found);
+  // The next prompt carries the story so far; a user edit makes a new version.
+  auto p = chat_->InspectPrompt(ann_.id, conv.id, "and now?");
+  ASSERT_TRUE(p.ok());
+  EXPECT_NE(Section(*p, "summary").find(view->summary->content), std::string::npos);
+  auto edited = memory_->SetSummary(ann_.id, conv.id, "They talked a lot.");
+  ASSERT_TRUE(edited.ok());
+  EXPECT_EQ(edited->version, 2);
+  EXPECT_TRUE(edited->edited);
+  EXPECT_EQ(edited->covers_until_message_id, view->summary->covers_until_message_id);
+}
+
+}  // namespace
+}  // namespace tokki::chat
