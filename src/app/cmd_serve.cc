@@ -150,6 +150,8 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--max-signups-per-hour", cfg->max_signups_per_address_per_hour,
                   "Sign-ups from one client address per hour (0 = unlimited)")
       ->envname("TOKKI_MAX_SIGNUPS_PER_HOUR")->capture_default_str();
+  cmd->add_option("--memory", cfg->memory, "Friends remember: memories, summaries and recall in prompts (true|false)")
+      ->envname("TOKKI_MEMORY")->capture_default_str();
   cmd->add_option("--log-level", cfg->log_level, "trace|debug|info|warn|error")->envname("TOKKI_LOG_LEVEL")->capture_default_str();
   cmd->callback([cfg] { std::exit(RunServe(*cfg)); });
 }

@@ -50,13 +50,12 @@ void Wiring::Close() {
 
 namespace {
 
-// Tokens one conversation's prompt and reply may take: 4096, or less when the model's
-// window is smaller.
+// Tokens one conversation's prompt and reply may take: the engine's window of one
+// conversation (--ctx-size for the embedded engine), 4096 when it does not say.
 int PromptBudget(const engine::Engine* e) {
   constexpr int kDefault = 4096;
-  if (!e) return kDefault;
-  int n = e->Info().n_ctx;
-  return n > 0 && n < kDefault ? n : kDefault;
+  const int n = e ? e->Info().n_ctx : 0;
+  return n > 0 ? n : kDefault;
 }
 
 // The embedder the config asks for (null when none): --embed-model or --embed-url.
@@ -240,10 +239,12 @@ Result<std::unique_ptr<Wiring>> Wire(const ServeConfig& cfg,
   chat_options.max_messages_per_day = cfg.max_messages_per_day;
   chat::MemoryOptions memory_options;
   memory_options.demo_model = w->engine && w->engine->Info().is_generated;
+  memory_options.summaries = cfg.memory;
   w->memory = std::make_unique<chat::MemoryService>(w->store.get(), w->engine.get(), memory_options);
   w->chat = std::make_unique<chat::ChatService>(
       w->store.get(), w->engine.get(), w->events.get(),
-      chat::PersonaPromptBuilder(w->engine.get(), PromptBudget(w->engine.get()), 512, w->memory.get()),
+      chat::PersonaPromptBuilder(w->engine.get(), PromptBudget(w->engine.get()), 512,
+                                 cfg.memory ? w->memory.get() : nullptr),
       chat_options);
   api::AuthOptions auth_options;
   auth_options.max_signups_per_address_per_hour = cfg.max_signups_per_address_per_hour;

@@ -62,6 +62,9 @@ struct ServeConfig {
   int max_characters_per_user = 200;
   int64_t max_storage_mib_per_user = 256;
   int max_signups_per_address_per_hour = 20;
+  // Memory in prompts (pins, notes, summaries, recall) and the summary job. Off: the
+  // Memories panel still stores memories, but replies are built without them.
+  bool memory = true;
 };
 
 struct Wiring {
