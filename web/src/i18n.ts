@@ -246,6 +246,7 @@ const en = {
   source_at: 'a message of {date} (not loaded)',
   export_conversation: 'Download conversation (JSON)',
   export_done: 'Conversation downloaded.',
+  chars_over: '{n} characters too many',
 };
 
 export type Key = keyof typeof en;
@@ -491,6 +492,7 @@ const ko: Dict = {
   source_at: '{date}의 메시지 (불러오지 않음)',
   export_conversation: '대화 내려받기 (JSON)',
   export_done: '대화를 내려받았어요.',
+  chars_over: '{n}자 초과',
 };
 
 const zh: Dict = {
@@ -733,6 +735,7 @@ const zh: Dict = {
   source_at: '{date}的消息（未加载）',
   export_conversation: '下载对话（JSON）',
   export_done: '对话已下载。',
+  chars_over: '超出 {n} 个字符',
 };
 
 export const DICTS: Record<Lang, Dict> = { en, ko, zh };

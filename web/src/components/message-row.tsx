@@ -43,6 +43,10 @@ export interface RowProps {
   onEditCancel: () => void;
   onDelete: () => void;
   onReport: () => void;
+  /** Pin the message as a memory, or unpin it when `m.pinned`. */
+  onPin: () => void;
+  /** Never recall the message again (it stays in the chat). */
+  onForget: () => void;
 }
 
 export const MessageRow = memo(function MessageRow(p: RowProps) {
@@ -53,7 +57,7 @@ export const MessageRow = memo(function MessageRow(p: RowProps) {
   // Greetings (no parent) switch between alternate greetings instead of regenerating.
   const showTools = m.role === 'assistant' && p.isLastAssistant && !streaming && m.parent_id !== null && m.parent_id !== undefined;
   return (
-    <div class={`msg ${mine ? 'msg-user' : 'msg-assistant'}`} data-status={m.status} data-testid="message">
+    <div id={`msg-${m.id}`} tabIndex={-1} class={`msg ${mine ? 'msg-user' : 'msg-assistant'}`} data-status={m.status} data-testid="message" data-pinned={m.pinned ? 'true' : undefined}>
       {!mine && <Avatar name={p.name} url={p.avatar} size={32} class="msg-avatar" removed={p.removed} />}
       <div class="msg-col">
         {p.editing !== null ? (
@@ -85,7 +89,17 @@ export const MessageRow = memo(function MessageRow(p: RowProps) {
           </div>
         )}
         {(m.status === 'stopped' || m.status === 'failed') && <span class={`msg-status ${m.status}`}>{t(m.status)}</span>}
+        {m.forgotten && (
+          <span class="msg-status forgotten" title={t('forget_hint', { name: p.name })} data-testid="forgotten-mark">
+            {t('forgotten_mark')}
+          </span>
+        )}
         <div class={`msg-tools${mine ? ' mine' : ''}`}>
+          {m.pinned && (
+            <span class="pin-mark" role="img" aria-label={t('pinned_mark')} title={t('pinned_mark')} data-testid="pin-mark">
+              <Icon name="pin" size={16} />
+            </span>
+          )}
           {showAlts && (
             <span class="alts" role="group" aria-label={t('alternative_n', { i: m.alternative_index + 1, n: m.alternatives })}>
               <button class="tool-btn" onClick={() => p.onAlt(-1)} disabled={p.busy || m.alternative_index <= 0} aria-label={t('previous_alternative')}>
@@ -128,6 +142,14 @@ export const MessageRow = memo(function MessageRow(p: RowProps) {
               <button class="btn btn-ghost btn-sm" onClick={p.onEdit} disabled={p.busy || p.readOnly}>
                 <Icon name="edit" size={16} /> {t('edit')}
               </button>
+              <button class="btn btn-ghost btn-sm" onClick={p.onPin}>
+                <Icon name="pin" size={16} /> {m.pinned ? t('unpin_message') : t('pin_message')}
+              </button>
+              {!m.forgotten && (
+                <button class="btn btn-ghost btn-sm" onClick={p.onForget} title={t('forget_hint', { name: p.name })}>
+                  <Icon name="eye" size={16} /> {t('forget_message')}
+                </button>
+              )}
               <button class="btn btn-ghost btn-sm danger" onClick={p.onDelete} disabled={p.busy}>
                 <Icon name="trash" size={16} /> {t('delete')}
               </button>

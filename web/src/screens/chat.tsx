@@ -2,8 +2,10 @@
 // regenerate, alternatives ‹ i/n › (also for greetings), continue, edit, delete, rating,
 // and resuming a dropped stream with Last-Event-ID. A conversation whose character is gone
 // (removed, hidden, made private) is read-only: history stays, the composer is disabled.
+// Memory: pin / unpin / forget from a message's menu, the Memories panel, the prompt
+// inspector ("What <name> remembers") and the JSON download.
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, enc, isRemoved, request, streamRequest, type Conversation, type Id, type Message } from '../api';
+import { api, ApiError, enc, isRemoved, memory, pinOf, request, streamRequest, type Conversation, type Id, type Message } from '../api';
 import type { SseEvent } from '../sse';
 import { runResumableStream } from '../stream';
 import { Avatar, errorText, PortrayalBadge, Spinner } from '../components/common';
@@ -12,6 +14,8 @@ import { Icon } from '../components/icons';
 import { t } from '../i18n';
 import { useApp } from '../state';
 import { ReportDialog, type ReportTarget } from '../components/report';
+import { MemoriesPanel, saveBlob } from '../components/memories';
+import { PromptInspector } from '../components/inspector';
 
 const MAX_RESUMES = 5;
 
@@ -30,6 +34,7 @@ export function ChatScreen({ id }: { id: string }) {
   const [editing, setEditing] = useState<{ id: Id; text: string } | null>(null);
   const [chatError, setChatError] = useState('');
   const [reporting, setReporting] = useState<ReportTarget | null>(null);
+  const [panel, setPanel] = useState<'memories' | 'inspector' | null>(null);
   const listRef = useRef<HTMLDivElement>(null);
   const stickBottom = useRef(true);
   const abortRef = useRef<AbortController | null>(null);
@@ -244,6 +249,66 @@ export function ChatScreen({ id }: { id: string }) {
     }
   }
 
+  async function togglePin(m: Message) {
+    setMenuFor(null);
+    try {
+      if (m.pinned) {
+        // The pin is found by its message in the relationship's memories.
+        const pin = pinOf((await memory.list(id)).items, m.id);
+        if (pin) await memory.remove(id, pin.id);
+        patch(m.id, (x) => ({ ...x, pinned: false }));
+        toast(t('unpinned_done'));
+      } else {
+        try {
+          await memory.pin(id, m.id);
+        } catch (e) {
+          if (!(e instanceof ApiError && e.status === 409)) throw e;
+        }
+        patch(m.id, (x) => ({ ...x, pinned: true }));
+        toast(t('pinned_done', { name }));
+      }
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  async function forget(m: Message) {
+    if (!window.confirm(t('confirm_forget', { name }))) return;
+    setMenuFor(null);
+    try {
+      await memory.forget(id, m.id);
+      patch(m.id, (x) => ({ ...x, forgotten: true }));
+      toast(t('forgotten_done'));
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  async function exportConversation() {
+    try {
+      const { blob, filename } = await memory.exportFile(id);
+      saveBlob(blob, filename);
+      toast(t('export_done'));
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  const isLoaded = (mid: Id, convId: Id = id) => String(convId) === String(id) && !!msgs?.some((m) => String(m.id) === String(mid));
+  /** Closes any panel and brings a loaded message into view, with focus. */
+  function jumpTo(mid: Id) {
+    setPanel(null);
+    stickBottom.current = false;
+    setTimeout(() => {
+      const el = document.getElementById(`msg-${mid}`);
+      if (!el) return;
+      el.scrollIntoView?.({ block: 'center', behavior: 'smooth' });
+      el.focus({ preventScroll: true });
+      el.classList.add('msg-flash');
+      setTimeout(() => el.classList.remove('msg-flash'), 1600);
+    }, 30);
+  }
+
   async function loadOlder() {
     if (!older) return;
     try {
@@ -291,6 +356,15 @@ export function ChatScreen({ id }: { id: string }) {
             </span>
           </a>
         )}
+        <span class="chat-head-tools">
+          <button type="button" class="btn btn-ghost btn-sm" onClick={() => setPanel('memories')} aria-label={t('memories_open', { name })} title={t('memories_open', { name })} data-testid="open-memories">
+            <Icon name="memory" size={18} />
+            <span class="hide-narrow">{t('memories')}</span>
+          </button>
+          <button type="button" class="icon-btn" onClick={() => setPanel('inspector')} aria-label={t('inspector_open', { name })} title={t('inspector_open', { name })}>
+            <Icon name="eye" />
+          </button>
+        </span>
       </header>
       {readOnly && (
         <div class="chat-readonly" role="status" data-testid="read-only-banner">
@@ -333,6 +407,8 @@ export function ChatScreen({ id }: { id: string }) {
               setMenuFor(null);
               setReporting({ kind: 'message', id: m.id, name: shownName });
             }}
+            onPin={() => togglePin(m)}
+            onForget={() => forget(m)}
           />
         ))}
         {waitingFirstToken && <Typing name={name} avatar={ch?.avatar_url ?? null} />}
@@ -381,6 +457,19 @@ export function ChatScreen({ id }: { id: string }) {
         )}
       </form>
       {reporting && <ReportDialog target={reporting} onClose={() => setReporting(null)} />}
+      {panel === 'memories' && (
+        <MemoriesPanel
+          conversationId={id}
+          name={name}
+          onClose={() => setPanel(null)}
+          onInspect={() => setPanel('inspector')}
+          onExport={exportConversation}
+          onUnpinned={(mid) => patch(mid, (x) => ({ ...x, pinned: false }))}
+          canShow={(mid) => isLoaded(mid)}
+          onShow={jumpTo}
+        />
+      )}
+      {panel === 'inspector' && <PromptInspector conversationId={id} name={name} draft={text} isLoaded={isLoaded} onJump={jumpTo} onClose={() => setPanel(null)} />}
     </section>
   );
 }
