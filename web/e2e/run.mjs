@@ -557,6 +557,7 @@ await step('memory: forget a message and unpin it from its menu', async () => {
   await first.locator('[data-testid=forgotten-mark]').waitFor();
   assert((await storedMessages())[0].forgotten === true, 'the message is not stored as forgotten');
   await first.getByRole('button', { name: 'Message actions' }).click();
+  await shot('03e-message-menu');
   await first.getByRole('button', { name: 'Unpin' }).click();
   await first.locator('[data-testid=pin-mark]').waitFor({ state: 'detached' });
   const list = await memoriesOf();
