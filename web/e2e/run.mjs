@@ -479,6 +479,8 @@ await step('memory: the inspector shows the pin in the pinned section and the un
   const insp = page.getByTestId('prompt-inspector');
   await insp.locator('[data-testid=prompt-total]').waitFor();
   assert(/^\d+ of \d+ tokens/.test(await insp.getByTestId('prompt-total').textContent()), 'no token total');
+  const unlabelled = await unlabelledControls(page);
+  assert(unlabelled.length === 0, `unlabelled controls in the inspector: ${unlabelled.join(' | ')}`);
   const pinned = insp.locator('details[data-section=pinned]');
   await pinned.waitFor();
   const head = squash(memo.pin.content).slice(0, 40);

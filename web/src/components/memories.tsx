@@ -236,7 +236,7 @@ export function MemoriesPanel(p: MemoriesPanelProps) {
             ) : (
               <ol class="mem-list" aria-labelledby="memories-list-title">
                 {items.map((m, i) => (
-                  <li class={`mem-item mem-${m.kind}`} key={String(m.id)} data-testid="memory" data-kind={m.kind} aria-label={t('memory_n', { i: i + 1, n: items.length })}>
+                  <li class={`mem-item mem-${m.kind}`} key={String(m.id)} data-testid="memory" data-kind={m.kind}>
                     <div class="mem-kind">
                       <Icon name={m.kind === 'pin' ? 'pin' : 'memory'} size={14} />
                       <span>{m.kind === 'pin' ? t('memory_pin') : t('memory_note')}</span>
@@ -279,7 +279,7 @@ export function MemoriesPanel(p: MemoriesPanelProps) {
                     ) : (
                       <p class="mem-text">{m.content}</p>
                     )}
-                    <div class="mem-tools">
+                    <div class="mem-tools" role="group" aria-label={t('memory_n', { i: i + 1, n: items.length })}>
                       <button type="button" id={`mem-${m.id}-up`} class="tool-btn" onClick={() => move(i, -1)} disabled={i === 0} aria-label={t('memory_move_up')} title={t('memory_move_up')}>
                         <Icon name="chevu" size={18} />
                       </button>

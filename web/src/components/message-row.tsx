@@ -147,7 +147,7 @@ export const MessageRow = memo(function MessageRow(p: RowProps) {
               </button>
               {!m.forgotten && (
                 <button class="btn btn-ghost btn-sm" onClick={p.onForget} title={t('forget_hint', { name: p.name })}>
-                  <Icon name="eye" size={16} /> {t('forget_message')}
+                  <Icon name="forget" size={16} /> {t('forget_message')}
                 </button>
               )}
               <button class="btn btn-ghost btn-sm danger" onClick={p.onDelete} disabled={p.busy}>
