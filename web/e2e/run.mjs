@@ -552,6 +552,31 @@ await step('memory: download the conversation as JSON', async () => {
   await panel.waitFor({ state: 'detached' });
 });
 
+await step('memory: a recalled passage links to its message in the chat', async () => {
+  // The mock recalls older messages (outside the last 8) that share a word with the draft.
+  let items = await storedMessages();
+  const hello = items.find((m) => m.role === 'user' && m.content.startsWith('Hello there'));
+  assert(hello, 'no first user message');
+  for (let i = 0; items.length - items.findIndex((m) => m.id === hello.id) <= 8 && i < 8; i++) {
+    const r = await apiCall('POST', `/api/conversations/${memo.convId}/messages`, { content: `more news ${i}` });
+    assert(r.status === 200 || r.status === 201, `send answered ${r.status}`);
+    items = await storedMessages();
+  }
+  await page.reload();
+  await page.locator('[data-testid=message]').first().waitFor();
+  await page.locator('#composer-input').fill('hello there again');
+  await page.getByRole('button', { name: `What ${likedName} remembers` }).click();
+  const insp = page.getByTestId('prompt-inspector');
+  const link = insp.locator('details[data-section=recalled] [data-testid=source-link]').first();
+  await link.waitFor();
+  const mid = await link.getAttribute('data-message-id');
+  await link.click();
+  await insp.waitFor({ state: 'detached' });
+  await page.waitForFunction((id) => document.activeElement?.id === `msg-${id}`, mid);
+  assert(await page.locator(`#msg-${mid}`).isVisible(), 'the recalled message is not in view');
+  await page.locator('#composer-input').fill('');
+}, { mockOnly: true, needsModel: true });
+
 await step('memory: forget a message and unpin it from its menu', async () => {
   const first = page.locator('[data-testid=message]').first();
   await first.getByRole('button', { name: 'Message actions' }).click();

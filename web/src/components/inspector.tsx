@@ -82,7 +82,7 @@ export function PromptInspector(p: InspectorProps) {
   const source = (s: SourceRef, i: number) => {
     const date = dateTime(s.created_at);
     return p.isLoaded(s.message_id, s.conversation_id) ? (
-      <button key={i} type="button" class="link-btn" onClick={() => p.onJump(s.message_id)} data-testid="source-link">
+      <button key={i} type="button" class="link-btn" onClick={() => p.onJump(s.message_id)} data-testid="source-link" data-message-id={String(s.message_id)}>
         {t('source_jump', { date })}
       </button>
     ) : (
