@@ -502,7 +502,7 @@ await step('memory: the inspector shows the pin in the pinned section and the un
   await page.locator('#composer-input').fill('');
 }, { needsModel: true });
 
-await step('memory: add a note, move it first; the summary’s demo notice shows', async () => {
+await step('memory: add a note and move it; the summary’s demo notice shows', async () => {
   const panel = await openMemories();
   const note = 'My favourite colour is teal.';
   await panel.getByLabel('Add a note').fill(note);
@@ -511,14 +511,17 @@ await step('memory: add a note, move it first; the summary’s demo notice shows
   const added = panel.locator('[data-testid=memory][data-kind=note]', { hasText: note });
   await added.waitFor();
   assert((await panel.getByLabel('Add a note').inputValue()) === '', 'the note box was not cleared');
-  await added.getByRole('button', { name: 'Move up' }).click();
-  await page.waitForFunction(() => document.querySelector('[data-testid=memory]')?.getAttribute('data-kind') === 'note');
-  let list = await memoriesOf();
-  for (let i = 0; i < 20 && list.items[0]?.content !== note; i++) {
-    await page.waitForTimeout(100);
-    list = await memoriesOf();
-  }
-  assert(list.items[0]?.kind === 'note' && list.items[0].content === note, 'the server did not store the new order');
+  // Move it one place (up, or down when it is first) and check the server keeps that order.
+  const kinds = () => page.evaluate(() => [...document.querySelectorAll('[data-testid=memory] .mem-text')].map((p) => p.textContent));
+  const before = await kinds();
+  const at = before.indexOf(note);
+  const up = at > 0;
+  await added.getByRole('button', { name: up ? 'Move up' : 'Move down' }).click();
+  const want = up ? at - 1 : at + 1;
+  await page.waitForFunction(([n, i]) => [...document.querySelectorAll('[data-testid=memory] .mem-text')][i]?.textContent === n, [note, want]);
+  await panel.getByText(`Moved to place ${want + 1} of ${before.length}.`).waitFor({ state: 'attached' });
+  const list = await memoriesOf();
+  assert(list.items.slice().sort((a, b) => a.position - b.position)[want]?.content === note, 'the server did not store the new order');
   const demo = panel.getByTestId('summary-demo');
   if (list.demo_model) assert((await demo.textContent()) === 'This server runs the demo model; its summaries are random text.', 'the demo notice is not shown');
   else assert((await demo.count()) === 0, 'demo notice shown for a real model');
