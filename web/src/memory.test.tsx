@@ -397,6 +397,7 @@ describe('memory in the chat', () => {
     expect(first().querySelector('[data-testid=pin-mark]')!.getAttribute('aria-label')).toBe('Pinned as a memory');
     expect(calls.find((c) => c.method === 'POST' && c.url.endsWith('/memories'))!.body).toEqual({ message_id: 1 });
     expect(toast).toHaveBeenCalledWith('Pinned: Mina will remember it.');
+    expect(document.activeElement).toBe(button('Message actions', first()));
     await openMenu();
     button('Unpin', first())!.click();
     await vi.waitFor(() => expect(first().querySelector('[data-testid=pin-mark]')).toBeNull());

@@ -309,6 +309,7 @@ export function MemoriesPanel(p: MemoriesPanelProps) {
                   id="memory-note"
                   rows={2}
                   value={note}
+                  // The limit is in characters; maxLength counts UTF-16 units (an emoji is two).
                   maxLength={limits.max_chars * 2}
                   placeholder={t('memory_add_hint', { name: p.name })}
                   aria-describedby="memory-note-left"

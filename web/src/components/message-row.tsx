@@ -133,7 +133,7 @@ export const MessageRow = memo(function MessageRow(p: RowProps) {
             </span>
           )}
           {!streaming && (
-            <button class="tool-btn" onClick={p.onMenu} aria-expanded={p.menuOpen} aria-label={t('message_actions')} title={t('message_actions')}>
+            <button class="tool-btn msg-more" onClick={p.onMenu} aria-expanded={p.menuOpen} aria-label={t('message_actions')} title={t('message_actions')}>
               <Icon name="more" size={18} />
             </button>
           )}

@@ -249,8 +249,14 @@ export function ChatScreen({ id }: { id: string }) {
     }
   }
 
-  async function togglePin(m: Message) {
+  /** Closes a message's menu, keeping focus on its actions button (the pressed item goes away). */
+  function closeMenu(mid: Id) {
     setMenuFor(null);
+    document.getElementById(`msg-${mid}`)?.querySelector<HTMLElement>('.msg-more')?.focus();
+  }
+
+  async function togglePin(m: Message) {
+    closeMenu(m.id);
     try {
       if (m.pinned) {
         // The pin is found by its message in the relationship's memories.
@@ -274,7 +280,7 @@ export function ChatScreen({ id }: { id: string }) {
 
   async function forget(m: Message) {
     if (!window.confirm(t('confirm_forget', { name }))) return;
-    setMenuFor(null);
+    closeMenu(m.id);
     try {
       await memory.forget(id, m.id);
       patch(m.id, (x) => ({ ...x, forgotten: true }));
