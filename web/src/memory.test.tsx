@@ -354,6 +354,24 @@ describe('prompt inspector', () => {
   });
 });
 
+describe('untrusted memory and prompt text', () => {
+  it('renders notes, summaries and prompt text literally', async () => {
+    const evil = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
+    serve({
+      'GET /api/conversations/7/memories': () => json(200, { ...LIST, items: [mem(1, 'note', evil, 0)], summary: { ...LIST.summary!, content: evil } }),
+      'GET /api/conversations/7/prompt': () => json(200, { messages: [{ role: 'system', content: evil, section: 'pinned' }], n_tokens: 9, n_ctx: 100, sections: { pinned: 9 } }),
+    });
+    panel();
+    await vi.waitFor(() => expect(texts()).toEqual([evil]));
+    expect($('[data-testid=summary]')!.textContent).toContain(evil);
+    render(null, root);
+    mount(<PromptInspector conversationId={7} name="Mina" draft="" isLoaded={() => false} onJump={() => {}} onClose={() => {}} />);
+    await vi.waitFor(() => expect($('details[data-section=pinned]')?.textContent).toContain(evil));
+    expect(document.querySelectorAll('img, script').length).toBe(0);
+    expect((window as unknown as { __pwned?: number }).__pwned).toBeUndefined();
+  });
+});
+
 describe('memory in the chat', () => {
   const msg = (id: number, role: 'user' | 'assistant', content: string, over: Partial<Message> = {}): Message => ({
     id, conversation_id: 7, role, content, status: 'complete', parent_id: id === 1 ? null : id - 1, alternative_index: 0, alternatives: 1, rating: 0, finish_reason: 'stop', created_at: 1_700_000_000_000, ...over,
