@@ -59,7 +59,7 @@ void Usage() {
       "                [--turns 6] [--reply 48] [--threads 2] [--parallel 16] [--best-of 1|2]\n"
       "                [--tokki-ctx N (default: the serve default)] [--server-ctx 32768] "
       "[--server-kvu]\n"
-      "                [--no-server] [--tokki-bin PATH] [--timeout-s 1800]\n"
+      "                [--no-server] [--tokki-bin PATH] [--timeout-s 1800] [--omp-passive]\n"
       "       charchat fairness [--quick] [--model ..] [--turns 6] [--reply 48] [--users 3]\n"
       "                [--flood 64] [--flood-characters 8] [--flood-reply 128]\n"
       "                [--flood-retry-ms 1000] [--repeat 1] [--tokki-ctx N] [--timeout-s 1800]\n"
@@ -145,6 +145,10 @@ int Main(int argc, char** argv) {
       o.repeat = num();
     } else if (a == "--quick") {
       quick = true;
+    } else if (a == "--omp-passive") {
+      // Both servers' OpenMP workers sleep between decode steps instead of spinning
+      // (libgomp reads this when the child loads it).
+      ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
     } else {
       Usage();
       return a == "--help" || a == "-h" ? 0 : 2;
