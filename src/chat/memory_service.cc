@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <future>
+#include <map>
+#include <optional>
 #include <unordered_set>
 
 #include "chat/chat_service.h"  // SelectedPath
@@ -38,7 +40,12 @@ std::string DisplayName(const store::User& u) {
 
 MemoryService::MemoryService(store::Store* store, engine::Engine* engine, MemoryOptions options)
     : store_(store), engine_(engine), options_(options) {
-  if (engine_ && options_.summaries) worker_ = std::thread([this] { Worker(); });
+  if (engine_ && options_.dense_recall) {
+    const engine::EmbeddingInfo info = engine_->Info().embedding;
+    dense_ = info.available;
+    embed_model_ = info.model.empty() ? "embedding" : info.model;
+  }
+  if (engine_ && (options_.summaries || dense_)) worker_ = std::thread([this] { Worker(); });
 }
 
 MemoryService::~MemoryService() { Shutdown(); }
@@ -155,7 +162,10 @@ Status MemoryService::Forget(Id user_id, Id conversation_id, Id message_id) {
   auto where = store_->GetConversation(msg->conversation_id);
   if (!where.ok() || where->user_id != user_id || where->character_id != conv.character_id)
     return Status::NotFound("message not found");
-  return store_->ForgetMessage(message_id);
+  TOKKI_RETURN_IF_ERROR(store_->ForgetMessage(message_id));
+  MutexLock lock(&mu_);
+  vectors_.erase({user_id, conv.character_id});  // reloaded without it
+  return Status::Ok();
 }
 
 std::vector<persona::RecalledPassage> MemoryService::Rank(std::vector<store::RecallHit> hits,
@@ -204,18 +214,164 @@ Status MemoryService::Prepare(const store::Conversation& conv, std::string query
   in->recall_always = n_all > static_cast<int64_t>(in->history.size()) + 1;
   in->recall_max_tokens = options_.recall_max_tokens;
   std::vector<std::string> terms = QueryTerms(query);
-  if (terms.empty()) return Status::Ok();
-  store::Store* store = store_;
-  const int limit = options_.recall_candidates;
-  in->recall = [store, conv, terms = std::move(terms), limit](const std::vector<Id>& in_window) {
-    auto hits = store->SearchMessages(conv.user_id, conv.character_id, terms, in_window, limit);
-    if (!hits.ok()) {
-      TOKKI_LOG(warn, "recall failed", "conversation", conv.id, "error", hits.status().ToString());
-      return std::vector<persona::RecalledPassage>();
-    }
-    return Rank(std::move(hits).value(), NowUnixMs());
+  if (dense_) QueueEmbedding({conv.user_id, conv.character_id});
+  if (terms.empty() && !dense_) return Status::Ok();
+  in->recall = [this, conv, terms = std::move(terms), query = std::move(query)](
+                   const std::vector<Id>& in_window) {
+    return Recall(conv, terms, query, in_window);
   };
   return Status::Ok();
+}
+
+std::vector<persona::RecalledPassage> MemoryService::Recall(const store::Conversation& conv,
+                                                            const std::vector<std::string>& terms,
+                                                            const std::string& query,
+                                                            const std::vector<Id>& in_window) {
+  std::vector<persona::RecalledPassage> ranked;
+  if (!terms.empty()) {
+    auto hits = store_->SearchMessages(conv.user_id, conv.character_id, terms, in_window,
+                                       options_.recall_candidates);
+    if (hits.ok()) {
+      ranked = Rank(std::move(hits).value(), NowUnixMs());
+    } else {
+      TOKKI_LOG(warn, "recall failed", "conversation", conv.id, "error", hits.status().ToString());
+    }
+  }
+  if (!dense_) return ranked;
+  const std::vector<Id> near = Nearest({conv.user_id, conv.character_id}, query, in_window);
+  if (near.empty()) return ranked;
+  std::vector<Id> bm25_ids;
+  std::map<Id, persona::RecalledPassage> by_id;
+  for (auto& p : ranked) {
+    bm25_ids.push_back(p.message_id);
+    by_id.emplace(p.message_id, std::move(p));
+  }
+  std::vector<persona::RecalledPassage> out;
+  std::unordered_set<std::string> seen;
+  for (Id id : Fuse(bm25_ids, near)) {
+    auto it = by_id.find(id);
+    if (it == by_id.end()) {
+      auto m = store_->GetMessage(id);  // a dense-only hit
+      if (!m.ok() || m->forgotten) continue;
+      it = by_id.emplace(id, persona::RecalledPassage{m->id, m->conversation_id, m->created_at_ms,
+                                                      m->role, m->content})
+               .first;
+    }
+    if (!seen.insert(Normalized(it->second.text)).second) continue;
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+std::vector<Id> MemoryService::Fuse(const std::vector<Id>& a, const std::vector<Id>& b) {
+  constexpr double kK = 60;
+  std::map<Id, double> score;
+  for (size_t i = 0; i < a.size(); ++i) score[a[i]] += 1.0 / (kK + static_cast<double>(i + 1));
+  for (size_t i = 0; i < b.size(); ++i) score[b[i]] += 1.0 / (kK + static_cast<double>(i + 1));
+  std::vector<std::pair<double, Id>> order;
+  for (auto& [id, sc] : score) order.push_back({sc, id});
+  std::sort(order.begin(), order.end(), [](const auto& x, const auto& y) {
+    return x.first != y.first ? x.first > y.first : x.second > y.second;
+  });
+  std::vector<Id> out;
+  for (auto& [sc, id] : order) out.push_back(id);
+  return out;
+}
+
+std::shared_ptr<MemoryService::VectorSet> MemoryService::Vectors(Pair pair) {
+  std::shared_ptr<VectorSet> set;
+  {
+    MutexLock lock(&mu_);
+    auto& slot = vectors_[pair];
+    if (!slot) slot = std::make_shared<VectorSet>();
+    set = slot;
+    const int64_t now = ++use_clock_;
+    {
+      MutexLock set_lock(&set->mu);
+      set->last_used = now;
+    }
+    while (vectors_.size() > kMaxCachedRelationships) {
+      auto oldest = vectors_.end();
+      int64_t oldest_use = INT64_MAX;
+      for (auto it = vectors_.begin(); it != vectors_.end(); ++it) {
+        MutexLock other(&it->second->mu);
+        if (it->second != set && it->second->last_used < oldest_use) {
+          oldest_use = it->second->last_used;
+          oldest = it;
+        }
+      }
+      if (oldest == vectors_.end()) break;
+      vectors_.erase(oldest);
+    }
+  }
+  MutexLock set_lock(&set->mu);
+  auto fresh = store_->RelationshipVectors(pair.first, pair.second, embed_model_, set->last_id);
+  if (!fresh.ok()) return set;
+  for (auto& v : *fresh) {
+    if (set->dim == 0) set->dim = v.vector.size();
+    if (v.vector.size() != set->dim) continue;  // another model's size: skipped
+    set->ids.push_back(v.message_id);
+    set->data.insert(set->data.end(), v.vector.begin(), v.vector.end());
+    set->last_id = v.message_id;
+  }
+  return set;
+}
+
+std::vector<Id> MemoryService::Nearest(Pair pair, const std::string& query,
+                                       const std::vector<Id>& in_window) {
+  auto q = engine_->Embed({query});
+  if (!q.ok() || q->empty()) return {};
+  const std::vector<float>& qv = (*q)[0];
+  std::shared_ptr<VectorSet> set = Vectors(pair);
+  const std::unordered_set<Id> skip(in_window.begin(), in_window.end());
+  std::vector<std::pair<float, Id>> scored;
+  {
+    MutexLock lock(&set->mu);
+    if (set->dim != qv.size()) return {};
+    for (size_t i = 0; i < set->ids.size(); ++i) {
+      if (skip.count(set->ids[i])) continue;
+      const float* row = set->data.data() + i * set->dim;
+      float dot = 0;
+      for (size_t k = 0; k < set->dim; ++k) dot += row[k] * qv[k];
+      scored.push_back({dot, set->ids[i]});
+    }
+  }
+  const size_t n = std::min(scored.size(), static_cast<size_t>(options_.dense_candidates));
+  std::partial_sort(scored.begin(), scored.begin() + static_cast<long>(n), scored.end(),
+                    [](const auto& a, const auto& b) {
+                      return a.first != b.first ? a.first > b.first : a.second > b.second;
+                    });
+  std::vector<Id> out;
+  for (size_t i = 0; i < n; ++i) out.push_back(scored[i].second);
+  return out;
+}
+
+void MemoryService::QueueEmbedding(Pair pair) {
+  MutexLock lock(&mu_);
+  if (stopping_ || !embed_pending_.insert(pair).second) return;
+  embed_queue_.push_back(pair);
+  cv_.SignalAll();
+}
+
+Status MemoryService::EmbedBacklog(Pair pair) {
+  for (;;) {
+    {
+      MutexLock lock(&mu_);
+      if (stopping_) return Status::Ok();
+    }
+    TOKKI_ASSIGN_OR_RETURN(auto todo, store_->MessagesWithoutVector(pair.first, pair.second,
+                                                                    embed_model_, options_.embed_batch));
+    if (todo.empty()) return Status::Ok();
+    std::vector<std::string> texts;
+    for (const auto& m : todo) texts.push_back(std::string(Utf8Truncate(m.content, 2000)));
+    TOKKI_ASSIGN_OR_RETURN(engine::Embeddings vectors, engine_->Embed(texts));
+    if (vectors.size() != todo.size()) return Status::Internal("the embedder returned a wrong count");
+    std::vector<store::MessageVector> rows;
+    for (size_t i = 0; i < todo.size(); ++i) rows.push_back({todo[i].id, std::move(vectors[i])});
+    TOKKI_RETURN_IF_ERROR(store_->PutMessageVectors(embed_model_, rows));
+    MutexLock lock(&mu_);
+    stats_.messages_embedded += static_cast<int64_t>(rows.size());
+  }
 }
 
 void MemoryService::AfterPrompt(const store::Conversation& conv,
@@ -237,13 +393,30 @@ void MemoryService::AfterPrompt(const store::Conversation& conv,
 void MemoryService::Worker() {
   for (;;) {
     Job job;
+    std::optional<Pair> embed;
     {
       MutexLock lock(&mu_);
-      while (!stopping_ && queue_.empty()) cv_.Wait(&mu_);
+      while (!stopping_ && queue_.empty() && embed_queue_.empty()) cv_.Wait(&mu_);
       if (stopping_) return;
-      job = queue_.front();
-      queue_.pop_front();
       running_ = true;
+      if (!embed_queue_.empty()) {
+        embed = embed_queue_.front();
+        embed_queue_.pop_front();
+      } else {
+        job = queue_.front();
+        queue_.pop_front();
+      }
+    }
+    if (embed) {
+      Status st = EmbedBacklog(*embed);
+      if (!st.ok())
+        TOKKI_LOG(warn, "embedding messages failed", "user", embed->first, "character",
+                  embed->second, "error", st.ToString());
+      MutexLock lock(&mu_);
+      running_ = false;
+      embed_pending_.erase(*embed);
+      cv_.SignalAll();
+      continue;
     }
     Status st = RunJob(job);
     if (!st.ok())
@@ -327,7 +500,7 @@ Status MemoryService::RunJob(const Job& job) {
 
 void MemoryService::WaitIdle() {
   MutexLock lock(&mu_);
-  while (!stopping_ && (running_ || !queue_.empty())) cv_.Wait(&mu_);
+  while (!stopping_ && (running_ || !queue_.empty() || !embed_queue_.empty())) cv_.Wait(&mu_);
 }
 
 void MemoryService::Shutdown() {
@@ -335,6 +508,7 @@ void MemoryService::Shutdown() {
     MutexLock lock(&mu_);
     stopping_ = true;
     queue_.clear();
+    embed_queue_.clear();
     if (current_) current_->Cancel();
     cv_.SignalAll();
   }

@@ -9,7 +9,11 @@
 //
 // Recall: ranks the relationship's indexed messages (store SearchMessages, BM25) by
 // BM25 x recency x importance, skips what the prompt already holds, drops duplicates,
-// and hands the best to persona::BuildPrompt, which fits them to its token budget.
+// and hands the best to persona::BuildPrompt, which fits them to its token budget. With
+// an embedding model (the engine's Info().embedding), messages are also embedded in the
+// background and each turn's query is embedded; the nearest messages by cosine are fused
+// with the BM25 ranking by reciprocal rank fusion (k = 60). Vectors of recently used
+// relationships stay in memory (kMaxCachedRelationships).
 //
 // Summaries: when history leaves the prompt's window, a job summarises the messages that
 // left (after the summary's coverage) into a new summary version. Jobs run one at a time
@@ -20,6 +24,7 @@
 #pragma once
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -47,6 +52,9 @@ struct MemoryOptions {
   int summary_max_tokens = 200;     // length of one generated summary
   int summary_input_tokens = 1500;  // newest history one job reads at most
   bool demo_model = false;          // the engine is the generated demo model
+  bool dense_recall = true;         // embeddings too, when the engine has an embedder
+  int dense_candidates = 20;        // nearest messages fused per turn
+  int embed_batch = 32;             // messages embedded per Embed call
 };
 
 struct MemoryView {
@@ -58,6 +66,7 @@ struct MemoryStats {
   int64_t summaries_written = 0;
   int64_t summaries_failed = 0;
   int64_t summary_jobs_queued = 0;
+  int64_t messages_embedded = 0;
 };
 
 class MemoryService {
@@ -97,6 +106,11 @@ class MemoryService {
   // Ranking of recall (exposed for tests): full-text hits → passages, best first.
   static std::vector<persona::RecalledPassage> Rank(std::vector<store::RecallHit> hits,
                                                     int64_t now_ms);
+  // Reciprocal rank fusion of two rankings (best first) of message ids.
+  static std::vector<Id> Fuse(const std::vector<Id>& a, const std::vector<Id>& b);
+  // True when recall uses embeddings too.
+  bool dense() const { return dense_; }
+  static constexpr size_t kMaxCachedRelationships = 64;
 
   // Waits until no summary job is queued or running (tests, shutdown).
   void WaitIdle() TOKKI_EXCLUDES(mu_);
@@ -110,7 +124,27 @@ class MemoryService {
     Id conversation_id = kNoId;
     Id until_message_id = kNoId;  // the newest message that left the window
   };
+  // A relationship's message vectors, loaded incrementally from the store.
+  struct VectorSet {
+    Mutex mu;
+    Id last_id TOKKI_GUARDED_BY(mu) = kNoId;
+    size_t dim TOKKI_GUARDED_BY(mu) = 0;
+    std::vector<Id> ids TOKKI_GUARDED_BY(mu);
+    std::vector<float> data TOKKI_GUARDED_BY(mu);  // ids.size() x dim, unit rows
+    int64_t last_used TOKKI_GUARDED_BY(mu) = 0;
+  };
+  using Pair = std::pair<Id, Id>;  // (user, character)
   Result<store::Conversation> Owned(Id user_id, Id conversation_id);
+  std::vector<persona::RecalledPassage> Recall(const store::Conversation& conv,
+                                               const std::vector<std::string>& terms,
+                                               const std::string& query,
+                                               const std::vector<Id>& in_window);
+  // Nearest messages to `query` among the relationship's vectors, best first.
+  std::vector<Id> Nearest(Pair pair, const std::string& query, const std::vector<Id>& in_window)
+      TOKKI_EXCLUDES(mu_);
+  std::shared_ptr<VectorSet> Vectors(Pair pair) TOKKI_EXCLUDES(mu_);
+  void QueueEmbedding(Pair pair) TOKKI_EXCLUDES(mu_);
+  Status EmbedBacklog(Pair pair);
   Status CheckText(const std::string& content) const;
   void Worker() TOKKI_EXCLUDES(mu_);
   Status RunJob(const Job& job);
@@ -122,7 +156,13 @@ class MemoryService {
   mutable Mutex mu_;
   CondVar cv_;
   std::deque<Job> queue_ TOKKI_GUARDED_BY(mu_);
-  std::set<std::pair<Id, Id>> pending_ TOKKI_GUARDED_BY(mu_);  // queued or running
+  std::set<Pair> pending_ TOKKI_GUARDED_BY(mu_);  // summary queued or running
+  std::deque<Pair> embed_queue_ TOKKI_GUARDED_BY(mu_);
+  std::set<Pair> embed_pending_ TOKKI_GUARDED_BY(mu_);
+  std::map<Pair, std::shared_ptr<VectorSet>> vectors_ TOKKI_GUARDED_BY(mu_);
+  int64_t use_clock_ TOKKI_GUARDED_BY(mu_) = 0;
+  bool dense_ = false;
+  std::string embed_model_;
   bool running_ TOKKI_GUARDED_BY(mu_) = false;
   bool stopping_ TOKKI_GUARDED_BY(mu_) = false;
   std::shared_ptr<engine::Generation> current_ TOKKI_GUARDED_BY(mu_);

@@ -164,6 +164,12 @@ struct MemorySummary {
   int64_t created_at_ms = 0;
 };
 
+// A message's embedding (dense recall), unit length.
+struct MessageVector {
+  Id message_id = kNoId;
+  std::vector<float> vector;
+};
+
 // A message found by SearchMessages, with its full-text score (higher is better).
 struct RecallHit {
   Message message;

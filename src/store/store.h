@@ -169,7 +169,8 @@ class Store {
   // Assigns version (after the newest) and created_at.
   virtual Result<MemorySummary> AddSummary(MemorySummary s) = 0;
   virtual Result<std::optional<MemorySummary>> LatestSummary(Id user_id, Id character_id) = 0;
-  // Marks the message forgotten and takes it out of the index. NotFound when unknown.
+  // Marks the message forgotten and takes it out of the index and its vectors. NotFound
+  // when unknown.
   virtual Status ForgetMessage(Id message_id) = 0;
   // The relationship's indexed messages matching any of `terms` (QueryTerms), best
   // first, at most `limit` (1..200), skipping ids in `exclude`. Empty terms: no hits.
@@ -177,6 +178,17 @@ class Store {
                                                         const std::vector<std::string>& terms,
                                                         const std::vector<Id>& exclude,
                                                         int limit) = 0;
+  // Embeddings for dense recall, per embedding model name. Put replaces a message's vector.
+  virtual Status PutMessageVectors(std::string_view model, const std::vector<MessageVector>& vectors) = 0;
+  // The relationship's indexed messages (user/assistant, finished, not forgotten) with no
+  // vector for `model` yet, oldest first, at most `limit` (1..500).
+  virtual Result<std::vector<Message>> MessagesWithoutVector(Id user_id, Id character_id,
+                                                             std::string_view model, int limit) = 0;
+  // Vectors for `model` of the relationship's messages that are not forgotten, with
+  // message_id > after_id, in id order.
+  virtual Result<std::vector<MessageVector>> RelationshipVectors(Id user_id, Id character_id,
+                                                                 std::string_view model,
+                                                                 Id after_id) = 0;
   // Number of the relationship's messages (every conversation, every branch).
   virtual Result<int64_t> CountRelationshipMessages(Id user_id, Id character_id) = 0;
 

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cctype>
+#include <cmath>
 #include <filesystem>
 #include <thread>
 
@@ -13,6 +16,56 @@
 
 namespace tokki::chat {
 namespace {
+
+// The fake engine's replies, with embeddings by "concept": words of one group share a
+// dimension (so a paraphrase is near), other words count for nothing.
+class ConceptEngine final : public engine::Engine {
+ public:
+  Result<std::shared_ptr<engine::Generation>> Submit(engine::GenerateRequest r,
+                                                     engine::GenerateCallbacks cb) override {
+    return fake_.Submit(std::move(r), std::move(cb));
+  }
+  int CountTokens(std::string_view t) const override { return fake_.CountTokens(t); }
+  engine::ModelInfo Info() const override {
+    engine::ModelInfo i = fake_.Info();
+    i.embedding.available = true;
+    i.embedding.model = "concepts";
+    i.embedding.n_dim = 4;
+    return i;
+  }
+  engine::EngineStats Stats() const override { return fake_.Stats(); }
+  Result<engine::Embeddings> Embed(const std::vector<std::string>& texts) override {
+    ++embed_calls;
+    engine::Embeddings out;
+    for (const auto& t : texts) {
+      std::vector<float> v = {0, 0, 0, 0.1f};
+      std::string word;
+      auto add = [&] {
+        for (auto* w : {"dog", "pup", "puppy", "bori"})
+          if (word == w) v[0] += 1;
+        for (auto* w : {"job", "work", "office"})
+          if (word == w) v[1] += 1;
+        word.clear();
+      };
+      for (char c : t) {
+        if (std::isalpha(static_cast<unsigned char>(c)))
+          word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        else
+          add();
+      }
+      add();
+      float n = 0;
+      for (float x : v) n += x * x;
+      for (float& x : v) x /= std::sqrt(n);
+      out.push_back(v);
+    }
+    return out;
+  }
+  std::atomic<int> embed_calls{0};
+
+ private:
+  testing::FakeEngine fake_{1};
+};
 
 class MemoryServiceTest : public ::testing::Test {
  protected:
@@ -253,6 +306,46 @@ TEST_F(MemoryServiceTest, SummaryJobRunsAtBackgroundPriorityWhenHistoryLeavesThe
   EXPECT_EQ(edited->version, 2);
   EXPECT_TRUE(edited->edited);
   EXPECT_EQ(edited->covers_until_message_id, view->summary->covers_until_message_id);
+}
+
+TEST_F(MemoryServiceTest, HybridRecallFindsAParaphraseBm25Misses) {
+  auto run = [&](bool dense) {
+    ConceptEngine concepts;
+    MemoryOptions o;
+    o.dense_recall = dense;
+    o.summaries = false;
+    MemoryService memory(store_.get(), &concepts, o);
+    EXPECT_EQ(memory.dense(), dense);
+    ChatService chat(store_.get(), &concepts, &events_,
+                     PersonaPromptBuilder(&concepts, 700, 64, &memory), ChatOptions{});
+    auto conv = chat.FindOrStartConversation(ann_.id, aria_.id);
+    EXPECT_TRUE(conv.ok());
+    if (conv->id && store_->ListMessages(conv->id)->size() < 10) {
+      Exchange(conv->id, "My dog is called Bori and she is three years old.", "What a name.");
+      for (int i = 0; i < 60; ++i)
+        Exchange(conv->id, "Filler message number " + std::to_string(i) + " about nothing much.",
+                 "Reply number " + std::to_string(i) + ", nothing much.");
+    }
+    // The first prompt queues the backlog; recall uses what is embedded by the next one.
+    EXPECT_TRUE(chat.InspectPrompt(ann_.id, conv->id, "warm up").ok());
+    memory.WaitIdle();
+    if (dense) EXPECT_GE(memory.Stats().messages_embedded, 121);
+    auto p = chat.InspectPrompt(ann_.id, conv->id, "How is my puppy?");
+    EXPECT_TRUE(p.ok());
+    bool found = false;
+    for (const auto& r : p->recalled) found |= r.text.find("Bori") != std::string::npos;
+    chat.Shutdown();
+    memory.Shutdown();
+    return found;
+  };
+  EXPECT_FALSE(run(false));  // "puppy" shares no term with "dog" or "Bori"
+  EXPECT_TRUE(run(true));
+}
+
+TEST_F(MemoryServiceTest, FuseIsReciprocalRankFusion) {
+  // 1: 1/61 + 1/63; 2: 1/62 + 1/61; 3: 1/63; 4: 1/62.
+  EXPECT_EQ(MemoryService::Fuse({1, 2, 3}, {2, 4, 1}), (std::vector<Id>{2, 1, 4, 3}));
+  EXPECT_EQ(MemoryService::Fuse({}, {5, 6}), (std::vector<Id>{5, 6}));
 }
 
 }  // namespace

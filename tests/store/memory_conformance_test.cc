@@ -222,4 +222,35 @@ TEST_P(StoreConformance, ForgottenDeletedAndStreamingMessagesAreNotFound) {
   EXPECT_EQ(Must(store_->CountRelationshipMessages(u.id, c.id)), 0);
 }
 
+TEST_P(StoreConformance, MessageVectorsPerModelWithoutForgottenOnes) {
+  User u = MakeUser("vectors");
+  Character c = MakeCharacter(kNoId, Visibility::kPublic, "Aria");
+  Conversation conv = MakeConversation(u.id, c.id);
+  Message a = Say(conv.id, "user", "first");
+  Message b = Say(conv.id, "assistant", "second");
+  Message sys = Say(conv.id, "system", "not recalled");
+  Say(MakeConversation(MakeUser("else").id, c.id).id, "user", "someone else's");
+  auto missing = Must(store_->MessagesWithoutVector(u.id, c.id, "m1", 10));
+  ASSERT_EQ(missing.size(), 2u);
+  EXPECT_EQ(missing[0].id, a.id);
+  EXPECT_EQ(missing[1].id, b.id);
+  ASSERT_TRUE(store_->PutMessageVectors("m1", {{a.id, {0.6f, 0.8f}}, {b.id, {1.0f, 0.0f}}}).ok());
+  EXPECT_TRUE(Must(store_->MessagesWithoutVector(u.id, c.id, "m1", 10)).empty());
+  EXPECT_EQ(Must(store_->MessagesWithoutVector(u.id, c.id, "m2", 10)).size(), 2u);
+  auto vs = Must(store_->RelationshipVectors(u.id, c.id, "m1", kNoId));
+  ASSERT_EQ(vs.size(), 2u);
+  EXPECT_EQ(vs[0].message_id, a.id);
+  EXPECT_EQ(vs[0].vector, (std::vector<float>{0.6f, 0.8f}));
+  EXPECT_EQ(Must(store_->RelationshipVectors(u.id, c.id, "m1", a.id)).size(), 1u);
+  // Forgotten: gone, and a late Put does not bring it back.
+  ASSERT_TRUE(store_->ForgetMessage(a.id).ok());
+  ASSERT_TRUE(store_->PutMessageVectors("m1", {{a.id, {0.6f, 0.8f}}}).ok());
+  vs = Must(store_->RelationshipVectors(u.id, c.id, "m1", kNoId));
+  ASSERT_EQ(vs.size(), 1u);
+  EXPECT_EQ(vs[0].message_id, b.id);
+  ASSERT_TRUE(store_->DeleteMessage(b.id).ok());
+  EXPECT_TRUE(Must(store_->RelationshipVectors(u.id, c.id, "m1", kNoId)).empty());
+  (void)sys;
+}
+
 }  // namespace tokki::store

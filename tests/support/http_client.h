@@ -72,6 +72,7 @@ class HttpClient {
   HttpResult Get(const std::string& t) { return Request(http::verb::get, t); }
   HttpResult Post(const std::string& t, const nlohmann::json& j) { return Request(http::verb::post, t, j.dump()); }
   HttpResult Patch(const std::string& t, const nlohmann::json& j) { return Request(http::verb::patch, t, j.dump()); }
+  HttpResult Put(const std::string& t, const nlohmann::json& j) { return Request(http::verb::put, t, j.dump()); }
   HttpResult Delete(const std::string& t) { return Request(http::verb::delete_, t); }
 
   // Sends a request and reads server-sent events until `stop_event` (or the stream ends,

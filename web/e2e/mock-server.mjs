@@ -10,7 +10,10 @@
 //   Moderation: reports, /api/admin/* (for the seeded admin, default admin:adminadmin),
 //   suspended accounts, hidden/removed/mature characters, read-only conversations, the
 //   content policy (block rules refuse character text with 400), account deletion,
-//   character drafts (POST /api/characters/draft, a fixed draft built from the idea). JSON
+//   character drafts (POST /api/characters/draft, a fixed draft built from the idea),
+//   memory (notes and pins per user × character, their order, the "story so far" summary,
+//   forgetting a message, the prompt inspector's GET …/prompt built from them, and the
+//   conversation export). JSON
 //   writes without Content-Type: application/json are refused with 415, as tokki does.
 import http from 'node:http';
 import fs from 'node:fs';
@@ -72,6 +75,14 @@ export function createMockServer(opts = {}) {
   const reports = new Map(); // id -> report
   const audit = []; // newest last
   const policy = { rules: [], check_replies: false, require_adult_confirmation: true };
+  const MEMORY_LIMITS = { max_items: 50, max_chars: 2000 };
+  const relations = new Map(); // `${user_id}:${character_id}` -> {items: [memory], summary}
+  const relKey = (conv) => `${conv.user_id}:${conv.character_id}`;
+  function relation(conv) {
+    const k = relKey(conv);
+    if (!relations.has(k)) relations.set(k, { items: [], summary: null });
+    return relations.get(k);
+  }
 
   function newUser(username, password, role = 'user') {
     const u = { id: id(), username, password, display_name: username, persona: '', role, adult_confirmed: false, suspended: false, created_at: now() };
@@ -171,7 +182,10 @@ export function createMockServer(opts = {}) {
   }
   function msgJson(m) {
     const sibs = siblings(m);
+    const conv = conversations.get(m.conversation_id);
+    const rel = conv && relations.get(relKey(conv));
     return {
+      pinned: !!rel && rel.items.some((x) => x.kind === 'pin' && x.message_id === m.id), forgotten: !!m.forgotten,
       id: m.id, conversation_id: m.conversation_id, role: m.role, content: m.content, status: m.status,
       parent_id: m.parent_id || null, alternative_index: sibs.indexOf(m), alternatives: sibs.length,
       rating: m.rating, finish_reason: m.finish_reason, created_at: m.created_at,
@@ -808,7 +822,15 @@ export function createMockServer(opts = {}) {
       if (writes && readOnlyReason(characters.get(conv.character_id), user)) return err(res, 403, 'permission_denied', 'this character is no longer available: the conversation is read-only');
       if (seg.length === 2) {
         if (m === 'GET') return send(res, 200, convJson(conv));
-        if (m === 'DELETE') { conversations.delete(conv.id); res.writeHead(204); return res.end(); }
+        if (m === 'DELETE') {
+          conversations.delete(conv.id);
+          // Memory goes with the user's last conversation with the character.
+          if (![...conversations.values()].some((c) => relKey(c) === relKey(conv))) relations.delete(relKey(conv));
+          res.writeHead(204); return res.end();
+        }
+      }
+      if (['memories', 'summary', 'prompt', 'export'].includes(seg[2]) || (seg[2] === 'messages' && seg[4] === 'forget')) {
+        return handleMemory(req, res, url, user, conv, seg);
       }
       if (seg[2] === 'stop' && m === 'POST') {
         if (conv.generating) conv.generating.stopRequested = true;
@@ -896,7 +918,9 @@ export function createMockServer(opts = {}) {
           return send(res, 200, msgJson(msg));
         }
         if (!op && m === 'DELETE') {
-          const kill = (mid) => { for (const k of children(conv.id, mid)) kill(k.id); messages.delete(mid); };
+          const rel = relation(conv);
+          // Deleting a message deletes its pin.
+          const kill = (mid) => { for (const k of children(conv.id, mid)) kill(k.id); messages.delete(mid); rel.items = rel.items.filter((x) => x.message_id !== mid); };
           const sibs = siblings(msg).filter((s) => s !== msg);
           kill(msg.id);
           if (msg.selected && sibs.length) select(sibs[sibs.length - 1]);
@@ -905,6 +929,110 @@ export function createMockServer(opts = {}) {
       }
     }
     return err(res, 404, 'not_found', `no route ${m} ${p}`);
+  }
+
+  // ---------- memory (docs/api.md "Memory")
+  const chars = (s) => [...s].length;
+  const approxTokens = (s) => Math.ceil(chars(s) / 4) + 4;
+  function memoryContentError(content) {
+    if (typeof content !== 'string' || !content.trim()) return 'content must be 1 to 2000 characters (it is empty)';
+    if (chars(content) > MEMORY_LIMITS.max_chars) return `content must be 1 to ${MEMORY_LIMITS.max_chars} characters (it has ${chars(content)})`;
+    return null;
+  }
+  function promptFor(conv, user, draft) {
+    const ch = characters.get(conv.character_id);
+    const rel = relation(conv);
+    const who = user.display_name || user.username;
+    const out = [];
+    const push = (section, role, content, extra = {}) => { if (content) out.push({ role, content, section, ...extra }); };
+    push('static', 'system', [ch.system_prompt || `You are ${ch.name}. Stay in character.`, ch.description, ch.personality && `${ch.name}'s personality: ${ch.personality}`, ch.scenario && `Scenario: ${ch.scenario}`].filter(Boolean).join('\n'));
+    push('persona', 'system', [`You are talking with ${who}. Where the text above says "User", it means ${who}.`, user.persona && `About ${who}: ${user.persona}`].filter(Boolean).join('\n'));
+    for (const x of rel.items) push('pinned', 'system', x.content);
+    if (rel.summary && rel.summary.content) push('summary', 'system', `Story so far: ${rel.summary.content}`);
+    const all = path_(conv.id).filter((x) => x.status !== 'streaming');
+    const history = all.slice(-8);
+    // Recall: older messages (not forgotten) sharing a word of 4+ letters with the draft.
+    const words = new Set((draft.toLowerCase().match(/\p{L}{4,}/gu) || []));
+    const recalled = all.slice(0, -8).filter((x) => !x.forgotten && (x.content.toLowerCase().match(/\p{L}{4,}/gu) || []).some((w) => words.has(w))).slice(-2);
+    if (recalled.length) push('recalled', 'system', recalled.map((x) => x.content).join('\n'), { source_ids: recalled.map((x) => ({ message_id: x.id, conversation_id: x.conversation_id, created_at: x.created_at })) });
+    for (const x of history) push('history', x.role, x.content);
+    if (ch.post_history_instructions) push('post_history', 'system', ch.post_history_instructions);
+    if (draft) push('draft', 'user', draft);
+    const sections = {};
+    for (const name of ['static', 'persona', 'pinned', 'summary', 'recalled', 'lorebook', 'history', 'post_history', 'draft']) sections[name] = 0;
+    for (const x of out) sections[x.section] += approxTokens(x.content);
+    return { messages: out, n_tokens: Object.values(sections).reduce((a, b) => a + b, 0), n_ctx: 4096, sections };
+  }
+  async function handleMemory(req, res, url, user, conv, seg) {
+    const m = req.method;
+    const rel = relation(conv);
+    const list = () => ({ items: rel.items, summary: rel.summary, limits: MEMORY_LIMITS, demo_model: isGenerated });
+    const renumber = () => rel.items.forEach((x, i) => { x.position = i; });
+    if (seg[2] === 'memories' && seg.length === 3) {
+      if (m === 'GET') return send(res, 200, list());
+      if (m === 'POST') {
+        const b = await readJson(req);
+        if (!b) return err(res, 400, 'invalid_argument', 'body is not JSON');
+        if (rel.items.length >= MEMORY_LIMITS.max_items) return err(res, 400, 'invalid_argument', `a friend keeps at most ${MEMORY_LIMITS.max_items} memories: delete one first`);
+        const t = now();
+        if (b.message_id !== undefined) {
+          const msg = messages.get(Number(b.message_id));
+          const owner = msg && conversations.get(msg.conversation_id);
+          if (!msg || !owner || relKey(owner) !== relKey(conv)) return err(res, 404, 'not_found', 'no such message');
+          if (rel.items.some((x) => x.message_id === msg.id)) return err(res, 409, 'already_exists', 'this message is pinned already');
+          const pin = { id: id(), kind: 'pin', content: [...msg.content].slice(0, MEMORY_LIMITS.max_chars).join(''), message_id: msg.id, position: rel.items.length, created_at: t, updated_at: t };
+          rel.items.push(pin);
+          return send(res, 201, pin);
+        }
+        const e = memoryContentError(b.content);
+        if (e) return err(res, 400, 'invalid_argument', e);
+        const note = { id: id(), kind: 'note', content: b.content, message_id: null, position: rel.items.length, created_at: t, updated_at: t };
+        rel.items.push(note);
+        return send(res, 201, note);
+      }
+    }
+    if (seg[2] === 'memories' && seg[3] === 'order' && seg.length === 4 && m === 'PUT') {
+      const b = await readJson(req);
+      const ids = b && Array.isArray(b.ids) ? b.ids.map(Number) : null;
+      const have = rel.items.map((x) => x.id);
+      if (!ids || ids.length !== have.length || new Set(ids).size !== ids.length || ids.some((x) => !have.includes(x))) return err(res, 400, 'invalid_argument', 'ids must be exactly the memory ids');
+      rel.items = ids.map((x) => rel.items.find((y) => y.id === x));
+      renumber();
+      return send(res, 200, { items: rel.items });
+    }
+    if (seg[2] === 'memories' && seg.length === 4) {
+      const item = rel.items.find((x) => x.id === Number(seg[3]));
+      if (!item) return err(res, 404, 'not_found', 'no such memory');
+      if (m === 'PATCH') {
+        const b = await readJson(req);
+        const e = memoryContentError(b && b.content);
+        if (e) return err(res, 400, 'invalid_argument', e);
+        Object.assign(item, { content: b.content, updated_at: now() });
+        return send(res, 200, item);
+      }
+      if (m === 'DELETE') { rel.items = rel.items.filter((x) => x !== item); renumber(); res.writeHead(204); return res.end(); }
+    }
+    if (seg[2] === 'summary' && seg.length === 3 && m === 'PUT') {
+      const b = await readJson(req);
+      if (!b || typeof b.content !== 'string' || chars(b.content) > 4000) return err(res, 400, 'invalid_argument', 'content must be a string of at most 4000 characters');
+      rel.summary = { version: (rel.summary ? rel.summary.version : 0) + 1, content: b.content, covers_until_message_id: rel.summary ? rel.summary.covers_until_message_id : null, edited: true, created_at: now() };
+      return send(res, 200, rel.summary);
+    }
+    if (seg[2] === 'messages' && seg[4] === 'forget' && m === 'POST') {
+      const msg = messages.get(Number(seg[3]));
+      if (!msg || msg.conversation_id !== conv.id) return err(res, 404, 'not_found', 'no such message');
+      msg.forgotten = true;
+      res.writeHead(204); return res.end();
+    }
+    if (seg[2] === 'prompt' && seg.length === 3 && m === 'GET') return send(res, 200, promptFor(conv, user, url.searchParams.get('draft') || ''));
+    if (seg[2] === 'export' && seg.length === 3 && m === 'GET') {
+      const ch = characters.get(conv.character_id);
+      const all = [...messages.values()].filter((x) => x.conversation_id === conv.id).sort((a, b) => a.id - b.id).map(msgJson);
+      const body = { format: 'tokki-conversation', version: 1, conversation: convJson(conv), character: { id: ch.id, name: ch.name }, messages: all, memories: { items: rel.items, summary: rel.summary } };
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Disposition': `attachment; filename="tokki-conversation-${conv.id}.json"` });
+      return res.end(JSON.stringify(body, null, 2));
+    }
+    return err(res, 405, 'method_not_allowed', `no route ${m} ${url.pathname}`);
   }
 
   function serveStatic(req, res, url) {

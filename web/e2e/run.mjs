@@ -433,6 +433,167 @@ await step('chat: edit and delete messages', async () => {
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid=message]').length === n - 1, count);
 }, { needsModel: true });
 
+// ---------- memory: pins, notes, order, summary, the prompt inspector, forget, download
+const memo = { convId: '', pin: null };
+const chatId = () => page.url().split('/chat/')[1];
+const memoriesOf = async () => (await apiCall('GET', `/api/conversations/${memo.convId}/memories`)).json;
+const squash = (s) => (s || '').replace(/\s+/g, ' ').trim();
+async function openMemories() {
+  await page.getByTestId('open-memories').click();
+  const panel = page.getByTestId('memories-panel');
+  await panel.waitFor();
+  await panel.locator('[data-testid=summary]').waitFor();
+  return panel;
+}
+
+await step('memory: pin a message from its menu; it is listed in the Memories panel', async () => {
+  await page.locator('[data-testid=message]').first().waitFor();
+  memo.convId = chatId();
+  const first = page.locator('[data-testid=message]').first();
+  const stored = (await storedMessages())[0];
+  await first.getByRole('button', { name: 'Message actions' }).click();
+  await first.getByRole('button', { name: 'Pin as memory' }).click();
+  await first.locator('[data-testid=pin-mark]').waitFor();
+  await page.locator('.toast', { hasText: `Pinned: ${likedName} will remember it.` }).last().waitFor();
+  const list = await memoriesOf();
+  memo.pin = list.items.find((m) => m.kind === 'pin' && String(m.message_id) === String(stored.id));
+  assert(memo.pin, 'no pin for the message in GET …/memories');
+  assert((await storedMessages())[0].pinned === true, 'the message is not marked pinned');
+  const panel = await openMemories();
+  const item = panel.locator('[data-testid=memory][data-kind=pin]');
+  await item.waitFor();
+  assert(squash(await item.locator('.mem-text').textContent()) === squash(memo.pin.content), 'the panel does not show the pin’s text');
+  await panel.getByTestId('memory-limits').getByText(`of ${list.limits.max_items} memories`).waitFor();
+  const bad = await unlabelledControls(page);
+  assert(bad.length === 0, `unlabelled controls in the Memories panel: ${bad.join(' | ')}`);
+  await shot('03b-memories');
+});
+
+await step('memory: the inspector shows the pin in the pinned section and the unsent text as the draft', async () => {
+  // Typed but not sent: the prompt is built as if it were.
+  await page.keyboard.press('Escape');
+  await page.getByTestId('memories-panel').waitFor({ state: 'detached' });
+  await page.locator('#composer-input').fill('do you remember the first thing you said?');
+  const panel = await openMemories();
+  await panel.getByRole('button', { name: `What ${likedName} remembers` }).click();
+  const insp = page.getByTestId('prompt-inspector');
+  await insp.locator('[data-testid=prompt-total]').waitFor();
+  assert(/^\d+ of \d+ tokens/.test(await insp.getByTestId('prompt-total').textContent()), 'no token total');
+  const unlabelled = await unlabelledControls(page);
+  assert(unlabelled.length === 0, `unlabelled controls in the inspector: ${unlabelled.join(' | ')}`);
+  const pinned = insp.locator('details[data-section=pinned]');
+  await pinned.waitFor();
+  const head = squash(memo.pin.content).slice(0, 40);
+  assert(squash(await pinned.textContent()).includes(head), `the pinned section lacks the pin’s text “${head}”`);
+  assert(/\d+ tokens/.test(await pinned.locator('summary').textContent()), 'the pinned section has no token count');
+  const draft = insp.locator('details[data-section=draft]');
+  assert(squash(await draft.textContent()).includes('do you remember the first thing you said?'), 'the draft section lacks the composer text');
+  // Sections open and close from the keyboard.
+  const history = insp.locator('details[data-section=history]');
+  if (await history.count()) {
+    await history.locator('summary').focus();
+    await page.keyboard.press('Enter');
+    assert(await history.evaluate((d) => d.open), 'Enter did not open a section');
+  }
+  await shot('03c-inspector');
+  await insp.getByRole('button', { name: 'Close' }).first().click();
+  await insp.waitFor({ state: 'detached' });
+  assert(await page.evaluate(() => document.activeElement?.getAttribute('data-testid') === 'open-memories'), 'focus did not return to the Memories button');
+  await page.locator('#composer-input').fill('');
+}, { needsModel: true });
+
+await step('memory: add a note and move it; the summary’s demo notice shows', async () => {
+  const panel = await openMemories();
+  const note = 'My favourite colour is teal.';
+  await panel.getByLabel('Add a note').fill(note);
+  await panel.locator('#memory-note-left').getByText(`${2000 - note.length} characters left`).waitFor();
+  await panel.getByRole('button', { name: 'Add note' }).click();
+  const added = panel.locator('[data-testid=memory][data-kind=note]', { hasText: note });
+  await added.waitFor();
+  assert((await panel.getByLabel('Add a note').inputValue()) === '', 'the note box was not cleared');
+  // Move it one place (up, or down when it is first) and check the server keeps that order.
+  const kinds = () => page.evaluate(() => [...document.querySelectorAll('[data-testid=memory] .mem-text')].map((p) => p.textContent));
+  const before = await kinds();
+  const at = before.indexOf(note);
+  const up = at > 0;
+  await added.getByRole('button', { name: up ? 'Move up' : 'Move down' }).click();
+  const want = up ? at - 1 : at + 1;
+  await page.waitForFunction(([n, i]) => [...document.querySelectorAll('[data-testid=memory] .mem-text')][i]?.textContent === n, [note, want]);
+  await panel.getByText(`Moved to place ${want + 1} of ${before.length}.`).waitFor({ state: 'attached' });
+  const list = await memoriesOf();
+  assert(list.items.slice().sort((a, b) => a.position - b.position)[want]?.content === note, 'the server did not store the new order');
+  const demo = panel.getByTestId('summary-demo');
+  if (list.demo_model) assert((await demo.textContent()) === 'This server runs the demo model; its summaries are random text.', 'the demo notice is not shown');
+  else assert((await demo.count()) === 0, 'demo notice shown for a real model');
+  await shot('03d-memories-note');
+  await page.keyboard.press('Escape');
+  await panel.waitFor({ state: 'detached' });
+});
+
+await step('memory: edit the summary', async () => {
+  const panel = await openMemories();
+  await panel.getByRole('button', { name: 'Edit summary' }).click();
+  await panel.locator('#summary-text').fill('We met at the start of this chat.');
+  await panel.locator('[data-testid=summary]').getByRole('button', { name: 'Save' }).click();
+  await panel.getByTestId('summary-meta').getByText('edited by you').waitFor();
+  const s = (await memoriesOf()).summary;
+  assert(s && s.content === 'We met at the start of this chat.' && s.edited === true, 'the summary was not stored as edited');
+  await page.keyboard.press('Escape');
+  await panel.waitFor({ state: 'detached' });
+});
+
+await step('memory: download the conversation as JSON', async () => {
+  const panel = await openMemories();
+  const [download] = await Promise.all([page.waitForEvent('download'), panel.getByRole('button', { name: 'Download conversation (JSON)' }).click()]);
+  const file = await download.path();
+  const j = JSON.parse(fs.readFileSync(file, 'utf8'));
+  assert(j.format === 'tokki-conversation' && j.version === 1, 'not a tokki-conversation file');
+  assert(String(j.conversation?.id) === String(memo.convId), 'the file is of another conversation');
+  assert(Array.isArray(j.messages) && j.messages.length >= 1, 'the file has no messages');
+  assert(j.memories?.items?.some((m) => m.kind === 'note' && m.content === 'My favourite colour is teal.'), 'the file lacks the note');
+  await page.keyboard.press('Escape');
+  await panel.waitFor({ state: 'detached' });
+});
+
+await step('memory: a recalled passage links to its message in the chat', async () => {
+  // The mock recalls older messages (outside the last 8) that share a word with the draft.
+  let items = await storedMessages();
+  const hello = items.find((m) => m.role === 'user' && m.content.startsWith('Hello there'));
+  assert(hello, 'no first user message');
+  for (let i = 0; items.length - items.findIndex((m) => m.id === hello.id) <= 8 && i < 8; i++) {
+    const r = await apiCall('POST', `/api/conversations/${memo.convId}/messages`, { content: `more news ${i}` });
+    assert(r.status === 200 || r.status === 201, `send answered ${r.status}`);
+    items = await storedMessages();
+  }
+  await page.reload();
+  await page.locator('[data-testid=message]').first().waitFor();
+  await page.locator('#composer-input').fill('hello there again');
+  await page.getByRole('button', { name: `What ${likedName} remembers` }).click();
+  const insp = page.getByTestId('prompt-inspector');
+  const link = insp.locator('details[data-section=recalled] [data-testid=source-link]').first();
+  await link.waitFor();
+  const mid = await link.getAttribute('data-message-id');
+  await link.click();
+  await insp.waitFor({ state: 'detached' });
+  await page.waitForFunction((id) => document.activeElement?.id === `msg-${id}`, mid);
+  assert(await page.locator(`#msg-${mid}`).isVisible(), 'the recalled message is not in view');
+  await page.locator('#composer-input').fill('');
+}, { needsModel: true, needs: { get ok() { return !!mock; }, why: 'only the mock server recalls messages of a chat this short' } });
+
+await step('memory: forget a message and unpin it from its menu', async () => {
+  const first = page.locator('[data-testid=message]').first();
+  await first.getByRole('button', { name: 'Message actions' }).click();
+  await first.getByRole('button', { name: 'Forget' }).click(); // the confirm dialog is accepted
+  await first.locator('[data-testid=forgotten-mark]').waitFor();
+  assert((await storedMessages())[0].forgotten === true, 'the message is not stored as forgotten');
+  await first.getByRole('button', { name: 'Message actions' }).click();
+  await shot('03e-message-menu');
+  await first.getByRole('button', { name: 'Unpin' }).click();
+  await first.locator('[data-testid=pin-mark]').waitFor({ state: 'detached' });
+  const list = await memoriesOf();
+  assert(!list.items.some((m) => m.kind === 'pin' && String(m.id) === String(memo.pin.id)), 'the pin is still stored');
+}, { needs: { get ok() { return !!memo.pin; }, why: 'no message was pinned' } });
+
 await step('deck: super like by dragging up', async () => {
   await page.goto(`${base}/#/discover`);
   await page.locator('[data-testid=top-card]').waitFor();

@@ -79,6 +79,10 @@ export interface Message {
   rating: number;
   finish_reason: string;
   created_at: number;
+  /** A memory pins this message (servers with memory). */
+  pinned?: boolean;
+  /** Never recalled into a prompt again; still shown in the chat. */
+  forgotten?: boolean;
 }
 
 export interface Conversation {
@@ -304,6 +308,136 @@ export async function writeDraft(idea: string, language: string, onText: (soFar:
   if (out.failure) throw out.failure;
   if (!out.draft) throw new ApiError(0, 'stream_dropped', 'The connection was lost');
   return out.draft;
+}
+
+// ---------- memory (per user × character; any of the user's conversations with it)
+
+/** A note the user wrote, or a pin: a copy of a message's text made when it was pinned. */
+export interface Memory {
+  id: Id;
+  kind: 'note' | 'pin';
+  content: string;
+  message_id: Id | null;
+  position: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The "story so far": written by a background job, or by the user (`edited`). */
+export interface Summary {
+  version: number;
+  content: string;
+  covers_until_message_id: Id | null;
+  edited: boolean;
+  created_at: number;
+}
+
+export interface MemoryList {
+  items: Memory[];
+  summary: Summary | null;
+  limits: { max_items: number; max_chars: number };
+  /** The engine is the generated demo model: its summaries are noise. */
+  demo_model: boolean;
+}
+
+export const SUMMARY_MAX_CHARS = 4000;
+/** Used until the server's `limits` are known. */
+export const DEFAULT_MEMORY_LIMITS = { max_items: 50, max_chars: 2000 };
+
+/** The prompt's parts, in the order the server assembles them. */
+export const PROMPT_SECTIONS = ['static', 'persona', 'pinned', 'summary', 'recalled', 'lorebook', 'history', 'post_history', 'draft'] as const;
+export type PromptSection = (typeof PROMPT_SECTIONS)[number];
+
+/** A message a recalled passage came from. */
+export interface SourceRef {
+  message_id: Id;
+  conversation_id: Id;
+  created_at: number;
+}
+
+export interface PromptMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+  section: PromptSection | string;
+  source_ids?: SourceRef[];
+}
+
+/** `GET …/prompt`: exactly what the next turn would send, with token counts per section. */
+export interface PromptView {
+  messages: PromptMessage[];
+  n_tokens: number;
+  n_ctx: number;
+  sections: Record<string, number>;
+}
+
+/** `GET …/export`. */
+export interface ConversationExport {
+  format: 'tokki-conversation';
+  version: number;
+  conversation: Conversation;
+  character: { id: Id; name: string };
+  messages: Message[];
+  memories: { items: Memory[]; summary: Summary | null };
+}
+
+/** A file name from a Content-Disposition header (`filename*=UTF-8''…` or `filename="…"`), or null. */
+export function dispositionFilename(h: string | null): string | null {
+  if (!h) return null;
+  const star = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(h);
+  if (star) {
+    try {
+      return decodeURIComponent(star[1].trim());
+    } catch {
+      /* fall through */
+    }
+  }
+  const plain = /filename\s*=\s*"([^"]*)"|filename\s*=\s*([^;]+)/.exec(h);
+  const v = plain ? (plain[1] ?? plain[2] ?? '').trim() : '';
+  if (!v) return null;
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    return v;
+  }
+}
+
+const convPath = (conv: Id) => `/api/conversations/${enc(conv)}`;
+
+export const memory = {
+  list: (conv: Id) => api<MemoryList>('GET', `${convPath(conv)}/memories`),
+  /** 201 with the note; 400 with the server's reason past the limits. */
+  addNote: (conv: Id, content: string) => api<Memory>('POST', `${convPath(conv)}/memories`, { content }),
+  /** 201 with the pin; 409 `already_exists` when the message is pinned already. */
+  pin: (conv: Id, messageId: Id) => api<Memory>('POST', `${convPath(conv)}/memories`, { message_id: messageId }),
+  update: (conv: Id, id: Id, content: string) => api<Memory>('PATCH', `${convPath(conv)}/memories/${enc(id)}`, { content }),
+  remove: (conv: Id, id: Id) => api<void>('DELETE', `${convPath(conv)}/memories/${enc(id)}`),
+  /** `ids` must be exactly the relationship's memory ids, in the new order. */
+  reorder: async (conv: Id, ids: Id[]) => (await api<{ items: Memory[] }>('PUT', `${convPath(conv)}/memories/order`, { ids })).items,
+  /** "" clears the summary. Answers the new version. */
+  saveSummary: (conv: Id, content: string) => api<Summary>('PUT', `${convPath(conv)}/summary`, { content }),
+  /** The message stays in the chat but is never recalled again. */
+  forget: (conv: Id, messageId: Id) => api<void>('POST', `${convPath(conv)}/messages/${enc(messageId)}/forget`),
+  /** What the next turn would send if the user typed `draft`. */
+  prompt: (conv: Id, draft: string, signal?: AbortSignal) => api<PromptView>('GET', `${convPath(conv)}/prompt?draft=${encodeURIComponent(draft)}`, undefined, { signal }),
+  /** The conversation as a JSON file: its bytes and the name the server suggests. */
+  exportFile: async (conv: Id): Promise<{ blob: Blob; filename: string }> => {
+    const res = await request('GET', `${convPath(conv)}/export`);
+    const filename = dispositionFilename(res.headers.get('Content-Disposition')) || `tokki-conversation-${conv}.json`;
+    return { blob: await res.blob(), filename };
+  },
+};
+
+/** The pin of a message in a memory list, if any. */
+export const pinOf = (items: Memory[] | null | undefined, messageId: Id): Memory | undefined =>
+  (items || []).find((m) => m.kind === 'pin' && m.message_id !== null && String(m.message_id) === String(messageId));
+
+/** `ids` with the item at `index` moved by `delta` places (unchanged when it cannot move). */
+export function moved<T>(list: T[], index: number, delta: number): T[] {
+  const j = index + delta;
+  if (index < 0 || index >= list.length || j < 0 || j >= list.length) return list;
+  const out = list.slice();
+  [out[index], out[j]] = [out[j], out[index]];
+  return out;
 }
 
 // ---------- account

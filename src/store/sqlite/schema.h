@@ -156,8 +156,9 @@ CREATE TABLE settings (
 )sql",
 
     // 3: memory — notes and pins per relationship (user x character), versioned
-    // summaries, forgotten messages, and the full-text index of messages (rel = the
-    // relationship's token, terms = core/terms.h IndexTerms; filled by the store).
+    // summaries, forgotten messages, the full-text index of messages (rel = the
+    // relationship's token, terms = core/terms.h IndexTerms; filled by the store) and
+    // message embeddings per embedding model (float32, little-endian).
     R"sql(
 ALTER TABLE messages ADD COLUMN forgotten INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE memories (
@@ -184,6 +185,12 @@ CREATE TABLE memory_summaries (
   PRIMARY KEY (user_id, character_id, version)
 );
 CREATE VIRTUAL TABLE messages_fts USING fts5(rel, terms, tokenize = 'porter unicode61 remove_diacritics 2');
+CREATE TABLE message_vectors (
+  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+  model TEXT NOT NULL,
+  vector BLOB NOT NULL,
+  PRIMARY KEY (message_id, model)
+);
 CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
   DELETE FROM messages_fts WHERE rowid = old.id;
 END;

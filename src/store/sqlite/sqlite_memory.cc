@@ -1,6 +1,7 @@
 // SqliteStore: memories, summaries and the full-text index of messages. See store.h
 // ("memory") and sqlite_store.h.
 #include <algorithm>
+#include <cstring>
 #include <set>
 
 #include "core/terms.h"
@@ -237,6 +238,8 @@ Status SqliteStore::ForgetMessage(Id message_id) {
   if (w.conn->Changes() == 0) return Status::NotFound("message not found");
   TOKKI_RETURN_IF_ERROR(
       ExecBound(w.conn, "DELETE FROM messages_fts WHERE rowid = ?", message_id));
+  TOKKI_RETURN_IF_ERROR(
+      ExecBound(w.conn, "DELETE FROM message_vectors WHERE message_id = ?", message_id));
   return tx.Commit();
 }
 
@@ -269,6 +272,63 @@ Result<std::vector<RecallHit>> SqliteStore::SearchMessages(Id user_id, Id charac
     h.message = ReadMessage(s);
     h.score = s.Real(18);
     out.push_back(std::move(h));
+  }
+  return out;
+}
+
+Status SqliteStore::PutMessageVectors(std::string_view model,
+                                      const std::vector<MessageVector>& vectors) {
+  Timer t(this);
+  WriterLease w(this);
+  Transaction tx(w.conn);
+  TOKKI_RETURN_IF_ERROR(tx.status());
+  TOKKI_ASSIGN_OR_RETURN(Stmt s, w.conn->Prepare(
+      "INSERT OR REPLACE INTO message_vectors(message_id, model, vector) "
+      "SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM messages WHERE id = ?1 AND forgotten = 0)"));
+  for (const MessageVector& v : vectors) {
+    s.Reset();
+    s.Bind(1, v.message_id).Bind(2, model).BindBlob(3, std::string_view(
+        reinterpret_cast<const char*>(v.vector.data()), v.vector.size() * sizeof(float)));
+    TOKKI_RETURN_IF_ERROR(s.Run());
+  }
+  return tx.Commit();
+}
+
+Result<std::vector<Message>> SqliteStore::MessagesWithoutVector(Id user_id, Id character_id,
+                                                               std::string_view model, int limit) {
+  Timer t(this);
+  auto r = Reader();
+  TOKKI_ASSIGN_OR_RETURN(Stmt s, r.conn->Prepare(
+      std::string("SELECT ") + kMessageColumns + " FROM messages WHERE conversation_id IN "
+      "(SELECT id FROM conversations WHERE user_id = ?1 AND character_id = ?2) "
+      "AND role IN ('user', 'assistant') AND status != 0 AND forgotten = 0 "
+      "AND NOT EXISTS (SELECT 1 FROM message_vectors v WHERE v.message_id = messages.id "
+      "AND v.model = ?3) ORDER BY id LIMIT ?4"));
+  s.Bind(1, user_id).Bind(2, character_id).Bind(3, model).Bind(4, std::clamp(limit, 1, 500));
+  return ReadAll(s, ReadMessage);
+}
+
+Result<std::vector<MessageVector>> SqliteStore::RelationshipVectors(Id user_id, Id character_id,
+                                                                   std::string_view model,
+                                                                   Id after_id) {
+  Timer t(this);
+  auto r = Reader();
+  TOKKI_ASSIGN_OR_RETURN(Stmt s, r.conn->Prepare(
+      "SELECT v.message_id, v.vector FROM message_vectors v JOIN messages m ON m.id = v.message_id "
+      "WHERE m.conversation_id IN (SELECT id FROM conversations WHERE user_id = ?1 AND "
+      "character_id = ?2) AND m.forgotten = 0 AND v.model = ?3 AND v.message_id > ?4 "
+      "ORDER BY v.message_id"));
+  s.Bind(1, user_id).Bind(2, character_id).Bind(3, model).Bind(4, after_id);
+  std::vector<MessageVector> out;
+  for (;;) {
+    TOKKI_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    MessageVector v;
+    v.message_id = s.Int(0);
+    const std::string blob = s.Blob(1);
+    v.vector.resize(blob.size() / sizeof(float));
+    std::memcpy(v.vector.data(), blob.data(), v.vector.size() * sizeof(float));
+    out.push_back(std::move(v));
   }
   return out;
 }

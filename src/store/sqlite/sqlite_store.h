@@ -95,6 +95,11 @@ class SqliteStore final : public Store {
                                                 const std::vector<std::string>& terms,
                                                 const std::vector<Id>& exclude,
                                                 int limit) override;
+  Status PutMessageVectors(std::string_view model, const std::vector<MessageVector>& vectors) override;
+  Result<std::vector<Message>> MessagesWithoutVector(Id user_id, Id character_id,
+                                                     std::string_view model, int limit) override;
+  Result<std::vector<MessageVector>> RelationshipVectors(Id user_id, Id character_id,
+                                                         std::string_view model, Id after_id) override;
   Result<int64_t> CountRelationshipMessages(Id user_id, Id character_id) override;
 
   // ---- swipes

@@ -2,17 +2,20 @@
 // regenerate, alternatives ‹ i/n › (also for greetings), continue, edit, delete, rating,
 // and resuming a dropped stream with Last-Event-ID. A conversation whose character is gone
 // (removed, hidden, made private) is read-only: history stays, the composer is disabled.
-import { memo } from 'preact/compat';
+// Memory: pin / unpin / forget from a message's menu, the Memories panel, the prompt
+// inspector ("What <name> remembers") and the JSON download.
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, enc, isRemoved, request, streamRequest, type Conversation, type Id, type Message } from '../api';
+import { api, ApiError, enc, isRemoved, memory, pinOf, request, streamRequest, type Conversation, type Id, type Message } from '../api';
 import type { SseEvent } from '../sse';
 import { runResumableStream } from '../stream';
 import { Avatar, errorText, PortrayalBadge, Spinner } from '../components/common';
+import { MessageRow, Typing } from '../components/message-row';
 import { Icon } from '../components/icons';
 import { t } from '../i18n';
 import { useApp } from '../state';
-import { RichText } from '../components/richtext';
 import { ReportDialog, type ReportTarget } from '../components/report';
+import { MemoriesPanel, saveBlob } from '../components/memories';
+import { PromptInspector } from '../components/inspector';
 
 const MAX_RESUMES = 5;
 
@@ -31,6 +34,7 @@ export function ChatScreen({ id }: { id: string }) {
   const [editing, setEditing] = useState<{ id: Id; text: string } | null>(null);
   const [chatError, setChatError] = useState('');
   const [reporting, setReporting] = useState<ReportTarget | null>(null);
+  const [panel, setPanel] = useState<'memories' | 'inspector' | null>(null);
   const listRef = useRef<HTMLDivElement>(null);
   const stickBottom = useRef(true);
   const abortRef = useRef<AbortController | null>(null);
@@ -245,6 +249,72 @@ export function ChatScreen({ id }: { id: string }) {
     }
   }
 
+  /** Closes a message's menu, keeping focus on its actions button (the pressed item goes away). */
+  function closeMenu(mid: Id) {
+    setMenuFor(null);
+    document.getElementById(`msg-${mid}`)?.querySelector<HTMLElement>('.msg-more')?.focus();
+  }
+
+  async function togglePin(m: Message) {
+    closeMenu(m.id);
+    try {
+      if (m.pinned) {
+        // The pin is found by its message in the relationship's memories.
+        const pin = pinOf((await memory.list(id)).items, m.id);
+        if (pin) await memory.remove(id, pin.id);
+        patch(m.id, (x) => ({ ...x, pinned: false }));
+        toast(t('unpinned_done'));
+      } else {
+        try {
+          await memory.pin(id, m.id);
+        } catch (e) {
+          if (!(e instanceof ApiError && e.status === 409)) throw e;
+        }
+        patch(m.id, (x) => ({ ...x, pinned: true }));
+        toast(t('pinned_done', { name }));
+      }
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  async function forget(m: Message) {
+    if (!window.confirm(t('confirm_forget', { name }))) return;
+    closeMenu(m.id);
+    try {
+      await memory.forget(id, m.id);
+      patch(m.id, (x) => ({ ...x, forgotten: true }));
+      toast(t('forgotten_done'));
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  async function exportConversation() {
+    try {
+      const { blob, filename } = await memory.exportFile(id);
+      saveBlob(blob, filename);
+      toast(t('export_done'));
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  const isLoaded = (mid: Id, convId: Id = id) => String(convId) === String(id) && !!msgs?.some((m) => String(m.id) === String(mid));
+  /** Closes any panel and brings a loaded message into view, with focus. */
+  function jumpTo(mid: Id) {
+    setPanel(null);
+    stickBottom.current = false;
+    setTimeout(() => {
+      const el = document.getElementById(`msg-${mid}`);
+      if (!el) return;
+      el.scrollIntoView?.({ block: 'center', behavior: 'smooth' });
+      el.focus({ preventScroll: true });
+      el.classList.add('msg-flash');
+      setTimeout(() => el.classList.remove('msg-flash'), 1600);
+    }, 30);
+  }
+
   async function loadOlder() {
     if (!older) return;
     try {
@@ -292,6 +362,15 @@ export function ChatScreen({ id }: { id: string }) {
             </span>
           </a>
         )}
+        <span class="chat-head-tools">
+          <button type="button" class="btn btn-ghost btn-sm" onClick={() => setPanel('memories')} aria-label={t('memories_open', { name })} title={t('memories_open', { name })} data-testid="open-memories">
+            <Icon name="memory" size={18} />
+            <span class="hide-narrow">{t('memories')}</span>
+          </button>
+          <button type="button" class="icon-btn" onClick={() => setPanel('inspector')} aria-label={t('inspector_open', { name })} title={t('inspector_open', { name })}>
+            <Icon name="eye" />
+          </button>
+        </span>
       </header>
       {readOnly && (
         <div class="chat-readonly" role="status" data-testid="read-only-banner">
@@ -334,6 +413,8 @@ export function ChatScreen({ id }: { id: string }) {
               setMenuFor(null);
               setReporting({ kind: 'message', id: m.id, name: shownName });
             }}
+            onPin={() => togglePin(m)}
+            onForget={() => forget(m)}
           />
         ))}
         {waitingFirstToken && <Typing name={name} avatar={ch?.avatar_url ?? null} />}
@@ -382,143 +463,19 @@ export function ChatScreen({ id }: { id: string }) {
         )}
       </form>
       {reporting && <ReportDialog target={reporting} onClose={() => setReporting(null)} />}
+      {panel === 'memories' && (
+        <MemoriesPanel
+          conversationId={id}
+          name={name}
+          onClose={() => setPanel(null)}
+          onInspect={() => setPanel('inspector')}
+          onExport={exportConversation}
+          onUnpinned={(mid) => patch(mid, (x) => ({ ...x, pinned: false }))}
+          canShow={(mid) => isLoaded(mid)}
+          onShow={jumpTo}
+        />
+      )}
+      {panel === 'inspector' && <PromptInspector conversationId={id} name={name} draft={text} isLoaded={isLoaded} onJump={jumpTo} onClose={() => setPanel(null)} />}
     </section>
   );
 }
-
-function Typing({ name, avatar }: { name: string; avatar: string | null }) {
-  return (
-    <div class="msg msg-assistant">
-      <Avatar name={name} url={avatar} size={32} class="msg-avatar" />
-      <div class="bubble typing" role="status" aria-label={t('typing', { name })}>
-        <span />
-        <span />
-        <span />
-      </div>
-    </div>
-  );
-}
-
-interface RowProps {
-  m: Message;
-  name: string;
-  userName: string;
-  avatar: string | null;
-  removed: boolean;
-  readOnly: boolean;
-  isFirst: boolean;
-  isLastAssistant: boolean;
-  busy: boolean;
-  menuOpen: boolean;
-  editing: string | null;
-  onMenu: () => void;
-  onAlt: (delta: number) => void;
-  onRegenerate: () => void;
-  onContinue: () => void;
-  onRate: (stars: number) => void;
-  onEdit: () => void;
-  onEditText: (s: string) => void;
-  onEditSave: () => void;
-  onEditCancel: () => void;
-  onDelete: () => void;
-  onReport: () => void;
-}
-
-const MessageRow = memo(function MessageRow(p: RowProps) {
-  const { m } = p;
-  const mine = m.role === 'user';
-  const streaming = m.status === 'streaming';
-  const showAlts = m.role === 'assistant' && m.alternatives > 1 && (p.isLastAssistant || p.isFirst);
-  // Greetings (no parent) switch between alternate greetings instead of regenerating.
-  const showTools = m.role === 'assistant' && p.isLastAssistant && !streaming && m.parent_id !== null && m.parent_id !== undefined;
-  return (
-    <div class={`msg ${mine ? 'msg-user' : 'msg-assistant'}`} data-status={m.status} data-testid="message">
-      {!mine && <Avatar name={p.name} url={p.avatar} size={32} class="msg-avatar" removed={p.removed} />}
-      <div class="msg-col">
-        {p.editing !== null ? (
-          <div class="bubble editing">
-            <label class="sr-only" for={`edit-${m.id}`}>
-              {t('edit')}
-            </label>
-            <textarea id={`edit-${m.id}`} value={p.editing} rows={4} onInput={(e) => p.onEditText(e.currentTarget.value)} />
-            <div class="row-end">
-              <button class="btn btn-ghost btn-sm" onClick={p.onEditCancel}>
-                {t('cancel')}
-              </button>
-              <button class="btn btn-primary btn-sm" onClick={p.onEditSave}>
-                {t('save')}
-              </button>
-            </div>
-          </div>
-        ) : (
-          <div class={`bubble${streaming ? ' streaming' : ''}`}>
-            <RichText text={m.content} char={p.name} user={p.userName} />
-            {streaming && !m.content && (
-              <span class="typing inline" aria-label={t('typing', { name: p.name })}>
-                <span />
-                <span />
-                <span />
-              </span>
-            )}
-            {streaming && m.content && <span class="caret" aria-hidden="true" />}
-          </div>
-        )}
-        {(m.status === 'stopped' || m.status === 'failed') && <span class={`msg-status ${m.status}`}>{t(m.status)}</span>}
-        <div class={`msg-tools${mine ? ' mine' : ''}`}>
-          {showAlts && (
-            <span class="alts" role="group" aria-label={t('alternative_n', { i: m.alternative_index + 1, n: m.alternatives })}>
-              <button class="tool-btn" onClick={() => p.onAlt(-1)} disabled={p.busy || m.alternative_index <= 0} aria-label={t('previous_alternative')}>
-                <Icon name="chevl" size={18} />
-              </button>
-              <span class="alts-count" data-testid="alt-count">
-                {m.alternative_index + 1}/{m.alternatives}
-              </span>
-              <button class="tool-btn" onClick={() => p.onAlt(1)} disabled={p.busy || m.alternative_index >= m.alternatives - 1} aria-label={t('next_alternative')}>
-                <Icon name="chevr" size={18} />
-              </button>
-            </span>
-          )}
-          {showTools && (
-            <>
-              <button class="tool-btn" onClick={p.onRegenerate} disabled={p.busy || p.readOnly} aria-label={t('regenerate')} title={t('regenerate')}>
-                <Icon name="refresh" size={18} />
-              </button>
-              <button class="tool-btn" onClick={p.onContinue} disabled={p.busy || p.readOnly} aria-label={t('continue')} title={t('continue')}>
-                <Icon name="play" size={18} />
-              </button>
-            </>
-          )}
-          {m.role === 'assistant' && !streaming && (p.isLastAssistant || m.rating > 0 || p.menuOpen) && (
-            <span class="stars" role="group" aria-label={t('rate')}>
-              {[1, 2, 3, 4, 5].map((s) => (
-                <button key={s} class={`star${s <= m.rating ? ' on' : ''}`} onClick={() => p.onRate(s)} aria-label={t('stars', { n: s })} aria-pressed={s <= m.rating && m.rating > 0}>
-                  <Icon name="star" size={16} />
-                </button>
-              ))}
-            </span>
-          )}
-          {!streaming && (
-            <button class="tool-btn" onClick={p.onMenu} aria-expanded={p.menuOpen} aria-label={t('message_actions')} title={t('message_actions')}>
-              <Icon name="more" size={18} />
-            </button>
-          )}
-          {p.menuOpen && !streaming && (
-            <span class="msg-menu">
-              <button class="btn btn-ghost btn-sm" onClick={p.onEdit} disabled={p.busy || p.readOnly}>
-                <Icon name="edit" size={16} /> {t('edit')}
-              </button>
-              <button class="btn btn-ghost btn-sm danger" onClick={p.onDelete} disabled={p.busy}>
-                <Icon name="trash" size={16} /> {t('delete')}
-              </button>
-              {m.role === 'assistant' && (
-                <button class="btn btn-ghost btn-sm" onClick={p.onReport} aria-label={t('report_message')}>
-                  <Icon name="flag" size={16} /> {t('report')}
-                </button>
-              )}
-            </span>
-          )}
-        </div>
-      </div>
-    </div>
-  );
-});
