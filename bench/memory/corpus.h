@@ -36,7 +36,7 @@ struct Language {
   std::vector<std::string> user_templates;
   std::vector<std::string> reply_templates;
   std::vector<std::string> fact_replies;  // the friend's answer to a fact
-  std::vector<Slot> slots;  // include "open" and "close": lines a reply may start or end with
+  std::vector<Slot> slots;      // include "open" and "close": lines a reply may start or end with
   std::string separator = " ";  // between sentences
 };
 

@@ -11,7 +11,7 @@
 //     leaves within the run: prompt-cache hit rate and TTFT.
 //
 //   memory_bench --model CHAT.gguf [--embed-model EMBED.gguf] [--messages 10000]
-//                [--users 3] [--turns 60] [--reply-tokens 24] [--ctx-size 2048]
+//                [--users 3] [--turns 40] [--reply-tokens 24] [--ctx-size 1024]
 //                [--threads 2] [--rounds 1] [--timeout-s 600] [--quick] [--no-serve]
 //                [--no-recall]
 #include <algorithm>
@@ -99,12 +99,12 @@ RecallFigures Pool(const std::vector<RecallFigures>& v, const std::string& mode)
 }
 
 void PrintRecallRow(const RecallFigures& f) {
-  std::printf("  %-7s %-4s %5d/%-3d %4.2f   %5d/%-3d %4.2f   %6.0f %5.0f %5.0f   %7.0f   %7.2f %7.2f\n",
-              f.mode.c_str(), f.lang.c_str(), f.shared_hits, f.shared_n,
-              Ratio(f.shared_hits, f.shared_n), f.paraphrase_hits, f.paraphrase_n,
-              Ratio(f.paraphrase_hits, f.paraphrase_n), Mean(f.recalled_tokens),
-              Percentile(f.recalled_tokens, 0.5), Max(f.recalled_tokens), Mean(f.prompt_tokens),
-              Percentile(f.build_ms, 0.5), Percentile(f.build_ms, 0.99));
+  std::printf(
+      "  %-7s %-4s %5d/%-3d %4.2f   %5d/%-3d %4.2f   %6.0f %5.0f %5.0f   %7.0f   %7.2f %7.2f\n",
+      f.mode.c_str(), f.lang.c_str(), f.shared_hits, f.shared_n, Ratio(f.shared_hits, f.shared_n),
+      f.paraphrase_hits, f.paraphrase_n, Ratio(f.paraphrase_hits, f.paraphrase_n),
+      Mean(f.recalled_tokens), Percentile(f.recalled_tokens, 0.5), Max(f.recalled_tokens),
+      Mean(f.prompt_tokens), Percentile(f.build_ms, 0.5), Percentile(f.build_ms, 0.99));
 }
 
 // Part 1; the figures of every (mode, language), BM25 first.
@@ -130,7 +130,8 @@ std::vector<RecallFigures> RunRecall(const Options& o) {
     std::fflush(stdout);
     rels.push_back(std::move(r));
   }
-  for (const auto& r : rels) out.push_back(ProbeRelationship(*r, bm25.get(), "bm25", o.recall, o.rounds));
+  for (const auto& r : rels)
+    out.push_back(ProbeRelationship(*r, bm25.get(), "bm25", o.recall, o.rounds));
   bm25->Shutdown();
   bm25.reset();
   if (o.embed_model.empty()) {
@@ -145,9 +146,8 @@ std::vector<RecallFigures> RunRecall(const Options& o) {
       out.push_back(ProbeRelationship(*r, hybrid.get(), "hybrid", o.recall, o.rounds));
     hybrid->Shutdown();
   }
-  std::printf(
-      "\n  %-7s %-4s %-14s %-14s %-19s %-9s %-15s\n", "mode", "lang", "shared-word", "paraphrase",
-      "recalled tok/turn", "prompt", "build ms");
+  std::printf("\n  %-7s %-4s %-14s %-14s %-19s %-9s %-15s\n", "mode", "lang", "shared-word",
+              "paraphrase", "recalled tok/turn", "prompt", "build ms");
   std::printf("  %-7s %-4s %-14s %-14s %6s %5s %5s   %7s   %7s %7s\n", "", "", "recall@prompt",
               "recall@prompt", "mean", "p50", "max", "tokens", "p50", "p99");
   for (const std::string mode : {"bm25", "hybrid"}) {
@@ -159,10 +159,18 @@ std::vector<RecallFigures> RunRecall(const Options& o) {
       }
     if (any) PrintRecallRow(Pool(out, mode));
   }
+  for (const auto& f : out)
+    if (f.n_embedded > 0)
+      std::printf("  %s %s: %lld messages embedded before the probes in %.1f s\n", f.mode.c_str(),
+                  f.lang.c_str(), static_cast<long long>(f.n_embedded), f.embed_s);
   for (const auto& f : out) {
-    if (f.errors) std::printf("  %s %s: %d errors, first: %s\n", f.mode.c_str(), f.lang.c_str(), f.errors, f.first_error.c_str());
-    for (const auto& m : f.missed)
-      std::printf("  %s %s missed (shared-word probe): %s\n", f.mode.c_str(), f.lang.c_str(), m.c_str());
+    if (f.errors)
+      std::printf("  %s %s: %d errors, first: %s\n", f.mode.c_str(), f.lang.c_str(), f.errors,
+                  f.first_error.c_str());
+    if (!f.missed.empty())
+      std::printf(
+          "  %s %s: %zu shared-word probes missed (MEMORY_BENCH_SHOW_MISSES=1 shows them)\n",
+          f.mode.c_str(), f.lang.c_str(), f.missed.size());
   }
   std::printf("\n");
   return out;
@@ -187,6 +195,7 @@ void PrintServeRow(const ServeFigures& f) {
               f.result.system.c_str(), f.summary.n_ok, f.summary.n_failed,
               n ? static_cast<double>(prompt) / n : 0, n ? static_cast<double>(cached) / n : 0,
               f.summary.hit_later, f.summary.ttft_p50, f.summary.ttft_p99, f.result.wall_s);
+  if (f.cut_short) std::printf("  %-10s stopped at --timeout-s before every turn was sent\n", "");
   if (!f.result.first_error.empty())
     std::printf("  %-10s first error: %s\n", "", f.result.first_error.c_str());
 }
@@ -215,9 +224,10 @@ std::vector<ServeFigures> RunServePart(const Options& o) {
 }
 
 int Main(const Options& o) {
-  std::printf("Memory: recall@prompt, recalled tokens, prompt-build time and what memory costs "
-              "the prompt cache%s\n\n",
-              o.quick ? " (BENCH_QUICK: a short pass)" : "");
+  std::printf(
+      "Memory: recall@prompt, recalled tokens, prompt-build time and what memory costs "
+      "the prompt cache%s\n\n",
+      o.quick ? " (BENCH_QUICK: a short pass)" : "");
   std::vector<RecallFigures> recall;
   if (o.run_recall) recall = RunRecall(o);
   std::fflush(stdout);
@@ -234,11 +244,13 @@ int Main(const Options& o) {
         if (f.mode == mode) {
           const double r = Ratio(f.shared_hits, f.shared_n);
           worst = std::min(worst, r);
-          std::snprintf(buf, sizeof buf, "%s%s %.2f", figures.empty() ? "" : ", ", f.lang.c_str(), r);
+          std::snprintf(buf, sizeof buf, "%s%s %.2f", figures.empty() ? "" : ", ", f.lang.c_str(),
+                        r);
           figures += buf;
         }
       if (worst > 1) continue;
-      PrintTarget("recall@prompt shared, " + mode, figures + " (" + std::to_string(o.recall.n_messages) + " msgs)",
+      PrintTarget("recall@prompt shared, " + mode,
+                  figures + " (" + std::to_string(o.recall.n_messages) + " msgs)",
                   ">= 0.9 in every language", worst >= 0.9);
     }
     const RecallFigures all = Pool(recall, "bm25");
@@ -262,7 +274,8 @@ int Main(const Options& o) {
                   off.ttft_p50, ttft_ratio, off.ttft_p99 > 0 ? on.ttft_p99 / off.ttft_p99 : 0);
     PrintTarget("TTFT p50", buf, "on <= 1.10 x off", ttft_ratio > 0 && ttft_ratio <= 1.10);
   }
-  std::printf("(figures from a shared 2-core machine are noisy; only same-run ratios mean something)\n");
+  std::printf(
+      "(figures from a shared 2-core machine are noisy; only same-run ratios mean something)\n");
   bool failed = false;
   for (const auto& f : recall) failed |= f.errors > 0;
   for (const auto& f : serve) failed |= !f.ok || f.summary.n_failed > 0;
@@ -279,19 +292,32 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const bool has = i + 1 < argc;
-    if (a == "--model" && has) o.model = argv[++i];
-    else if (a == "--embed-model" && has) o.embed_model = argv[++i];
-    else if (a == "--messages" && has) o.recall.n_messages = next_int(i);
-    else if (a == "--users" && has) o.serve.users = next_int(i);
-    else if (a == "--turns" && has) o.serve.turns = next_int(i);
-    else if (a == "--reply-tokens" && has) o.serve.reply_tokens = next_int(i);
-    else if (a == "--ctx-size" && has) o.serve.ctx_size = next_int(i);
-    else if (a == "--threads" && has) o.threads = next_int(i);
-    else if (a == "--rounds" && has) o.serve.rounds = std::max(1, next_int(i));
-    else if (a == "--timeout-s" && has) o.serve.timeout_s = next_int(i);
-    else if (a == "--quick") o.quick = true;
-    else if (a == "--no-serve") o.run_serve = false;
-    else if (a == "--no-recall") o.run_recall = false;
+    if (a == "--model" && has)
+      o.model = argv[++i];
+    else if (a == "--embed-model" && has)
+      o.embed_model = argv[++i];
+    else if (a == "--messages" && has)
+      o.recall.n_messages = next_int(i);
+    else if (a == "--users" && has)
+      o.serve.users = next_int(i);
+    else if (a == "--turns" && has)
+      o.serve.turns = next_int(i);
+    else if (a == "--reply-tokens" && has)
+      o.serve.reply_tokens = next_int(i);
+    else if (a == "--ctx-size" && has)
+      o.serve.ctx_size = next_int(i);
+    else if (a == "--threads" && has)
+      o.threads = next_int(i);
+    else if (a == "--rounds" && has)
+      o.serve.rounds = std::max(1, next_int(i));
+    else if (a == "--timeout-s" && has)
+      o.serve.timeout_s = next_int(i);
+    else if (a == "--quick")
+      o.quick = true;
+    else if (a == "--no-serve")
+      o.run_serve = false;
+    else if (a == "--no-recall")
+      o.run_recall = false;
     else {
       std::fprintf(stderr,
                    "usage: memory_bench --model CHAT.gguf [--embed-model EMBED.gguf] "
@@ -309,8 +335,8 @@ int main(int argc, char** argv) {
     o.recall.n_messages = std::min(o.recall.n_messages, 2000);
     o.rounds = 2;
     o.serve.users = std::min(o.serve.users, 3);
-    o.serve.turns = std::min(o.serve.turns, 36);
-    o.serve.timeout_s = std::min(o.serve.timeout_s, 120);
+    o.serve.turns = std::min(o.serve.turns, 12);
+    o.serve.timeout_s = std::min(o.serve.timeout_s, 150);
   }
   o.serve.model = o.model;
   o.serve.threads = o.threads;

@@ -56,7 +56,8 @@ std::unique_ptr<Relationship> Relationship::Write(const Language& lang, const Re
                          chat::PersonaPromptBuilder(engine, o.n_ctx, o.n_reply_tokens, nullptr),
                          chat::ChatOptions{});
   auto conv = chat.StartConversation(user->id, character->id);
-  auto path = conv.ok() ? chat.Path(user->id, conv->id) : Result<std::vector<chat::PathMessage>>(conv.status());
+  auto path = conv.ok() ? chat.Path(user->id, conv->id)
+                        : Result<std::vector<chat::PathMessage>>(conv.status());
   chat.Shutdown();
   if (!path.ok() || path->empty()) {
     std::fprintf(stderr, "memory_bench: starting the %s conversation failed: %s\n",
@@ -115,7 +116,13 @@ RecallFigures ProbeRelationship(const Relationship& rel, engine::Engine* engine,
   chat::ChatService chat(rel.store(), engine, &events,
                          chat::PersonaPromptBuilder(engine, o.n_ctx, o.n_reply_tokens, &memory),
                          chat::ChatOptions{});
-  memory.WaitIdle();  // whatever the service indexes in the background, before timing
+  // The first prompt queues the relationship's backlog of messages to embed (dense recall);
+  // wait until it is embedded, so the timed prompts see the whole index.
+  const int64_t t_embed = NowSteadyUs();
+  (void)chat.InspectPrompt(rel.user_id(), rel.conversation_id(), rel.language().greeting);
+  memory.WaitIdle();
+  f.embed_s = (NowSteadyUs() - t_embed) / 1e6;
+  f.n_embedded = memory.Stats().messages_embedded;
   for (int round = 0; round < rounds; ++round) {
     for (const Fact& fact : rel.language().facts) {
       for (int kind = 0; kind < 2; ++kind) {
@@ -135,10 +142,11 @@ RecallFigures ProbeRelationship(const Relationship& rel, engine::Engine* engine,
         (kind == 0 ? f.shared_n : f.paraphrase_n) += 1;
         (kind == 0 ? f.shared_hits : f.paraphrase_hits) += hit;
         if (kind == 0 && !hit) f.missed.push_back(fact.text);
-        if (kind == 0 && !hit && std::getenv("MEMORY_BENCH_DEBUG")) {
+        if (!hit && std::getenv("MEMORY_BENCH_SHOW_MISSES")) {
           for (size_t i = 0; i < p->sections.size(); ++i)
             if (p->sections[i] == "recalled" || p->sections[i] == "draft")
-              std::fprintf(stderr, "[%s] %s\n", p->sections[i].c_str(), p->request.messages[i].content.c_str());
+              std::fprintf(stderr, "[%s %s] %s\n", mode.c_str(), p->sections[i].c_str(),
+                           p->request.messages[i].content.c_str());
         }
         int n_recalled = 0;
         for (size_t i = 0; i < p->sections.size(); ++i)

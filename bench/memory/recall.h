@@ -56,7 +56,9 @@ class Relationship {
 struct RecallFigures {
   std::string mode;  // "bm25" | "hybrid"
   std::string lang;
-  bool dense = false;  // the engine reported embeddings available
+  bool dense = false;      // the engine reported embeddings available
+  int64_t n_embedded = 0;  // messages the service embedded before the probes
+  double embed_s = 0;      // the first prompt and waiting for that backlog
   int shared_hits = 0, shared_n = 0;
   int paraphrase_hits = 0, paraphrase_n = 0;
   std::vector<double> recalled_tokens;  // per probe: tokens of the `recalled` section
@@ -67,6 +69,7 @@ struct RecallFigures {
   std::vector<std::string> missed;  // shared-word probes whose fact was not in the prompt
 };
 
+// MEMORY_BENCH_SHOW_MISSES=1 prints the recalled section of every missed probe on stderr.
 // Asks every probe of `rel`'s language (shared-word and paraphrase, `rounds` times each:
 // the first round warms the caches and is not timed) through InspectPrompt on `engine`.
 RecallFigures ProbeRelationship(const Relationship& rel, engine::Engine* engine,

@@ -68,10 +68,10 @@ bool RunOnce(const ServeOptions& o, bool memory, const Workload& w, RunResult* o
       const TokkiUser& user = users[static_cast<size_t>(u)];
       for (int t = 0; t < o.turns && Clock::now() < stop_at; ++t) {
         Sampling sampling{o.reply_tokens, ReplySeed(w.run_id, u, t)};
-        SendResult r = co_await TokkiSend(
-            port, user.token, user.conversation_id,
-            w.user_msgs[static_cast<size_t>(u)][static_cast<size_t>(t)], sampling,
-            stop_at + std::chrono::seconds(120));
+        SendResult r =
+            co_await TokkiSend(port, user.token, user.conversation_id,
+                               w.user_msgs[static_cast<size_t>(u)][static_cast<size_t>(t)],
+                               sampling, stop_at + std::chrono::seconds(120));
         r.sample.user = u;
         r.sample.turn = t;
         per_user[static_cast<size_t>(u)].push_back(std::move(r.sample));

@@ -20,9 +20,9 @@ struct ServeOptions {
   std::string model;
   std::string tokki_bin;  // "" = next to this binary
   int users = 3;          // user u speaks language u % 3 to that language's character
-  int turns = 60;
+  int turns = 40;
   int reply_tokens = 24;  // ignore_eos
-  int ctx_size = 2048;    // --ctx-size: one conversation's window
+  int ctx_size = 1024;    // --ctx-size: one conversation's window (512 of it for the reply)
   int threads = 2;        // --engine-threads
   int rounds = 1;         // each round runs both settings, alternating which goes first
   int timeout_s = 600;    // per run: no turn starts after it
@@ -33,7 +33,7 @@ struct ServeFigures {
   bool memory = false;
   bool ok = false;         // at least one run of this setting came up
   bool cut_short = false;  // a run stopped at timeout_s before every turn was sent
-  RunResult result;  // every run's samples of this setting, pooled
+  RunResult result;        // every run's samples of this setting, pooled
   Summary summary;
 };
 
