@@ -83,21 +83,8 @@ void AddConversationRoutes(std::vector<Route>& r, const Services& s) {
     for (auto& p : *path) n_user += p.message.role == "user";
     on_engagement(ctx.user_id, conv->character_id, n_user, rating);
   };
-  auto conv_op = [](auto fn) {
-    return [fn](RequestContext& ctx) -> HandlerResult {
-      auto id = IdParam(ctx, "id");
-      if (!id.ok()) return ErrorResponse(ctx, id.status());
-      return fn(ctx, *id);
-    };
-  };
-  auto message_op = [](auto fn) {
-    return [fn](RequestContext& ctx) -> HandlerResult {
-      auto id = IdParam(ctx, "id");
-      auto mid = IdParam(ctx, "mid");
-      if (!id.ok() || !mid.ok()) return ErrorResponse(ctx, Status::NotFound("message not found"));
-      return fn(ctx, *id, *mid);
-    };
-  };
+  auto conv_op = [](auto fn) { return WithConversationId(fn); };
+  auto message_op = [](auto fn) { return WithTwoIds("mid", "message", fn); };
 
   r.push_back({.method = V::post, .pattern = "/api/conversations", .body = BodyKind::kJson,
                .handler = [chat](RequestContext& ctx) -> HandlerResult {

@@ -48,21 +48,8 @@ void AddMemoryRoutes(std::vector<Route>& r, const Services& s) {
   chat::ChatService* chat = s.chat;
   engine::Engine* engine = s.engine;
   if (!memory) return;
-  auto conv_op = [](auto fn) {
-    return [fn](RequestContext& ctx) -> HandlerResult {
-      auto id = IdParam(ctx, "id");
-      if (!id.ok()) return ErrorResponse(ctx, id.status());
-      return fn(ctx, *id);
-    };
-  };
-  auto two_ids = [](const char* second, const char* what, auto fn) {
-    return [fn, second, what](RequestContext& ctx) -> HandlerResult {
-      auto id = IdParam(ctx, "id");
-      auto other = IdParam(ctx, second);
-      if (!id.ok() || !other.ok()) return ErrorResponse(ctx, Status::NotFound(std::string(what) + " not found"));
-      return fn(ctx, *id, *other);
-    };
-  };
+  auto conv_op = [](auto fn) { return WithConversationId(fn); };
+  auto two_ids = [](const char* second, const char* what, auto fn) { return WithTwoIds(second, what, fn); };
   // The body's "content" string (required).
   auto content_of = [](RequestContext& ctx) -> Result<std::string> {
     TOKKI_ASSIGN_OR_RETURN(Json body, ParseJsonBody(ctx));
