@@ -203,8 +203,8 @@ std::vector<persona::RecalledPassage> MemoryService::Rank(std::vector<store::Rec
   return out;
 }
 
-Status MemoryService::Prepare(const store::Conversation& conv, std::string query,
-                              persona::PromptInput* in) {
+Status MemoryService::Prepare(const store::Conversation& conv, std::string last_user,
+                              std::string last_reply, persona::PromptInput* in) {
   TOKKI_ASSIGN_OR_RETURN(auto memories, store_->ListMemories(conv.user_id, conv.character_id));
   for (auto& m : memories) in->pinned_memories.push_back(std::move(m.content));
   TOKKI_ASSIGN_OR_RETURN(auto summary, store_->LatestSummary(conv.user_id, conv.character_id));
@@ -213,42 +213,55 @@ Status MemoryService::Prepare(const store::Conversation& conv, std::string query
                          store_->CountRelationshipMessages(conv.user_id, conv.character_id));
   in->recall_always = n_all > static_cast<int64_t>(in->history.size()) + 1;
   in->recall_max_tokens = options_.recall_max_tokens;
-  std::vector<std::string> terms = QueryTerms(query);
   if (dense_) QueueEmbedding({conv.user_id, conv.character_id});
-  if (terms.empty() && !dense_) return Status::Ok();
-  in->recall = [this, conv, terms = std::move(terms), query = std::move(query)](
-                   const std::vector<Id>& in_window) {
-    return Recall(conv, terms, query, in_window);
+  in->recall = [this, conv, last_user = std::move(last_user),
+                last_reply = std::move(last_reply)](const std::vector<Id>& in_window) {
+    return Recall(conv, last_user, last_reply, in_window);
   };
   return Status::Ok();
 }
 
-std::vector<persona::RecalledPassage> MemoryService::Recall(const store::Conversation& conv,
+std::vector<persona::RecalledPassage> MemoryService::Search(const store::Conversation& conv,
                                                             const std::vector<std::string>& terms,
-                                                            const std::string& query,
                                                             const std::vector<Id>& in_window) {
-  std::vector<persona::RecalledPassage> ranked;
-  if (!terms.empty()) {
-    auto hits = store_->SearchMessages(conv.user_id, conv.character_id, terms, in_window,
-                                       options_.recall_candidates);
-    if (hits.ok()) {
-      ranked = Rank(std::move(hits).value(), NowUnixMs());
-    } else {
-      TOKKI_LOG(warn, "recall failed", "conversation", conv.id, "error", hits.status().ToString());
-    }
+  if (terms.empty()) return {};
+  auto hits = store_->SearchMessages(conv.user_id, conv.character_id, terms, in_window,
+                                     options_.recall_candidates);
+  if (!hits.ok()) {
+    TOKKI_LOG(warn, "recall failed", "conversation", conv.id, "error", hits.status().ToString());
+    return {};
   }
-  if (!dense_) return ranked;
-  const std::vector<Id> near = Nearest({conv.user_id, conv.character_id}, query, in_window);
-  if (near.empty()) return ranked;
-  std::vector<Id> bm25_ids;
+  return Rank(std::move(hits).value(), NowUnixMs());
+}
+
+std::vector<persona::RecalledPassage> MemoryService::Recall(const store::Conversation& conv,
+                                                            const std::string& last_user,
+                                                            const std::string& last_reply,
+                                                            const std::vector<Id>& in_window) {
+  const std::vector<std::string> user_terms = QueryTerms(last_user);
+  std::vector<std::string> reply_terms;
+  for (auto& t : QueryTerms(last_reply))
+    if (std::find(user_terms.begin(), user_terms.end(), t) == user_terms.end())
+      reply_terms.push_back(std::move(t));
   std::map<Id, persona::RecalledPassage> by_id;
-  for (auto& p : ranked) {
-    bm25_ids.push_back(p.message_id);
-    by_id.emplace(p.message_id, std::move(p));
+  auto ids_of = [&](std::vector<persona::RecalledPassage> ranked) {
+    std::vector<Id> ids;
+    for (auto& p : ranked) {
+      ids.push_back(p.message_id);
+      by_id.emplace(p.message_id, std::move(p));
+    }
+    return ids;
+  };
+  std::vector<std::pair<std::vector<Id>, double>> rankings;
+  rankings.push_back({ids_of(Search(conv, user_terms, in_window)), 1.0});
+  rankings.push_back({ids_of(Search(conv, reply_terms, in_window)), 0.5});
+  if (dense_) {
+    const std::string& query = Trim(last_user).empty() ? last_reply : last_user;
+    rankings.push_back({Nearest({conv.user_id, conv.character_id}, query, in_window), 1.0});
   }
-  std::vector<persona::RecalledPassage> out;
+  std::vector<persona::RecalledPassage> fused;
   std::unordered_set<std::string> seen;
-  for (Id id : Fuse(bm25_ids, near)) {
+  for (Id id : Fuse(rankings)) {
     auto it = by_id.find(id);
     if (it == by_id.end()) {
       auto m = store_->GetMessage(id);  // a dense-only hit
@@ -258,16 +271,17 @@ std::vector<persona::RecalledPassage> MemoryService::Recall(const store::Convers
                .first;
     }
     if (!seen.insert(Normalized(it->second.text)).second) continue;
-    out.push_back(it->second);
+    fused.push_back(it->second);
   }
-  return out;
+  return WithoutNearDuplicates(std::move(fused));
 }
 
-std::vector<Id> MemoryService::Fuse(const std::vector<Id>& a, const std::vector<Id>& b) {
+std::vector<Id> MemoryService::Fuse(const std::vector<std::pair<std::vector<Id>, double>>& rankings) {
   constexpr double kK = 60;
   std::map<Id, double> score;
-  for (size_t i = 0; i < a.size(); ++i) score[a[i]] += 1.0 / (kK + static_cast<double>(i + 1));
-  for (size_t i = 0; i < b.size(); ++i) score[b[i]] += 1.0 / (kK + static_cast<double>(i + 1));
+  for (const auto& [ids, weight] : rankings)
+    for (size_t i = 0; i < ids.size(); ++i)
+      score[ids[i]] += weight / (kK + static_cast<double>(i + 1));
   std::vector<std::pair<double, Id>> order;
   for (auto& [id, sc] : score) order.push_back({sc, id});
   std::sort(order.begin(), order.end(), [](const auto& x, const auto& y) {
@@ -275,6 +289,37 @@ std::vector<Id> MemoryService::Fuse(const std::vector<Id>& a, const std::vector<
   });
   std::vector<Id> out;
   for (auto& [sc, id] : order) out.push_back(id);
+  return out;
+}
+
+std::vector<persona::RecalledPassage> MemoryService::WithoutNearDuplicates(
+    std::vector<persona::RecalledPassage> passages) {
+  std::vector<persona::RecalledPassage> out;
+  std::vector<std::unordered_set<std::string>> kept;
+  for (auto& p : passages) {
+    std::unordered_set<std::string> terms;
+    const std::string all = IndexTerms(p.text);
+    size_t start = 0;
+    while (start < all.size()) {
+      size_t end = all.find(' ', start);
+      if (end == std::string::npos) end = all.size();
+      terms.insert(all.substr(start, end - start));
+      start = end + 1;
+    }
+    bool near = false;
+    for (const auto& k : kept) {
+      size_t common = 0;
+      for (const auto& t : terms) common += k.count(t);
+      const size_t uni = terms.size() + k.size() - common;
+      if (uni > 0 && static_cast<double>(common) / static_cast<double>(uni) >= kNearDuplicate) {
+        near = true;
+        break;
+      }
+    }
+    if (near) continue;
+    kept.push_back(std::move(terms));
+    out.push_back(std::move(p));
+  }
   return out;
 }
 

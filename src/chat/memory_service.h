@@ -7,12 +7,14 @@
 // of their conversations; another user's conversation is NotFound, so one user's
 // memories never reach another's prompt or answer.
 //
-// Recall: ranks the relationship's indexed messages (store SearchMessages, BM25) by
-// BM25 x recency x importance, skips what the prompt already holds, drops duplicates,
-// and hands the best to persona::BuildPrompt, which fits them to its token budget. With
-// an embedding model (the engine's Info().embedding), messages are also embedded in the
-// background and each turn's query is embedded; the nearest messages by cosine are fused
-// with the BM25 ranking by reciprocal rank fusion (k = 60). Vectors of recently used
+// Recall: searches the relationship's indexed messages (store SearchMessages, BM25) for
+// the message being answered and, separately, for the previous reply, ranks each list by
+// BM25 x recency x importance, skips what the prompt already holds, fuses the lists by
+// weighted reciprocal rank fusion (the message 1, the reply 0.5: a chatty reply must not
+// crowd out what the user asked about), drops near-duplicates, and hands the best to
+// persona::BuildPrompt, which fits them to its token budget. With an embedding model (the
+// engine's Info().embedding), messages are also embedded in the background and the
+// message is embedded each turn; its nearest messages by cosine join the fusion (1). Vectors of recently used
 // relationships stay in memory (kMaxCachedRelationships).
 //
 // Summaries: when history leaves the prompt's window, a job summarises the messages that
@@ -93,10 +95,10 @@ class MemoryService {
   Status Forget(Id user_id, Id conversation_id, Id message_id);
 
   // Fills the relationship's memories, summary and recall into `in` (whose history
-  // messages carry their ids). `query` is what recall looks for (the last user message
-  // and the last reply).
-  Status Prepare(const store::Conversation& conversation, std::string query,
-                 persona::PromptInput* in);
+  // messages carry their ids). Recall looks for `last_user` (the message being answered)
+  // first and `last_reply` (the character's previous reply) second.
+  Status Prepare(const store::Conversation& conversation, std::string last_user,
+                 std::string last_reply, persona::PromptInput* in);
   // After a prompt was built from the selected `path` with `n_dropped` oldest messages
   // left out: queues a summary job when they reach past the summary's coverage.
   void AfterPrompt(const store::Conversation& conversation,
@@ -106,8 +108,14 @@ class MemoryService {
   // Ranking of recall (exposed for tests): full-text hits → passages, best first.
   static std::vector<persona::RecalledPassage> Rank(std::vector<store::RecallHit> hits,
                                                     int64_t now_ms);
-  // Reciprocal rank fusion of two rankings (best first) of message ids.
-  static std::vector<Id> Fuse(const std::vector<Id>& a, const std::vector<Id>& b);
+  // Weighted reciprocal rank fusion (k = 60) of rankings (best first) of message ids:
+  // score(id) = sum of weight / (60 + rank).
+  static std::vector<Id> Fuse(const std::vector<std::pair<std::vector<Id>, double>>& rankings);
+  // Passages without near-duplicates (term sets overlapping by kNearDuplicate or more,
+  // Jaccard), keeping the first of each group.
+  static std::vector<persona::RecalledPassage> WithoutNearDuplicates(
+      std::vector<persona::RecalledPassage> passages);
+  static constexpr double kNearDuplicate = 0.6;
   // True when recall uses embeddings too.
   bool dense() const { return dense_; }
   static constexpr size_t kMaxCachedRelationships = 64;
@@ -136,8 +144,12 @@ class MemoryService {
   using Pair = std::pair<Id, Id>;  // (user, character)
   Result<store::Conversation> Owned(Id user_id, Id conversation_id);
   std::vector<persona::RecalledPassage> Recall(const store::Conversation& conv,
+                                               const std::string& last_user,
+                                               const std::string& last_reply,
+                                               const std::vector<Id>& in_window);
+  // BM25 hits for `terms`, ranked (Rank).
+  std::vector<persona::RecalledPassage> Search(const store::Conversation& conv,
                                                const std::vector<std::string>& terms,
-                                               const std::string& query,
                                                const std::vector<Id>& in_window);
   // Nearest messages to `query` among the relationship's vectors, best first.
   std::vector<Id> Nearest(Pair pair, const std::string& query, const std::vector<Id>& in_window)

@@ -37,7 +37,7 @@ PromptBuilder PersonaPromptBuilder(const engine::Engine* engine, int n_ctx, int 
     in.turn_index = turns;
     in.last_is_draft = ctx.inspect;
     if (memory) {
-      TOKKI_RETURN_IF_ERROR(memory->Prepare(ctx.conversation, last_user + "\n" + last_reply, &in));
+      TOKKI_RETURN_IF_ERROR(memory->Prepare(ctx.conversation, last_user, last_reply, &in));
     } else {
       for (auto& m : ctx.history)
         if (m.pinned) in.pinned_memories.push_back(m.content);

@@ -132,7 +132,11 @@ Result<Prompt> BuildPrompt(const PromptInput& in) {
   if (auto book = ParseLorebook(c.character_book_json); book.ok()) {
     LoreScanInput scan;
     scan.book = &*book;
-    for (const auto& m : in.history) scan.messages.push_back(m.content);
+    // Only the newest messages can be scanned (scan_depth <= kMaxLoreScanDepth).
+    const size_t from = in.history.size() > static_cast<size_t>(kMaxLoreScanDepth)
+                            ? in.history.size() - static_cast<size_t>(kMaxLoreScanDepth)
+                            : 0;
+    for (size_t i = from; i < in.history.size(); ++i) scan.messages.push_back(in.history[i].content);
     scan.turn_index = in.turn_index;
     scan.token_budget = std::max(1, budget / 4);
     scan.count_tokens = in.count_tokens;
@@ -213,26 +217,34 @@ Result<Prompt> BuildPrompt(const PromptInput& in) {
                             " tokens; the context allows " + std::to_string(budget));
 
   // 3. History: cut points every ~budget/4 tokens from the start of the conversation;
-  // keep from the first cut point whose suffix fits.
+  // keep from the first cut point whose suffix fits. The cut points only need to be
+  // stable, so they come from a byte estimate; real token counts are taken from the
+  // newest message back, only as far as the window can reach (a long relationship's
+  // thousands of old messages are never tokenized).
   const size_t n_hist = in.history.size();
-  std::vector<int> n_msg(n_hist);
-  for (size_t i = 0; i < n_hist; ++i) n_msg[i] = tokens(in.history[i].content);
-  std::vector<int> suffix(n_hist + 1, 0);
-  for (size_t i = n_hist; i-- > 0;) suffix[i] = suffix[i + 1] + n_msg[i];
   const int chunk = std::max(1, budget / 4);
   std::vector<size_t> anchors = {0};
   int acc = 0;
   for (size_t i = 0; i < n_hist; ++i) {
-    acc += n_msg[i];
+    acc += static_cast<int>(in.history[i].content.size() / 4) + 1 + kMessageOverheadTokens;
     if (acc >= chunk && i + 1 < n_hist) {
       anchors.push_back(i + 1);
       acc = 0;
     }
   }
+  const int max_available = budget - n_fixed;
+  // suffix[i] = real tokens of history[i..]; known for i >= lo, above max_available below.
+  std::vector<int> suffix(n_hist + 1, 0);
+  size_t lo = n_hist;
+  while (lo > 0 && suffix[lo] <= max_available) {
+    --lo;
+    suffix[lo] = suffix[lo + 1] + tokens(in.history[lo].content);
+  }
+  auto fits = [&](size_t i, int available) { return i >= lo && suffix[i] <= available; };
   auto first_kept = [&](int available) -> Result<size_t> {
     size_t first = n_hist;
     for (size_t a : anchors) {
-      if (suffix[a] <= available) {
+      if (fits(a, available)) {
         first = a;
         break;
       }
@@ -240,10 +252,11 @@ Result<Prompt> BuildPrompt(const PromptInput& in) {
     if (first == n_hist && n_hist > 0) {
       // Even the last chunk does not fit: drop its messages one by one.
       first = anchors.back();
-      while (first < n_hist && suffix[first] > available) ++first;
+      while (first < n_hist && !fits(first, available)) ++first;
     }
     if (n_hist > 0 && first >= n_hist)
-      return Status::TooLarge("the latest message needs " + std::to_string(n_msg.back()) +
+      return Status::TooLarge("the latest message needs " +
+                              std::to_string(suffix[n_hist - 1] - suffix[n_hist]) +
                               " tokens; only " + std::to_string(available) + " are left");
     return first;
   };
@@ -337,7 +350,7 @@ Result<Prompt> BuildPrompt(const PromptInput& in) {
   for (auto& m : history) p.messages.push_back(std::move(m));
   if (!Trim(post).empty()) p.messages.push_back({"system", post, "post_history"});
   for (const auto& e : lore) p.activated_entries.push_back(e.name);
-  for (const auto& m : p.messages) p.n_prompt_tokens += tokens(m.content);
+  p.n_prompt_tokens = n_fixed + suffix[first] + (recalled_text.empty() ? 0 : tokens(recalled_text));
   return p;
 }
 

@@ -342,10 +342,36 @@ TEST_F(MemoryServiceTest, HybridRecallFindsAParaphraseBm25Misses) {
   EXPECT_TRUE(run(true));
 }
 
-TEST_F(MemoryServiceTest, FuseIsReciprocalRankFusion) {
+TEST_F(MemoryServiceTest, FuseIsWeightedReciprocalRankFusion) {
   // 1: 1/61 + 1/63; 2: 1/62 + 1/61; 3: 1/63; 4: 1/62.
-  EXPECT_EQ(MemoryService::Fuse({1, 2, 3}, {2, 4, 1}), (std::vector<Id>{2, 1, 4, 3}));
-  EXPECT_EQ(MemoryService::Fuse({}, {5, 6}), (std::vector<Id>{5, 6}));
+  EXPECT_EQ(MemoryService::Fuse({{{1, 2, 3}, 1.0}, {{2, 4, 1}, 1.0}}), (std::vector<Id>{2, 1, 4, 3}));
+  EXPECT_EQ(MemoryService::Fuse({{{}, 1.0}, {{5, 6}, 1.0}}), (std::vector<Id>{5, 6}));
+  // A half-weight list's first (0.5/61) ranks below a full-weight list's second (1/62).
+  EXPECT_EQ(MemoryService::Fuse({{{7, 8}, 1.0}, {{9}, 0.5}}), (std::vector<Id>{7, 8, 9}));
+}
+
+TEST_F(MemoryServiceTest, NearDuplicatePassagesAreDropped) {
+  auto kept = MemoryService::WithoutNearDuplicates(
+      {{1, 1, 0, "assistant", "Amazing! That is not easy, well done."},
+       {2, 1, 0, "assistant", "Amazing! That is not easy, you did well done."},
+       {3, 1, 0, "user", "My dog is called Bori."},
+       {4, 1, 0, "assistant", "대단하다! 그거 쉽지 않은데 정말 잘했어."},
+       {5, 1, 0, "assistant", "와, 대단하다! 그거 쉽지 않은데 정말 잘했어."}});
+  std::vector<Id> ids;
+  for (const auto& p : kept) ids.push_back(p.message_id);
+  EXPECT_EQ(ids, (std::vector<Id>{1, 3, 4}));
+}
+
+TEST_F(MemoryServiceTest, AChattyReplyDoesNotCrowdOutWhatTheUserAsked) {
+  Start(MemoryOptions{}, 700);
+  auto conv = *chat_->StartConversation(ann_.id, aria_.id);
+  Exchange(conv.id, "우리 강아지 이름은 보리야", "귀여운 이름이네!");
+  for (int i = 0; i < 80; ++i)
+    Exchange(conv.id, "오늘 날씨가 좋아서 산책했어 " + std::to_string(i),
+             "대단하다! 그거 쉽지 않은데 정말 잘했어. 요즘 어떻게 지내? " + std::to_string(i));
+  auto p = chat_->InspectPrompt(ann_.id, conv.id, "보리는 요즘 잘 지내?");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_NE(Section(*p, "recalled").find("보리야"), std::string::npos) << Section(*p, "recalled");
 }
 
 }  // namespace
