@@ -54,10 +54,10 @@ std::vector<PathMessage> SelectedPath(const std::vector<Message>& all) {
 
 namespace {
 
-std::vector<Message> ToMessages(const std::vector<PathMessage>& path) {
+std::vector<Message> ToMessages(std::vector<PathMessage> path) {
   std::vector<Message> out;
   out.reserve(path.size());
-  for (auto& p : path) out.push_back(p.message);
+  for (auto& p : path) out.push_back(std::move(p.message));
   return out;
 }
 

@@ -419,12 +419,12 @@ Status MemoryService::EmbedBacklog(Pair pair) {
   }
 }
 
-void MemoryService::AfterPrompt(const store::Conversation& conv,
-                                const std::vector<store::Message>& path, int n_dropped) {
+void MemoryService::AfterPrompt(const store::Conversation& conv, const std::vector<Id>& path,
+                                int n_dropped) {
   if (!engine_ || !options_.summaries || n_dropped <= 0 ||
       static_cast<size_t>(n_dropped) > path.size())
     return;
-  const Id until = path[static_cast<size_t>(n_dropped) - 1].id;
+  const Id until = path[static_cast<size_t>(n_dropped) - 1];
   if (until == kNoId) return;
   auto latest = store_->LatestSummary(conv.user_id, conv.character_id);
   if (!latest.ok() || (*latest && (*latest)->covers_until_message_id >= until)) return;

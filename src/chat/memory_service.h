@@ -99,10 +99,11 @@ class MemoryService {
   // first and `last_reply` (the character's previous reply) second.
   Status Prepare(const store::Conversation& conversation, std::string last_user,
                  std::string last_reply, persona::PromptInput* in);
-  // After a prompt was built from the selected `path` with `n_dropped` oldest messages
-  // left out: queues a summary job when they reach past the summary's coverage.
-  void AfterPrompt(const store::Conversation& conversation,
-                   const std::vector<store::Message>& path, int n_dropped)
+  // After a prompt was built from the selected path (`path`: its message ids, oldest
+  // first) with `n_dropped` oldest messages left out: queues a summary job when they
+  // reach past the summary's coverage.
+  void AfterPrompt(const store::Conversation& conversation, const std::vector<Id>& path,
+                   int n_dropped)
       TOKKI_EXCLUDES(mu_);
 
   // Ranking of recall (exposed for tests): full-text hits → passages, best first.

@@ -205,14 +205,16 @@ struct LlamaEngine::Impl {
   bool HasWork() const;
   void FinishQueued(Request& r, Status status);
   // Moves queued requests into `active` while there is room (most urgent first, fair
-  // across users); a request that outranks running background work parks it.
+  // across users); background work only while no user's request runs or waits, and a
+  // user's request parks every running background request.
   void Admit() TOKKI_EXCLUDES(mu);
   // The queued request to run next, or queue.end().
   std::deque<std::unique_ptr<Request>>::iterator PickQueued() TOKKI_REQUIRES(mu);
   bool ConversationBusy(const Request& r) const;
-  void ParkNewestBackground();
-  // Parked requests go back to `active` while there is room and no more urgent request
-  // is queued.
+  // Parks the newest running background request; false when none runs.
+  bool ParkNewestBackground();
+  // Parked requests go back to `active` while there is room and no user's request runs
+  // or is queued.
   void ResumeParked() TOKKI_EXCLUDES(mu);
   void DropCancelled();
   // Requests waiting for a persona prefix (or a sequence id): retry their setup.

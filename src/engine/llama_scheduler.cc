@@ -111,16 +111,20 @@ void LlamaEngine::Impl::Admit() {
     const bool background_running =
         std::any_of(active.begin(), active.end(),
                     [](auto& a) { return a->req.priority == Priority::kBackground; });
+    const bool user_running =
+        std::any_of(active.begin(), active.end(),
+                    [](auto& a) { return a->req.priority != Priority::kBackground; });
     std::unique_ptr<Request> r;
     {
       MutexLock lock(&mu);
       auto best = PickQueued();
       if (best != queue.end()) {
         const bool background = (*best)->req.priority == Priority::kBackground;
-        // With room, anything may start (background work after its own parked requests);
-        // when full, only a request that outranks running background work, by parking it.
-        const bool take = full ? !background && background_running
-                               : !(background && !parked.empty());
+        // Background work runs only when no user's request runs or waits (on a CPU every
+        // extra sequence slows everyone's step), after its own parked requests. A user's
+        // request takes a free slot, or the slot of running background work by parking it.
+        const bool take = background ? !full && !user_running && parked.empty()
+                                     : !full || background_running;
         if (take) {
           r = std::move(*best);
           queue.erase(best);
@@ -137,7 +141,10 @@ void LlamaEngine::Impl::Admit() {
       FinishQueued(*r, Status::Cancelled("cancelled"));
       continue;
     }
-    if (full) ParkNewestBackground();
+    // A user's request pauses every running background request.
+    if (r->req.priority != Priority::kBackground)
+      while (ParkNewestBackground()) {
+      }
     Request* raw = r.get();
     active.push_back(std::move(r));
     st_active = static_cast<int64_t>(active.size());
@@ -156,7 +163,7 @@ void LlamaEngine::Impl::Admit() {
   }
 }
 
-void LlamaEngine::Impl::ParkNewestBackground() {
+bool LlamaEngine::Impl::ParkNewestBackground() {
   for (auto it = active.rbegin(); it != active.rend(); ++it) {
     Request* r = it->get();
     if (r->req.priority != Priority::kBackground) continue;
@@ -170,11 +177,16 @@ void LlamaEngine::Impl::ParkNewestBackground() {
     parked.push_back(std::move(*it));
     active.erase(std::next(it).base());
     st_active = static_cast<int64_t>(active.size());
-    return;
+    return true;
   }
+  return false;
 }
 
 void LlamaEngine::Impl::ResumeParked() {
+  const bool user_running =
+      std::any_of(active.begin(), active.end(),
+                  [](auto& a) { return a->req.priority != Priority::kBackground; });
+  if (user_running) return;
   while (!parked.empty() && static_cast<int>(active.size()) < opt.n_parallel) {
     {
       MutexLock lock(&mu);

@@ -37,7 +37,7 @@ TEST(MemoryModelTest, ReplyIsNotDelayedByARunningSummary) {
   c.name = "Aria";
   c = *store->CreateCharacter(c);
   store::Conversation conv = *store->CreateConversation({0, u.id, c.id});
-  std::vector<store::Message> path;
+  std::vector<Id> path;
   Id parent = kNoId;
   for (int i = 0; i < 20; ++i) {
     store::Message m;
@@ -47,7 +47,7 @@ TEST(MemoryModelTest, ReplyIsNotDelayedByARunningSummary) {
     m.parent_id = parent;
     m = *store->AppendMessage(m);
     parent = m.id;
-    path.push_back(m);
+    path.push_back(m.id);
   }
 
   MemoryOptions o;
@@ -77,7 +77,7 @@ TEST(MemoryModelTest, ReplyIsNotDelayedByARunningSummary) {
   ASSERT_TRUE(summary.ok());
   if (memory.Stats().summaries_written == 1) {
     ASSERT_TRUE(summary->has_value());
-    EXPECT_EQ((*summary)->covers_until_message_id, path[11].id);
+    EXPECT_EQ((*summary)->covers_until_message_id, path[11]);
     EXPECT_FALSE((*summary)->content.empty());
   }
   memory.Shutdown();

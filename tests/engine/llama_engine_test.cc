@@ -643,6 +643,33 @@ TEST_P(LlamaEngineTest, BackgroundWorkGivesWayToAUserAtOnceAndThenFinishes) {
   }
 }
 
+TEST_P(LlamaEngineTest, BackgroundWaitsWhileAUserIsServed) {
+  LlamaEngineOptions o = Options();
+  o.n_parallel = 4;  // room for both: the slot is free, the engine is not idle
+  auto e = Open(o);
+  ASSERT_TRUE(e);
+  DoneOrder done;
+  std::atomic<int> user_tokens{0}, bg_tokens{0};
+  GenerateRequest u = Chat("user", {{"user", "Hello there."}}, 24);
+  u.user_key = "user:1";
+  u.sampling.ignore_eos = true;
+  ASSERT_TRUE(e->Submit(std::move(u), done.For("user", &user_tokens)).ok());
+  for (int i = 0; i < 1000 && user_tokens.load() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_GT(user_tokens.load(), 0);
+  GenerateRequest b = Chat("bg", {{"user", "Summarise."}}, 8);
+  b.user_key = "system";
+  b.priority = Priority::kBackground;
+  b.sampling.ignore_eos = true;
+  ASSERT_TRUE(e->Submit(std::move(b), done.For("bg", &bg_tokens)).ok());
+  ASSERT_TRUE(done.WaitFor(2));
+  // The background request produced nothing until the user's reply ended.
+  EXPECT_EQ(done.Pos("user"), 0);
+  EXPECT_EQ(done.Pos("bg"), 1);
+  ASSERT_TRUE(done.results.at("bg").ok());
+  EXPECT_EQ(done.results.at("bg")->usage.completion_tokens, 8);
+}
+
 TEST_F(UnifiedCacheTest, PromptsThatFindTheCacheFullWaitInsteadOfFailing) {
   // Four conversations of ~300 prompt tokens in a 1,024-cell cache: three fit at once, the
   // fourth's prompt must wait for a running reply to end (then its cells are evicted),
