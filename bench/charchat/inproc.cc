@@ -137,10 +137,13 @@ RunResult RunWorkload(const std::string& system, Engine& e, const Config& cfg, c
 }
 
 // Plain batched decode, like llama-batched-bench -npp 400 -ntg 48 -npl B: B distinct
-// 400-token prompts submitted together, 48 tokens each. Returns {S t/s, S_TG t/s}.
+// 400-token prompts submitted together, 48 tokens each. Returns {S t/s, S_TG t/s}: S over
+// the whole run; S_TG over the phase where every sequence has its first token (tokens
+// generated after the last first token / that phase's wall time), since the engine
+// prefills later prompts while earlier replies already decode.
 std::pair<double, double> TokkiBatched(engine::LlamaEngine& e, int b, int run_id,
                                        const std::vector<std::pair<int32_t, float>>& bias) {
-  std::vector<std::future<std::pair<int64_t, int64_t>>> futs;
+  std::vector<std::future<std::vector<int64_t>>> futs;
   Config pc;
   pc.users = b;
   pc.mix = "distinct";
@@ -159,29 +162,32 @@ std::pair<double, double> TokkiBatched(engine::LlamaEngine& e, int b, int run_id
       req.sampling.temperature = 1.0f;
       req.sampling.top_k = 40;
       req.sampling.logit_bias = bias;
-      auto first = std::make_shared<std::atomic<int64_t>>(0);
-      auto done = std::make_shared<std::promise<int64_t>>();
+      auto times = std::make_shared<std::vector<int64_t>>();  // written by the engine thread
+      auto done = std::make_shared<std::promise<void>>();
       GenerateCallbacks cb;
-      cb.on_token = [first](std::string_view) {
-        if (first->load() == 0) first->store(NowSteadyUs());
-      };
-      cb.on_done = [done](Result<GenerateResult>) { done->set_value(NowSteadyUs()); };
+      cb.on_token = [times](std::string_view) { times->push_back(NowSteadyUs()); };
+      cb.on_done = [done](Result<GenerateResult>) { done->set_value(); };
       auto h = e.Submit(req, cb);
-      if (!h.ok()) return std::make_pair(int64_t{0}, int64_t{0});
-      const int64_t end = done->get_future().get();
-      return std::make_pair(first->load(), end);
+      if (!h.ok()) return std::vector<int64_t>();
+      done->get_future().wait();
+      return *times;
     }));
   }
+  std::vector<std::vector<int64_t>> all;
   int64_t last_first = 0, last_end = 0;
   for (auto& f : futs) {
-    auto [first, end] = f.get();
-    last_first = std::max(last_first, first);
-    last_end = std::max(last_end, end);
+    all.push_back(f.get());
+    if (all.back().empty()) continue;
+    last_first = std::max(last_first, all.back().front());
+    last_end = std::max(last_end, all.back().back());
   }
+  int64_t n_tg = 0;
+  for (const auto& times : all)
+    for (int64_t t : times) n_tg += t > last_first;
   const double wall_s = (last_end - t0) / 1e6;
   const double tg_s = (last_end - last_first) / 1e6;
   const int n_prompt = e.CountTokens(prompts[0]);
-  return {b * (n_prompt + 48) / wall_s, tg_s > 0 ? b * 47 / tg_s : 0};
+  return {b * (n_prompt + 48) / wall_s, tg_s > 0 ? static_cast<double>(n_tg) / tg_s : 0};
 }
 
 // Runs llama-batched-bench and returns {S t/s, S_TG t/s} of its result row.

@@ -168,6 +168,8 @@ struct LlamaEngine::Impl {
   double decode_step_us = 0;    // a step with generating sequences only
   double prefill_token_us = 0;  // one prompt token on top of that
   static constexpr int kMinPrefillChunk = 32;
+  // Prompt tokens per step while only background work runs (see Step).
+  static constexpr int kBackgroundPrefillChunk = 32;
   static constexpr int kDecodeHeadroom = 64;  // cells kept per generating reply (unified)
 
   // ---- stats ----

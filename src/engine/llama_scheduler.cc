@@ -257,6 +257,11 @@ void LlamaEngine::Impl::Step() {
   const int budget_max =
       n_gen == 0 && !opt.kv_unified ? opt.n_batch : opt.prefill_chunk_tokens;
   int budget = std::min(PrefillBudget(n_gen, budget_max), opt.n_batch - n_gen);
+  // Background work runs alone (Admit) and in short steps: a user's request that arrives
+  // meanwhile waits for one short step, not for a whole batch of someone's summary.
+  if (std::all_of(active.begin(), active.end(),
+                  [](auto& a) { return a->req.priority == Priority::kBackground; }))
+    budget = std::min(budget, kBackgroundPrefillChunk);
   // Prompt tokens go to the most urgent prefills first, oldest first within a priority.
   std::vector<Request*> prefilling;
   for (auto& r : active) {

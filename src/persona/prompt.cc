@@ -336,12 +336,14 @@ Result<Prompt> BuildPrompt(const PromptInput& in) {
                                  "lorebook"});
   }
   if (!recalled_text.empty()) {
-    // Just before the last user message (the end when there is none).
+    // Just after the last user message (at the end when there is none). The next turn's
+    // cached prefix then keeps that message; only this turn's reply and the next message
+    // follow the block that changes.
     auto at = history.end();
     for (auto it = history.end(); it != history.begin();) {
       --it;
       if (it->role == "user") {
-        at = it;
+        at = std::next(it);
         break;
       }
     }

@@ -12,9 +12,9 @@
 //   lorebook     activated lorebook entries without a depth (before_char first).
 //   history      oldest first; lorebook entries with @@depth N are inserted as system
 //                messages (section lorebook) N messages from the end.
-//   recalled     earlier passages recalled for this turn, with their dates, just before
-//                the last user message (a fixed depth: see docs/memory.md).
 //   draft        the last user message, when it is the prompt inspector's draft.
+//   recalled     earlier passages recalled for this turn, with their dates, just after
+//                the last user message (a fixed depth: see docs/memory.md).
 //   post_history post-history instructions, when the card has them.
 // Everything up to the history changes rarely (a pin, a new summary), so the static block
 // and the long history stay a stable prefix for the engine's cache; the per-turn part

@@ -216,9 +216,10 @@ TEST_F(MemoryServiceTest, RecallFindsOldTurnsAndNeverForgottenOnes) {
   EXPECT_NE(recalled.find("My dog is called Bori"), std::string::npos) << recalled;
   EXPECT_EQ(recalled.find("March 3rd"), std::string::npos);
   ASSERT_FALSE(p->recalled.empty());
-  // Just before the draft, and never a message that is already in the window.
+  // Just after the draft, and never a message that is already in the window.
   ASSERT_GE(p->sections.size(), 2u);
-  EXPECT_EQ(p->sections[p->sections.size() - 2], "recalled");
+  EXPECT_EQ(p->sections[p->sections.size() - 2], "draft");
+  EXPECT_EQ(p->sections.back(), "recalled");
   for (const auto& r : p->recalled)
     for (Id in_window : p->source_ids) EXPECT_NE(r.message_id, in_window);
   // Forget it: never recalled again; it stays in the chat.

@@ -272,9 +272,9 @@ TEST(Prompt, RecallFillsItsBudgetBeforeTheLastUserMessage) {
   EXPECT_EQ(p->recalled[0].message_id, 5);
   EXPECT_EQ(p->recalled[1].message_id, 7);
   for (const auto& r : p->recalled) EXPECT_NE(r.message_id, 9);
-  // Placed just before the last user message, with dates and speakers.
+  // Placed just after the last user message, with dates and speakers.
   ASSERT_GE(p->messages.size(), 3u);
-  const PromptMessage& block = p->messages[p->messages.size() - 2];
+  const PromptMessage& block = p->messages.back();
   EXPECT_EQ(block.section, "recalled");
   EXPECT_EQ(block.content.rfind("Things Aria remembers from earlier with Min (with dates):\n"
                                 "- [1970-01-02] Aria: Bori is a fine name\n"
@@ -282,7 +282,7 @@ TEST(Prompt, RecallFillsItsBudgetBeforeTheLastUserMessage) {
                                 0),
             0u)
       << block.content;
-  EXPECT_EQ(p->messages.back().content, in.history.back().content);
+  EXPECT_EQ(p->messages[p->messages.size() - 2].content, in.history.back().content);
 
   // Everything fits: no recall unless the relationship has other messages.
   in.history = Conversation(2);
