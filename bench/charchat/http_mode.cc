@@ -62,16 +62,6 @@ std::vector<std::string> LlamaServerArgs(const Options& o) {
   return a;
 }
 
-void Collect(std::vector<std::vector<TurnSample>>& per_user, RunResult* r) {
-  for (auto& samples : per_user)
-    for (auto& s : samples) {
-      if (!s.ok) {
-        ++r->errors;
-        if (r->first_error.empty()) r->first_error = s.error;
-      }
-      r->samples.push_back(std::move(s));
-    }
-}
 
 struct Measured {
   RunResult result;
@@ -113,7 +103,7 @@ Measured RunTokki(const Options& o, const Workload& w) {
   const auto after = serve.EngineCounters();
   for (auto& [k, v] : after) m.engine_delta[k] = v - (before.count(k) ? before.at(k) : 0);
   serve.Stop();
-  Collect(per_user, &m.result);
+  CollectSamples(per_user, &m.result);
   if (!ex.empty() && m.result.first_error.empty()) m.result.first_error = ex;
   m.summary = Summarize(m.result);
   m.ok = true;
@@ -147,7 +137,7 @@ Measured RunLlamaServer(const Options& o, const Workload& w) {
   m.result.peak_rss_kb = PeakRssKb(server.pid());
   UntrackChild(server.pid());
   server.Stop();
-  Collect(per_user, &m.result);
+  CollectSamples(per_user, &m.result);
   if (!ex.empty() && m.result.first_error.empty()) m.result.first_error = ex;
   m.summary = Summarize(m.result);
   m.ok = true;

@@ -174,4 +174,15 @@ Summary Summarize(const RunResult& r) {
   return s;
 }
 
+void CollectSamples(std::vector<std::vector<TurnSample>>& per_user, RunResult* r) {
+  for (auto& samples : per_user)
+    for (auto& s : samples) {
+      if (!s.ok) {
+        ++r->errors;
+        if (r->first_error.empty()) r->first_error = s.error;
+      }
+      r->samples.push_back(std::move(s));
+    }
+}
+
 }  // namespace tokki::bench

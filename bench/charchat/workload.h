@@ -99,5 +99,7 @@ struct Summary {
 
 double Percentile(std::vector<double> v, double p);
 Summary Summarize(const RunResult& r);
+// Moves every user's samples into `r`, counting failed ones (the first error is kept).
+void CollectSamples(std::vector<std::vector<TurnSample>>& per_user, RunResult* r);
 
 }  // namespace tokki::bench

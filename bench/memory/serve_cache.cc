@@ -81,14 +81,7 @@ bool RunOnce(const ServeOptions& o, bool memory, const Workload& w, RunResult* o
   ex = RunToEnd(std::move(tasks));
   out->wall_s += std::chrono::duration<double>(Clock::now() - t0).count();
   serve.Stop();
-  for (auto& samples : per_user)
-    for (auto& s : samples) {
-      if (!s.ok) {
-        ++out->errors;
-        if (out->first_error.empty()) out->first_error = s.error;
-      }
-      out->samples.push_back(std::move(s));
-    }
+  CollectSamples(per_user, out);
   if (!ex.empty() && out->first_error.empty()) out->first_error = ex;
   return true;
 }
