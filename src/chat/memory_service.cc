@@ -56,6 +56,25 @@ Result<store::Conversation> MemoryService::Owned(Id user_id, Id conversation_id)
   return conv;
 }
 
+Result<store::Message> MemoryService::RelationshipMessage(const store::Conversation& conv,
+                                                         Id message_id) {
+  auto msg = store_->GetMessage(message_id);
+  if (!msg.ok()) return Status::NotFound("message not found");
+  // The message may be in any of the relationship's conversations.
+  auto where = store_->GetConversation(msg->conversation_id);
+  if (!where.ok() || where->user_id != conv.user_id || where->character_id != conv.character_id)
+    return Status::NotFound("message not found");
+  return msg;
+}
+
+Result<store::Memory> MemoryService::RelationshipMemory(const store::Conversation& conv,
+                                                        Id memory_id) {
+  auto m = store_->GetMemory(memory_id);
+  if (!m.ok() || m->user_id != conv.user_id || m->character_id != conv.character_id)
+    return Status::NotFound("memory not found");
+  return m;
+}
+
 Status MemoryService::CheckText(const std::string& content) const {
   if (Trim(content).empty()) return Status::InvalidArgument("a memory cannot be empty");
   if (!IsValidUtf8(content)) return Status::InvalidArgument("a memory must be valid UTF-8");
@@ -87,35 +106,28 @@ Result<store::Memory> MemoryService::AddNote(Id user_id, Id conversation_id, std
 
 Result<store::Memory> MemoryService::Pin(Id user_id, Id conversation_id, Id message_id) {
   TOKKI_ASSIGN_OR_RETURN(store::Conversation conv, Owned(user_id, conversation_id));
-  auto msg = store_->GetMessage(message_id);
-  if (!msg.ok()) return Status::NotFound("message not found");
-  // The message may be in any of the relationship's conversations.
-  auto where = store_->GetConversation(msg->conversation_id);
-  if (!where.ok() || where->user_id != user_id || where->character_id != conv.character_id)
-    return Status::NotFound("message not found");
-  if (msg->role != "user" && msg->role != "assistant")
+  TOKKI_ASSIGN_OR_RETURN(store::Message msg, RelationshipMessage(conv, message_id));
+  if (msg.role != "user" && msg.role != "assistant")
     return Status::InvalidArgument("only the user's and the character's messages can be pinned");
-  const size_t n = Utf8Length(msg->content);
+  const size_t n = Utf8Length(msg.content);
   if (n > options_.max_chars)
     return Status::InvalidArgument(
         "this message is too long to pin (" + std::to_string(n) + " characters; a memory is at most " +
         std::to_string(options_.max_chars) + "): write a memory note with the part to keep");
-  if (Trim(msg->content).empty()) return Status::InvalidArgument("an empty message cannot be pinned");
+  if (Trim(msg.content).empty()) return Status::InvalidArgument("an empty message cannot be pinned");
   store::Memory m;
   m.user_id = user_id;
   m.character_id = conv.character_id;
   m.kind = store::MemoryKind::kPin;
   m.message_id = message_id;
-  m.content = std::string(Trim(msg->content));
+  m.content = std::string(Trim(msg.content));
   return store_->AddMemory(std::move(m), options_.max_items);
 }
 
 Result<store::Memory> MemoryService::Edit(Id user_id, Id conversation_id, Id memory_id,
                                           std::string content) {
   TOKKI_ASSIGN_OR_RETURN(store::Conversation conv, Owned(user_id, conversation_id));
-  auto m = store_->GetMemory(memory_id);
-  if (!m.ok() || m->user_id != user_id || m->character_id != conv.character_id)
-    return Status::NotFound("memory not found");
+  TOKKI_RETURN_IF_ERROR(RelationshipMemory(conv, memory_id).status());
   TOKKI_RETURN_IF_ERROR(CheckText(content));
   TOKKI_RETURN_IF_ERROR(store_->UpdateMemory(memory_id, Trim(content)));
   return store_->GetMemory(memory_id);
@@ -123,9 +135,7 @@ Result<store::Memory> MemoryService::Edit(Id user_id, Id conversation_id, Id mem
 
 Status MemoryService::Delete(Id user_id, Id conversation_id, Id memory_id) {
   TOKKI_ASSIGN_OR_RETURN(store::Conversation conv, Owned(user_id, conversation_id));
-  auto m = store_->GetMemory(memory_id);
-  if (!m.ok() || m->user_id != user_id || m->character_id != conv.character_id)
-    return Status::NotFound("memory not found");
+  TOKKI_RETURN_IF_ERROR(RelationshipMemory(conv, memory_id).status());
   return store_->DeleteMemory(memory_id);
 }
 
@@ -157,11 +167,7 @@ Result<store::MemorySummary> MemoryService::SetSummary(Id user_id, Id conversati
 
 Status MemoryService::Forget(Id user_id, Id conversation_id, Id message_id) {
   TOKKI_ASSIGN_OR_RETURN(store::Conversation conv, Owned(user_id, conversation_id));
-  auto msg = store_->GetMessage(message_id);
-  if (!msg.ok()) return Status::NotFound("message not found");
-  auto where = store_->GetConversation(msg->conversation_id);
-  if (!where.ok() || where->user_id != user_id || where->character_id != conv.character_id)
-    return Status::NotFound("message not found");
+  TOKKI_RETURN_IF_ERROR(RelationshipMessage(conv, message_id).status());
   TOKKI_RETURN_IF_ERROR(store_->ForgetMessage(message_id));
   MutexLock lock(&mu_);
   vectors_.erase({user_id, conv.character_id});  // reloaded without it

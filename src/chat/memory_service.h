@@ -144,6 +144,10 @@ class MemoryService {
   };
   using Pair = std::pair<Id, Id>;  // (user, character)
   Result<store::Conversation> Owned(Id user_id, Id conversation_id);
+  // A message in any conversation of `conv`'s relationship, or a memory of it; NotFound
+  // otherwise (another user's looks unknown).
+  Result<store::Message> RelationshipMessage(const store::Conversation& conv, Id message_id);
+  Result<store::Memory> RelationshipMemory(const store::Conversation& conv, Id memory_id);
   std::vector<persona::RecalledPassage> Recall(const store::Conversation& conv,
                                                const std::string& last_user,
                                                const std::string& last_reply,
