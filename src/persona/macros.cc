@@ -5,6 +5,7 @@
 
 #include "core/hash.h"
 #include "core/text.h"
+#include "persona/josa.h"
 
 namespace tokki::persona {
 namespace {
@@ -72,13 +73,13 @@ std::string ExpandMacros(std::string_view text, const MacroContext& ctx, uint64_
     if (c == '<') {
       std::string_view rest = text.substr(i);
       if (StartsWithNoCase(rest, "<bot>")) {
-        out += ctx.char_name;
         i += 5;
+        i += AppendNameAndParticle(&out, ctx.char_name, text.substr(i));
         continue;
       }
       if (StartsWithNoCase(rest, "<user>")) {
-        out += ctx.user_name;
         i += 6;
+        i += AppendNameAndParticle(&out, ctx.user_name, text.substr(i));
         continue;
       }
     }
@@ -94,12 +95,15 @@ std::string ExpandMacros(std::string_view text, const MacroContext& ctx, uint64_
         std::string_view name = Trim(body);
         std::string lower = AsciiLower(name);
         const uint64_t pos = static_cast<uint64_t>(i);
+        if (lower == "char" || lower == "user") {
+          // A Korean particle right after the name is made to agree with it (josa.h).
+          i = close + 2;
+          i += AppendNameAndParticle(&out, lower == "char" ? ctx.char_name : ctx.user_name,
+                                     text.substr(i));
+          continue;
+        }
         bool handled = true;
-        if (lower == "char") {
-          out += ctx.char_name;
-        } else if (lower == "user") {
-          out += ctx.user_name;
-        } else if (lower == "original") {
+        if (lower == "original") {
           MacroContext inner = ctx;
           inner.original = "";
           out += ExpandMacros(ctx.original, inner, MixSeed(salt, 0x0819));

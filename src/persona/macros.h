@@ -9,6 +9,11 @@
 //   {{// anything}}         removed
 // Names are case-insensitive; unknown {{...}} is left as written.
 //
+// A Korean particle written right after {{char}}, <BOT>, {{user}} or <USER> is made to
+// agree with the name that replaced it: "{{char}}가" gives 보리가 but 세종이, "{{user}}(으)로"
+// gives 서울로 but 세종으로 (josa.h has the rules). Nothing else in the text is changed, and
+// a particle after a name whose reading is unknown (Kate, 美咲) stays as written.
+//
 // Randomness is deterministic: an option depends on a seed, the text's `salt` and the
 // macro's byte position in the text, so the same prompt is rebuilt byte for byte.
 //

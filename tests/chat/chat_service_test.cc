@@ -72,6 +72,21 @@ TEST_F(ChatServiceTest, ConversationStartsWithGreetingAndAlternatives) {
   EXPECT_EQ((*path)[0].message.content, "Another cup?");
 }
 
+TEST_F(ChatServiceTest, GreetingParticlesAgreeWithTheNames) {
+  store::Character c;
+  c.name = "세종";
+  c.visibility = store::Visibility::kPublic;
+  c.first_mes = "{{user}}를 기다렸네. {{char}}가 왔노라.";
+  c = *store_->CreateCharacter(c);
+  auto conv = chat_->StartConversation(user_.id, c.id);
+  ASSERT_TRUE(conv.ok()) << conv.status().ToString();
+  auto path = chat_->Path(user_.id, conv->id);
+  ASSERT_TRUE(path.ok());
+  ASSERT_EQ(path->size(), 1u);
+  // "ann" ends in n (앤): 을; 세종 has a batchim: 이.
+  EXPECT_EQ((*path)[0].message.content, "ann을 기다렸네. 세종이 왔노라.");
+}
+
 TEST_F(ChatServiceTest, SendStreamsAndPersists) {
   auto conv = *chat_->StartConversation(user_.id, character_.id);
   auto out = chat_->Send(user_.id, conv.id, "Hello poet", "c-1", Tokens(5));

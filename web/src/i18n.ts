@@ -2,6 +2,8 @@
 // current language, falling back to English. The language is chosen once from
 // localStorage or navigator.language and can be switched with setLang().
 
+import { substituteNames } from './josa';
+
 export type Lang = 'en' | 'ko' | 'zh';
 export const LANGS: Lang[] = ['en', 'ko', 'zh'];
 export const LANG_NAMES: Record<Lang, string> = { en: 'English', ko: '한국어', zh: '中文' };
@@ -354,7 +356,7 @@ const ko: Dict = {
   imported: '{name}을(를) 가져왔어요.',
   import_failed: '가져오기 실패: {message}',
   export: '내보내기',
-  export_as: '{fmt}로 내보내기',
+  export_as: '{fmt}(으)로 내보내기',
   start_chat: '대화하기',
   delete_character: '캐릭터 삭제',
   confirm_delete_character: '이 캐릭터를 영구히 삭제할까요?',
@@ -784,10 +786,14 @@ export function t(key: Key, vars?: Record<string, string | number>, lang: Lang =
   return fill(DICTS[lang][key] ?? en[key] ?? key, vars);
 }
 
-/** Replaces {name} placeholders with vars, leaving unknown ones as they are. */
+/**
+ * Replaces {name} placeholders with vars, leaving unknown ones as they are. A Korean
+ * particle right after a placeholder is made to agree with the value ("{name}이(가)":
+ * 세종이, 보리가; see josa.ts).
+ */
 export function fill(s: string, vars?: Record<string, string | number>): string {
   if (!vars) return s;
-  return s.replace(/\{(\w+)\}/g, (m, k: string) => (k in vars ? String(vars[k]) : m));
+  return substituteNames(s, /\{(\w+)\}/g, (m) => (m[1] in vars ? String(vars[m[1]]) : undefined));
 }
 
 /** A date and time in the current language, e.g. for memories and summaries. */

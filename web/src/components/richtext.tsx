@@ -1,10 +1,14 @@
 // Card and chat text display: fills {{char}} / {{user}} and shows *narration* in italics.
 // Produces only text nodes and <em> elements — never HTML from the text itself.
 import { Fragment } from 'preact';
+import { substituteNames } from '../josa';
 
-/** Replaces the SillyTavern placeholders {{char}} and {{user}} (any case) for display. */
+/**
+ * Replaces the SillyTavern placeholders {{char}} and {{user}} (any case) for display; a
+ * Korean particle right after one agrees with the name (josa.ts), as on the server.
+ */
 export function fillPlaceholders(text: string, charName: string, userName: string): string {
-  return text.replace(/\{\{\s*(char|user)\s*\}\}/gi, (_, w: string) => (w.toLowerCase() === 'char' ? charName : userName) || _);
+  return substituteNames(text, /\{\{\s*(char|user)\s*\}\}/gi, (m) => (m[1].toLowerCase() === 'char' ? charName : userName) || undefined);
 }
 
 export type Segment = { text: string; em: boolean };
