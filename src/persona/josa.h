@@ -19,12 +19,12 @@
 //                    Another all-caps run (AI, IBM, NASA, KAIST) may be a word, so it is
 //                    known only when the word rule below gives the same answer.
 //                    Words, by their ending, as Korean loanword spelling writes them:
-//                      m, n, ng                      batchim      (Tom 톰, John 존, Wang 왕)
-//                      l                             ㄹ           (Bill 빌, Paul 폴)
-//                      a i o u y w                   vowel        (Anna, Yuki, Leo, Amy, Andrew)
-//                      r s x z                       vowel        (Peter 피터, James 제임스, Max
-//                      맥스) h, but not ch                 vowel        (Sarah 세라, Beth 베스) e
-//                      after a vowel letter        vowel        (Chloe 클로이, Marie 마리)
+//                      m, n, ng              batchim  (Tom 톰, John 존, Wang 왕)
+//                      l                     ㄹ       (Bill 빌, Paul 폴)
+//                      a i o u y w           vowel    (Anna, Yuki, Leo, Amy, Andrew)
+//                      r s x z               vowel    (Peter 피터, James 제임스, Max 맥스)
+//                      h, but not ch         vowel    (Sarah 세라, Beth 베스)
+//                      e after a vowel       vowel    (Chloe 클로이, Marie 마리)
 //                    Anything else is unknown (Kate 케이트 but Jane 제인; Mark 마크 but
 //                    Nick 닉; Zach 잭 but Bach 바흐).
 //   anything else    unknown (kana, hanzi, emoji, letters with accents, ♡ …).

@@ -62,6 +62,9 @@ uint64_t MixSeed(uint64_t a, uint64_t b) { return Mix64(a + kGoldenGamma * (b + 
 
 uint64_t HashText(std::string_view s) { return Fnv1a64(s, kPersonaHashSeed); }
 
+// Enough bytes to tell every macro name and prefix apart ("original", "random::").
+constexpr size_t kMacroNameBytes = 16;
+
 std::string ExpandMacros(std::string_view text, const MacroContext& ctx, uint64_t salt) {
   std::string out;
   out.reserve(text.size());
@@ -93,9 +96,12 @@ std::string ExpandMacros(std::string_view text, const MacroContext& ctx, uint64_
       if (close != std::string_view::npos) {
         std::string_view body = text.substr(i + 2, close - i - 2);
         std::string_view name = Trim(body);
-        std::string lower = AsciiLower(name);
+        // Only a macro's first bytes name it: lower-casing the whole body at every "{{"
+        // would make a text of many "{{" before one "}}" quadratic.
+        const std::string lower = AsciiLower(name.substr(0, kMacroNameBytes));
+        const bool whole = name.size() <= kMacroNameBytes;
         const uint64_t pos = static_cast<uint64_t>(i);
-        if (lower == "char" || lower == "user") {
+        if (whole && (lower == "char" || lower == "user")) {
           // A Korean particle right after the name is made to agree with it (josa.h).
           i = close + 2;
           i += AppendNameAndParticle(&out, lower == "char" ? ctx.char_name : ctx.user_name,
@@ -103,7 +109,7 @@ std::string ExpandMacros(std::string_view text, const MacroContext& ctx, uint64_
           continue;
         }
         bool handled = true;
-        if (lower == "original") {
+        if (whole && lower == "original") {
           MacroContext inner = ctx;
           inner.original = "";
           out += ExpandMacros(ctx.original, inner, MixSeed(salt, 0x0819));
