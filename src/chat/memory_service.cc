@@ -215,14 +215,21 @@ Status MemoryService::Prepare(const store::Conversation& conv, std::string last_
   for (auto& m : memories) in->pinned_memories.push_back(std::move(m.content));
   TOKKI_ASSIGN_OR_RETURN(auto summary, store_->LatestSummary(conv.user_id, conv.character_id));
   if (summary) in->summary = summary->content;
+  if (summary && !summary->edited) {
+    MutexLock lock(&mu_);
+    auto it = held_.find(conv.id);
+    if (it != held_.end() && it->second.pair == Pair{conv.user_id, conv.character_id} &&
+        it->second.version < summary->version)
+      in->summary = it->second.content;  // until the window moves (AfterPrompt)
+  }
   TOKKI_ASSIGN_OR_RETURN(int64_t n_all,
                          store_->CountRelationshipMessages(conv.user_id, conv.character_id));
   in->recall_always = n_all > static_cast<int64_t>(in->history.size()) + 1;
   in->recall_max_tokens = options_.recall_max_tokens;
   if (dense_) QueueEmbedding({conv.user_id, conv.character_id});
   in->recall = [this, conv, last_user = std::move(last_user),
-                last_reply = std::move(last_reply)](const std::vector<Id>& in_window) {
-    return Recall(conv, last_user, last_reply, in_window);
+                last_reply = std::move(last_reply)](std::span<const persona::PromptMessage> window) {
+    return Recall(conv, last_user, last_reply, window);
   };
   return Status::Ok();
 }
@@ -240,15 +247,48 @@ std::vector<persona::RecalledPassage> MemoryService::Search(const store::Convers
   return Rank(std::move(hits).value(), NowUnixMs());
 }
 
-std::vector<persona::RecalledPassage> MemoryService::Recall(const store::Conversation& conv,
-                                                            const std::string& last_user,
-                                                            const std::string& last_reply,
-                                                            const std::vector<Id>& in_window) {
-  const std::vector<std::string> user_terms = QueryTerms(last_user);
+std::vector<std::string> MemoryService::NewTerms(std::span<const persona::PromptMessage> window,
+                                                 const std::vector<std::string>& terms) {
+  // The newest user message and the reply before it are what the query is made of.
+  size_t skip_user = window.size(), skip_reply = window.size();
+  for (size_t i = window.size(); i-- > 0;) {
+    if (skip_user == window.size()) {
+      if (window[i].role == "user") skip_user = i;
+    } else if (window[i].role == "assistant") {
+      skip_reply = i;
+      break;
+    }
+  }
+  std::unordered_set<std::string_view> wanted(terms.begin(), terms.end());
+  std::unordered_set<std::string_view> held;
+  for (size_t i = 0; i < window.size() && held.size() < wanted.size(); ++i) {
+    if (i == skip_user || i == skip_reply) continue;
+    for (const std::string& t : QueryTerms(window[i].content, SIZE_MAX))
+      if (wanted.count(t)) held.insert(*wanted.find(t));
+  }
+  std::vector<std::string> out;
+  for (const std::string& t : terms)
+    if (!held.count(t)) out.push_back(t);
+  return out;
+}
+
+std::vector<persona::RecalledPassage> MemoryService::Recall(
+    const store::Conversation& conv, const std::string& last_user, const std::string& last_reply,
+    std::span<const persona::PromptMessage> window) {
+  std::vector<Id> in_window;
+  for (const auto& m : window)
+    if (m.source_id != kNoId) in_window.push_back(m.source_id);
+  // Only terms the window does not already hold ask for recall: what the prompt shows
+  // needs no reminder, and a turn that brings up nothing new costs no recalled tokens.
+  const std::vector<std::string> user_terms = NewTerms(window, QueryTerms(last_user));
   std::vector<std::string> reply_terms;
-  for (auto& t : QueryTerms(last_reply))
+  for (auto& t : NewTerms(window, QueryTerms(last_reply)))
     if (std::find(user_terms.begin(), user_terms.end(), t) == user_terms.end())
       reply_terms.push_back(std::move(t));
+  // The user's message decides whether to recall; the previous reply (which the model
+  // wrote, and with the demo model is noise) only adds to a recall the message asked for.
+  const bool asked = !user_terms.empty() || (Trim(last_user).empty() && !reply_terms.empty());
+  if (!asked) reply_terms.clear();
   std::map<Id, persona::RecalledPassage> by_id;
   auto ids_of = [&](std::vector<persona::RecalledPassage> ranked) {
     std::vector<Id> ids;
@@ -261,7 +301,7 @@ std::vector<persona::RecalledPassage> MemoryService::Recall(const store::Convers
   std::vector<std::pair<std::vector<Id>, double>> rankings;
   rankings.push_back({ids_of(Search(conv, user_terms, in_window)), 1.0});
   rankings.push_back({ids_of(Search(conv, reply_terms, in_window)), 0.5});
-  if (dense_) {
+  if (dense_) {  // paraphrases share no words: dense recall is not gated
     const std::string& query = Trim(last_user).empty() ? last_reply : last_user;
     rankings.push_back({Nearest({conv.user_id, conv.character_id}, query, in_window), 1.0});
   }
@@ -425,15 +465,47 @@ Status MemoryService::EmbedBacklog(Pair pair) {
   }
 }
 
-void MemoryService::AfterPrompt(const store::Conversation& conv, const std::vector<Id>& path,
-                                int n_dropped) {
+bool MemoryService::AfterPrompt(const store::Conversation& conv, const std::vector<Id>& path,
+                                int n_dropped, persona::PromptInput* in, bool dry_run) {
+  const Pair pair{conv.user_id, conv.character_id};
+  const Id window_first =
+      n_dropped >= 0 && static_cast<size_t>(n_dropped) < path.size() ? path[static_cast<size_t>(n_dropped)] : kNoId;
+  auto latest = store_->LatestSummary(conv.user_id, conv.character_id);
+  if (!latest.ok()) return false;
+  const std::string latest_content = *latest ? (*latest)->content : std::string();
+  {
+    MutexLock lock(&mu_);
+    auto it = held_.find(conv.id);
+    const bool moved = it == held_.end() || it->second.window_first != window_first;
+    if (in->summary != latest_content && moved) {
+      in->summary = latest_content;
+      return true;
+    }
+    if (dry_run) return false;
+    HeldSummary h{pair, window_first, 0, in->summary, ++use_clock_};
+    if (in->summary == latest_content)
+      h.version = *latest ? (*latest)->version : 0;
+    else if (it != held_.end())
+      h.version = it->second.version;
+    if (it == held_.end() && held_.size() >= kMaxHeldSummaries) {
+      auto oldest = held_.begin();
+      for (auto j = held_.begin(); j != held_.end(); ++j)
+        if (j->second.used < oldest->second.used) oldest = j;
+      held_.erase(oldest);
+    }
+    held_[conv.id] = std::move(h);
+  }
   if (!engine_ || !options_.summaries || n_dropped <= 0 ||
       static_cast<size_t>(n_dropped) > path.size())
-    return;
+    return false;
   const Id until = path[static_cast<size_t>(n_dropped) - 1];
-  if (until == kNoId) return;
-  auto latest = store_->LatestSummary(conv.user_id, conv.character_id);
-  if (!latest.ok() || (*latest && (*latest)->covers_until_message_id >= until)) return;
+  if (until != kNoId) QueueSummary(conv, until, *latest);
+  return false;
+}
+
+void MemoryService::QueueSummary(const store::Conversation& conv, Id until,
+                                 const std::optional<store::MemorySummary>& latest) {
+  if (latest && latest->covers_until_message_id >= until) return;
   MutexLock lock(&mu_);
   if (stopping_ || !pending_.insert({conv.user_id, conv.character_id}).second) return;
   queue_.push_back({conv.user_id, conv.character_id, conv.id, until});
@@ -492,21 +564,29 @@ Status MemoryService::RunJob(const Job& job) {
   const Id from = latest ? latest->covers_until_message_id : kNoId;
   TOKKI_ASSIGN_OR_RETURN(auto all, store_->ListMessages(job.conversation_id));
   const std::string user_name = DisplayName(user);
-  std::string part;
+  // The newest messages that left the window and the summary does not cover yet, as many
+  // as fit summary_input_tokens. A longer backlog (a long chat before memory was on, or a
+  // summary that lagged) is not worked through chunk by chunk: the summary moves on with
+  // the window, and what it skipped stays within reach of recall.
+  std::vector<std::string> lines;  // newest first
   int n_tokens = 0;
   Id covered = kNoId;
-  for (const PathMessage& pm : SelectedPath(all)) {
-    const store::Message& m = pm.message;
-    if (m.id <= from || m.id > job.until_message_id || m.forgotten) continue;
+  const std::vector<PathMessage> path = SelectedPath(all);
+  for (auto it = path.rbegin(); it != path.rend(); ++it) {
+    const store::Message& m = it->message;
+    if (m.id <= from) break;
+    if (m.id > job.until_message_id || m.forgotten) continue;
     if (m.role != "user" && m.role != "assistant") continue;
     std::string line = (m.role == "user" ? user_name : character.name) + ": " + m.content + "\n";
     const int n = engine_->CountTokens(line);
     if (covered != kNoId && n_tokens + n > options_.summary_input_tokens) break;
     n_tokens += n;
-    part += line;
-    covered = m.id;
+    lines.push_back(std::move(line));
+    if (covered == kNoId) covered = m.id;
   }
   if (covered == kNoId) return Status::Ok();  // nothing new left the window
+  std::string part;
+  for (auto it = lines.rbegin(); it != lines.rend(); ++it) part += *it;
 
   engine::GenerateRequest req;
   req.user_key = "user:" + std::to_string(job.user_id);

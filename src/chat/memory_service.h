@@ -7,20 +7,27 @@
 // of their conversations; another user's conversation is NotFound, so one user's
 // memories never reach another's prompt or answer.
 //
-// Recall: searches the relationship's indexed messages (store SearchMessages, BM25) for
-// the message being answered and, separately, for the previous reply, ranks each list by
-// BM25 x recency x importance, skips what the prompt already holds, fuses the lists by
-// weighted reciprocal rank fusion (the message 1, the reply 0.5: a chatty reply must not
-// crowd out what the user asked about), drops near-duplicates, and hands the best to
-// persona::BuildPrompt, which fits them to its token budget. With an embedding model (the
-// engine's Info().embedding), messages are also embedded in the background and the
-// message is embedded each turn; its nearest messages by cosine join the fusion (1). Vectors of recently used
-// relationships stay in memory (kMaxCachedRelationships).
+// Recall: only a user message that brings up something the window does not hold asks
+// for it (its terms minus those of the kept history, NewTerms); such a message, and
+// separately the previous reply's new terms, are searched in the relationship's indexed
+// messages (store SearchMessages, BM25), each list ranked by BM25 x recency x importance,
+// skipping what the prompt already holds, and fused by weighted reciprocal rank fusion
+// (the message 1, the reply 0.5: a chatty reply must not crowd out what the user asked
+// about); near-duplicates are dropped and persona::BuildPrompt keeps the best that fit
+// its token budget. With an embedding model (the engine's Info().embedding), messages are
+// also embedded in the background and the message is embedded each turn; its nearest
+// messages by cosine join the fusion (1), on every turn (paraphrases share no words).
+// Vectors of recently used relationships stay in memory (kMaxCachedRelationships).
 //
-// Summaries: when history leaves the prompt's window, a job summarises the messages that
-// left (after the summary's coverage) into a new summary version. Jobs run one at a time
+// Summaries: when history leaves the prompt's window, a job summarises the newest
+// messages that left it (after the summary's coverage; at most summary_input_tokens) into
+// a new summary version. Jobs run one at a time
 // on the service's thread at engine Priority::kBackground, so they use only capacity no
-// user's reply needs (the engine parks them when a reply arrives).
+// user's reply needs (the engine parks them when a reply arrives). A conversation's
+// prompts keep the summary version they used while the window keeps its first message;
+// a newer generated version comes in when the window next moves (AfterPrompt), so the
+// cached history after the summary is invalidated once, not twice. A version the user
+// wrote comes in at once.
 //
 // Thread safety: all methods are thread-safe. Start reading at Prepare().
 #pragma once
@@ -30,8 +37,10 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -99,12 +108,17 @@ class MemoryService {
   // first and `last_reply` (the character's previous reply) second.
   Status Prepare(const store::Conversation& conversation, std::string last_user,
                  std::string last_reply, persona::PromptInput* in);
-  // After a prompt was built from the selected path (`path`: its message ids, oldest
-  // first) with `n_dropped` oldest messages left out: queues a summary job when they
-  // reach past the summary's coverage.
-  void AfterPrompt(const store::Conversation& conversation, const std::vector<Id>& path,
-                   int n_dropped)
+  // After a prompt was built from `in` for the selected path (`path`: its message ids,
+  // oldest first) with `n_dropped` oldest messages left out. When the window's first
+  // message moved and a newer summary than the one `in` used exists, puts it in `in` and
+  // returns true: build the prompt again and call this again. Otherwise, unless
+  // `dry_run` (the prompt inspector), remembers the window and the summary used, queues a
+  // summary job when the dropped messages reach past the summary's coverage, and returns
+  // false.
+  bool AfterPrompt(const store::Conversation& conversation, const std::vector<Id>& path,
+                   int n_dropped, persona::PromptInput* in, bool dry_run = false)
       TOKKI_EXCLUDES(mu_);
+  static constexpr size_t kMaxHeldSummaries = 4096;  // conversations remembered
 
   // Ranking of recall (exposed for tests): full-text hits → passages, best first.
   static std::vector<persona::RecalledPassage> Rank(std::vector<store::RecallHit> hits,
@@ -117,6 +131,10 @@ class MemoryService {
   static std::vector<persona::RecalledPassage> WithoutNearDuplicates(
       std::vector<persona::RecalledPassage> passages);
   static constexpr double kNearDuplicate = 0.6;
+  // The `terms` (QueryTerms) that no `window` message holds, in order, leaving out the
+  // newest user message and the reply before it (the query's own text).
+  static std::vector<std::string> NewTerms(std::span<const persona::PromptMessage> window,
+                                           const std::vector<std::string>& terms);
   // True when recall uses embeddings too.
   bool dense() const { return dense_; }
   static constexpr size_t kMaxCachedRelationships = 64;
@@ -143,6 +161,16 @@ class MemoryService {
     int64_t last_used TOKKI_GUARDED_BY(mu) = 0;
   };
   using Pair = std::pair<Id, Id>;  // (user, character)
+  // The summary a conversation's prompts use while its window keeps its first message.
+  struct HeldSummary {
+    Pair pair;
+    Id window_first = kNoId;
+    int version = 0;  // 0: none
+    std::string content;
+    int64_t used = 0;  // use_clock_
+  };
+  void QueueSummary(const store::Conversation& conv, Id until,
+                    const std::optional<store::MemorySummary>& latest) TOKKI_EXCLUDES(mu_);
   Result<store::Conversation> Owned(Id user_id, Id conversation_id);
   // A message in any conversation of `conv`'s relationship, or a memory of it; NotFound
   // otherwise (another user's looks unknown).
@@ -151,7 +179,7 @@ class MemoryService {
   std::vector<persona::RecalledPassage> Recall(const store::Conversation& conv,
                                                const std::string& last_user,
                                                const std::string& last_reply,
-                                               const std::vector<Id>& in_window);
+                                               std::span<const persona::PromptMessage> window);
   // BM25 hits for `terms`, ranked (Rank).
   std::vector<persona::RecalledPassage> Search(const store::Conversation& conv,
                                                const std::vector<std::string>& terms,
@@ -177,6 +205,7 @@ class MemoryService {
   std::deque<Pair> embed_queue_ TOKKI_GUARDED_BY(mu_);
   std::set<Pair> embed_pending_ TOKKI_GUARDED_BY(mu_);
   std::map<Pair, std::shared_ptr<VectorSet>> vectors_ TOKKI_GUARDED_BY(mu_);
+  std::unordered_map<Id, HeldSummary> held_ TOKKI_GUARDED_BY(mu_);  // by conversation
   int64_t use_clock_ TOKKI_GUARDED_BY(mu_) = 0;
   bool dense_ = false;
   std::string embed_model_;

@@ -79,7 +79,13 @@ PromptBuilder PersonaPromptBuilder(const engine::Engine* engine, int n_ctx, int 
         if (m.pinned) in.pinned_memories.push_back(m.content);
     }
     TOKKI_ASSIGN_OR_RETURN(persona::Prompt prompt, persona::BuildPrompt(in));
-    if (memory && !ctx.inspect) memory->AfterPrompt(ctx.conversation, path, prompt.n_dropped_messages);
+    // A newer summary comes in only when the window moved (at most one more build).
+    for (int i = 0; memory && i < 2 &&
+                    memory->AfterPrompt(ctx.conversation, path, prompt.n_dropped_messages, &in,
+                                        ctx.inspect);
+         ++i) {
+      TOKKI_ASSIGN_OR_RETURN(prompt, persona::BuildPrompt(in));
+    }
     BuiltPrompt out;
     for (auto& m : prompt.messages) {
       out.request.messages.push_back({m.role, m.content});

@@ -273,13 +273,10 @@ Result<Prompt> BuildPrompt(const PromptInput& in) {
   // 4. Recall: the best passages that fit the budget, shown oldest first with dates.
   std::string recalled_text;
   if (p.recall_budget > 0) {
-    std::vector<Id> in_window;
-    for (size_t i = first; i < n_hist; ++i)
-      if (in.history[i].source_id != kNoId) in_window.push_back(in.history[i].source_id);
     const std::string head =
         "Things " + c.name + " remembers from earlier with " + user_name + " (with dates):";
     int used = tokens(head);
-    for (RecalledPassage r : in.recall(in_window)) {
+    for (RecalledPassage r : in.recall(std::span<const PromptMessage>(in.history).subspan(first))) {
       std::string_view text = Trim(r.text);
       if (text.size() > kMaxRecalledPassageBytes) {
         r.text = std::string(Utf8Truncate(text, kMaxRecalledPassageBytes)) + "…";

@@ -29,13 +29,15 @@
 // history keeps the same first message over many turns instead of shifting every turn.
 // Recall runs when history was dropped (or input.recall_always): it gets
 // min(recall_max_tokens, a quarter of what history may use), taken from history, and
-// the ids of the messages kept in the window, which it must not return.
+// the history messages kept in the window, which it must not return (and which tell it
+// what the prompt already holds).
 //
 // Thread safety: pure function. Start with BuildPrompt().
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,9 +64,9 @@ struct RecalledPassage {
 };
 
 // Returns passages best first (BuildPrompt keeps what fits its budget); never one of
-// `in_window`.
+// the `window` messages (the history the prompt keeps, oldest first).
 using RecallFn =
-    std::function<std::vector<RecalledPassage>(const std::vector<Id>& in_window)>;
+    std::function<std::vector<RecalledPassage>(std::span<const PromptMessage> window)>;
 
 struct PromptInput {
   const store::Character* character = nullptr;

@@ -53,7 +53,8 @@ TEST(MemoryModelTest, ReplyIsNotDelayedByARunningSummary) {
   MemoryOptions o;
   o.summary_max_tokens = 400;
   MemoryService memory(store.get(), engine.get(), o);
-  memory.AfterPrompt(conv, path, 12);  // twelve messages left the window
+  persona::PromptInput in;
+  EXPECT_FALSE(memory.AfterPrompt(conv, path, 12, &in));  // twelve messages left the window
   // Wait until the summary is being decoded.
   for (int i = 0; i < 2000 && engine->Stats().decode_tokens_total < 3; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));

@@ -12,6 +12,7 @@
 
 #include "chat/chat_service.h"
 #include "chat/persona_prompt.h"
+#include "core/terms.h"
 #include "support/fake_engine.h"
 
 namespace tokki::chat {
@@ -207,6 +208,7 @@ TEST_F(MemoryServiceTest, RecallFindsOldTurnsAndNeverForgottenOnes) {
   auto conv = *chat_->StartConversation(ann_.id, aria_.id);
   Exchange(conv.id, "My dog is called Bori and she is three years old.", "What a lovely name.");
   Exchange(conv.id, "I start my new job on March 3rd at the harbour office.", "Good luck!");
+  Exchange(conv.id, "We met the lighthouse keeper on the cliff.", "He had a grey cat.");
   for (int i = 0; i < 60; ++i)
     Exchange(conv.id, "Filler message number " + std::to_string(i) + " about the weather today.",
              "Reply number " + std::to_string(i) + " about clouds and rain over the sea.");
@@ -228,15 +230,103 @@ TEST_F(MemoryServiceTest, RecallFindsOldTurnsAndNeverForgottenOnes) {
   ASSERT_TRUE(q.ok());
   EXPECT_EQ(Section(*q, "recalled").find("My dog is called Bori"), std::string::npos);
   EXPECT_TRUE(store_->GetMessage(p->recalled[0].message_id).ok());
-  // Recall looks for the last message and the last reply: a message sharing no word with
-  // the planted facts recalls passages like the last reply (about the weather), not them.
+  // A message whose every word the window already holds asks for no recall.
+  auto held = chat_->InspectPrompt(ann_.id, conv.id, "Filler message about the weather today.");
+  ASSERT_TRUE(held.ok());
+  EXPECT_TRUE(held->recalled.empty());
+  EXPECT_EQ(Section(*held, "recalled"), "");
+  // One that brings up something new does, and the previous reply's new words join in:
+  // nothing matches "zzz qqq", the reply's "lighthouse keeper" finds the old turn.
+  Exchange(conv.id, "Tell me a story.", "I keep thinking about that lighthouse keeper.");
   auto other = chat_->InspectPrompt(ann_.id, conv.id, "zzz qqq");
   ASSERT_TRUE(other.ok());
-  EXPECT_FALSE(other->recalled.empty());
+  EXPECT_NE(Section(*other, "recalled").find("We met the lighthouse keeper"), std::string::npos)
+      << Section(*other, "recalled");
   for (const auto& r : other->recalled) {
     EXPECT_EQ(r.text.find("Bori"), std::string::npos);
     EXPECT_EQ(r.text.find("March"), std::string::npos);
   }
+}
+
+TEST_F(MemoryServiceTest, NewTermsAreTheQueryWordsTheWindowDoesNotHold) {
+  std::vector<persona::PromptMessage> window = {
+      {"user", "We walked along the river.", "", 1},
+      {"assistant", "The river was calm and wide.", "", 2},
+      {"user", "My dog Bori loves the river.", "", 3},  // the message being answered
+  };
+  // The message being answered does not count as holding its own words.
+  EXPECT_EQ(MemoryService::NewTerms(window, QueryTerms("Bori loves the river")),
+            (std::vector<std::string>{"bori", "loves"}));
+  // Nor does the reply just before it; older messages do.
+  window.push_back({"assistant", "Bori sounds sweet.", "", 4});
+  window.push_back({"user", "Bori and the river kayak", "", 5});
+  EXPECT_EQ(MemoryService::NewTerms(window, QueryTerms("Bori and the river kayak")),
+            (std::vector<std::string>{"kayak"}));
+  EXPECT_TRUE(MemoryService::NewTerms(window, QueryTerms("the river")).empty());
+  // CJK bigrams the same way.
+  std::vector<persona::PromptMessage> ko = {{"user", "보리랑 산책했어", "", 1},
+                                            {"assistant", "좋았겠다", "", 2},
+                                            {"user", "보리는 서윤이를 좋아해", "", 3}};
+  EXPECT_EQ(MemoryService::NewTerms(ko, QueryTerms("보리는 서윤이를 좋아해")),
+            (std::vector<std::string>{"리는", "서윤", "윤이", "이를", "좋아", "아해"}));
+}
+
+TEST_F(MemoryServiceTest, ANewSummaryWaitsUntilTheWindowMoves) {
+  MemoryOptions o;
+  o.summaries = false;  // this test writes the versions
+  Start(o, 700);
+  auto conv = *chat_->StartConversation(ann_.id, aria_.id);
+  for (int i = 0; i < 30; ++i)
+    Exchange(conv.id, "Filler message number " + std::to_string(i) + " about the weather.",
+             "Reply number " + std::to_string(i) + " about clouds over the sea.");
+  auto builder = PersonaPromptBuilder(engine_.get(), 700, 64, memory_.get());
+  auto build = [&]() {
+    auto path = *chat_->Path(ann_.id, conv.id);
+    std::vector<store::Message> history;
+    for (auto& e : path) history.push_back(e.message);
+    PromptContext ctx{aria_, ann_, conv, history};
+    auto p = builder(ctx);
+    EXPECT_TRUE(p.ok()) << p.status().ToString();
+    return std::move(p).value();
+  };
+  auto window_first = [](const BuiltPrompt& p) {
+    for (size_t i = 0; i < p.sections.size(); ++i)
+      if (p.sections[i] == "history") return p.source_ids[i];
+    return kNoId;
+  };
+  auto add_summary = [&](const std::string& text, bool edited) {
+    store::MemorySummary s;
+    s.user_id = ann_.id;
+    s.character_id = aria_.id;
+    s.content = text;
+    s.edited = edited;
+    ASSERT_TRUE(store_->AddSummary(s).ok());
+  };
+  const BuiltPrompt p1 = build();
+  ASSERT_NE(window_first(p1), kNoId);
+  add_summary("The sea was grey all week.", false);
+  // Same window: the prompt keeps what it had (no summary), so its cached history holds.
+  const BuiltPrompt p2 = build();
+  EXPECT_EQ(window_first(p2), window_first(p1));
+  EXPECT_EQ(Section(p2, "summary"), "");
+  // The inspector shows what the next turn sends, and changes nothing.
+  auto inspected = chat_->InspectPrompt(ann_.id, conv.id, "hi");
+  ASSERT_TRUE(inspected.ok());
+  EXPECT_EQ(Section(*inspected, "summary"), "");
+  // When the window moves, the new version comes in with it.
+  BuiltPrompt p = p2;
+  for (int i = 0; i < 40 && window_first(p) == window_first(p1); ++i) {
+    Exchange(conv.id, "More words " + std::to_string(i), "Answer " + std::to_string(i));
+    p = build();
+    if (window_first(p) == window_first(p1)) EXPECT_EQ(Section(p, "summary"), "");
+  }
+  ASSERT_NE(window_first(p), window_first(p1)) << "the window never moved";
+  EXPECT_NE(Section(p, "summary").find("The sea was grey all week."), std::string::npos);
+  // A newer generated version waits again; one the user writes comes in at once.
+  add_summary("A generated second version.", false);
+  EXPECT_NE(Section(build(), "summary").find("The sea was grey all week."), std::string::npos);
+  ASSERT_TRUE(memory_->SetSummary(ann_.id, conv.id, "Written by Ann.").ok());
+  EXPECT_NE(Section(build(), "summary").find("Written by Ann."), std::string::npos);
 }
 
 TEST_F(MemoryServiceTest, RankOrdersByScoreRecencyImportanceAndDropsDuplicates) {
@@ -298,15 +388,61 @@ TEST_F(MemoryServiceTest, SummaryJobRunsAtBackgroundPriorityWhenHistoryLeavesThe
     EXPECT_NE(r.messages.back().content.find("Message 0 with several words"), std::string::npos);
   }
   EXPECT_TRUE(found);
-  // The next prompt carries the story so far; a user edit makes a new version.
+  // The prompts carry the story so far from when the window next moves (not before: the
+  // cached history after it stays valid); a user edit makes a new version.
   auto p = chat_->InspectPrompt(ann_.id, conv.id, "and now?");
   ASSERT_TRUE(p.ok());
+  EXPECT_EQ(Section(*p, "summary"), "");
+  for (int i = 0; i < 40 && Section(*p, "summary").empty(); ++i) {
+    Exchange(conv.id, "More " + std::to_string(i) + " words to move the window along.",
+             "Sure " + std::to_string(i) + ".");
+    p = chat_->InspectPrompt(ann_.id, conv.id, "and now?");
+    ASSERT_TRUE(p.ok());
+  }
   EXPECT_NE(Section(*p, "summary").find(view->summary->content), std::string::npos);
   auto edited = memory_->SetSummary(ann_.id, conv.id, "They talked a lot.");
   ASSERT_TRUE(edited.ok());
   EXPECT_EQ(edited->version, 2);
   EXPECT_TRUE(edited->edited);
   EXPECT_EQ(edited->covers_until_message_id, view->summary->covers_until_message_id);
+}
+
+TEST_F(MemoryServiceTest, ALongBacklogIsSummarisedFromItsNewestPart) {
+  MemoryOptions o;
+  o.summary_input_tokens = 60;  // a few messages
+  Start(o, 700);
+  auto conv = *chat_->StartConversation(ann_.id, aria_.id);
+  for (int i = 0; i < 40; ++i)
+    Exchange(conv.id, "Message " + std::to_string(i) + " with several words to take space.",
+             "Answer " + std::to_string(i) + " that also takes a little space here.");
+  engine::SamplingParams sp;
+  sp.max_tokens = 4;
+  ASSERT_TRUE(chat_->Send(ann_.id, conv.id, "hello there", "", sp).ok());
+  memory_->WaitIdle();
+  // One job, not one per 60 tokens of the backlog.
+  EXPECT_EQ(memory_->Stats().summary_jobs_queued, 1);
+  ASSERT_EQ(memory_->Stats().summaries_written, 1);
+  auto view = memory_->List(ann_.id, conv.id);
+  ASSERT_TRUE(view.ok() && view->summary);
+  auto newest = store_->GetMessage(view->summary->covers_until_message_id);
+  ASSERT_TRUE(newest.ok());
+  // It read the messages just before the window (ending with the one it covers up to),
+  // not the oldest ones.
+  bool found = false;
+  for (const auto& r : engine_->requests()) {
+    if (r.priority != engine::Priority::kBackground) continue;
+    found = true;
+    const std::string& input = r.messages.back().content;
+    EXPECT_EQ(input.find("Message 0 with"), std::string::npos) << input;
+    const std::string last_line = ": " + newest->content + "\n";
+    ASSERT_GE(input.size(), last_line.size());
+    EXPECT_EQ(input.substr(input.size() - last_line.size()), last_line) << input;
+  }
+  EXPECT_TRUE(found);
+  // The window holds what comes after it.
+  auto p = chat_->InspectPrompt(ann_.id, conv.id, "and now?");
+  ASSERT_TRUE(p.ok());
+  for (Id id : p->source_ids) EXPECT_NE(id, newest->id);
 }
 
 TEST_F(MemoryServiceTest, HybridRecallFindsAParaphraseBm25Misses) {

@@ -243,9 +243,10 @@ TEST(Prompt, RecallFillsItsBudgetBeforeTheLastUserMessage) {
   for (size_t i = 0; i < in.history.size(); ++i) in.history[i].source_id = static_cast<Id>(100 + i);
   std::vector<Id> seen_window;
   int calls = 0;
-  in.recall = [&](const std::vector<Id>& in_window) {
+  in.recall = [&](std::span<const PromptMessage> window) {
     ++calls;
-    seen_window = in_window;
+    seen_window.clear();
+    for (const auto& m : window) seen_window.push_back(m.source_id);
     std::vector<RecalledPassage> out;
     // Best first; dates out of order; the third is too long for what is left.
     out.push_back({7, 1, 3 * 86400000LL, "user", "my dog is called Bori"});
