@@ -272,17 +272,35 @@ std::vector<std::string> MemoryService::NewTerms(std::span<const persona::Prompt
   return out;
 }
 
+std::vector<std::string> MemoryService::SpecificTerms(const store::Conversation& conv,
+                                                      std::vector<std::string> terms) {
+  if (terms.empty()) return terms;
+  // +1: the message being answered is indexed too.
+  const int max = options_.recall_term_max_messages + 1;
+  auto counts = store_->CountMessagesWithTerms(conv.user_id, conv.character_id, terms, max + 1);
+  if (!counts.ok()) {
+    TOKKI_LOG(warn, "recall failed", "conversation", conv.id, "error", counts.status().ToString());
+    return {};
+  }
+  std::vector<std::string> out;
+  for (size_t i = 0; i < terms.size(); ++i)
+    if ((*counts)[i] >= 1 && (*counts)[i] <= max) out.push_back(std::move(terms[i]));
+  return out;
+}
+
 std::vector<persona::RecalledPassage> MemoryService::Recall(
     const store::Conversation& conv, const std::string& last_user, const std::string& last_reply,
     std::span<const persona::PromptMessage> window) {
   std::vector<Id> in_window;
   for (const auto& m : window)
     if (m.source_id != kNoId) in_window.push_back(m.source_id);
-  // Only terms the window does not already hold ask for recall: what the prompt shows
-  // needs no reminder, and a turn that brings up nothing new costs no recalled tokens.
-  const std::vector<std::string> user_terms = NewTerms(window, QueryTerms(last_user));
+  // Only specific terms the window does not already hold ask for recall: what the prompt
+  // shows needs no reminder, a word in many old messages singles none of them out, and a
+  // turn that brings up nothing new costs no recalled tokens.
+  const std::vector<std::string> user_terms =
+      SpecificTerms(conv, NewTerms(window, QueryTerms(last_user)));
   std::vector<std::string> reply_terms;
-  for (auto& t : NewTerms(window, QueryTerms(last_reply)))
+  for (auto& t : SpecificTerms(conv, NewTerms(window, QueryTerms(last_reply))))
     if (std::find(user_terms.begin(), user_terms.end(), t) == user_terms.end())
       reply_terms.push_back(std::move(t));
   // The user's message decides whether to recall; the previous reply (which the model

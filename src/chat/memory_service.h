@@ -7,9 +7,10 @@
 // of their conversations; another user's conversation is NotFound, so one user's
 // memories never reach another's prompt or answer.
 //
-// Recall: only a user message that brings up something the window does not hold asks
-// for it (its terms minus those of the kept history, NewTerms); such a message, and
-// separately the previous reply's new terms, are searched in the relationship's indexed
+// Recall: only a user message that brings up something specific the window does not hold
+// asks for it (its terms minus those of the kept history, NewTerms, that at most
+// recall_term_max_messages old messages hold); those terms, and separately the previous
+// reply's, are searched in the relationship's indexed
 // messages (store SearchMessages, BM25), each list ranked by BM25 x recency x importance,
 // skipping what the prompt already holds, and fused by weighted reciprocal rank fusion
 // (the message 1, the reply 0.5: a chatty reply must not crowd out what the user asked
@@ -59,6 +60,9 @@ struct MemoryOptions {
   size_t max_summary_chars = 4000;  // characters of a summary the user writes
   int recall_candidates = 40;       // full-text hits ranked per turn
   int recall_max_tokens = 384;      // prompt tokens for recalled passages
+  // A term asks for recall only when at most this many of the relationship's messages
+  // hold it (about what the recall block shows): a word found everywhere singles nothing out.
+  int recall_term_max_messages = 8;
   bool summaries = true;            // run the summary job
   int summary_max_tokens = 200;     // length of one generated summary
   int summary_input_tokens = 1500;  // newest history one job reads at most
@@ -180,6 +184,9 @@ class MemoryService {
                                                const std::string& last_user,
                                                const std::string& last_reply,
                                                std::span<const persona::PromptMessage> window);
+  // The `terms` at most options_.recall_term_max_messages old messages hold, in order.
+  std::vector<std::string> SpecificTerms(const store::Conversation& conv,
+                                         std::vector<std::string> terms);
   // BM25 hits for `terms`, ranked (Rank).
   std::vector<persona::RecalledPassage> Search(const store::Conversation& conv,
                                                const std::vector<std::string>& terms,

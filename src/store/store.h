@@ -178,6 +178,11 @@ class Store {
                                                         const std::vector<std::string>& terms,
                                                         const std::vector<Id>& exclude,
                                                         int limit) = 0;
+  // For each of `terms`, how many of the relationship's indexed messages contain it,
+  // counted up to `cap` (1..1000): min(count, cap), in the order of `terms`.
+  virtual Result<std::vector<int>> CountMessagesWithTerms(Id user_id, Id character_id,
+                                                          const std::vector<std::string>& terms,
+                                                          int cap) = 0;
   // Embeddings for dense recall, per embedding model name. Put replaces a message's vector.
   virtual Status PutMessageVectors(std::string_view model, const std::vector<MessageVector>& vectors) = 0;
   // The relationship's indexed messages (user/assistant, finished, not forgotten) with no

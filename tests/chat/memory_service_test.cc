@@ -209,6 +209,7 @@ TEST_F(MemoryServiceTest, RecallFindsOldTurnsAndNeverForgottenOnes) {
   Exchange(conv.id, "My dog is called Bori and she is three years old.", "What a lovely name.");
   Exchange(conv.id, "I start my new job on March 3rd at the harbour office.", "Good luck!");
   Exchange(conv.id, "We met the lighthouse keeper on the cliff.", "He had a grey cat.");
+  for (int i = 0; i < 12; ++i) Exchange(conv.id, "I went to the bakery again.", "Nice.");
   for (int i = 0; i < 60; ++i)
     Exchange(conv.id, "Filler message number " + std::to_string(i) + " about the weather today.",
              "Reply number " + std::to_string(i) + " about clouds and rain over the sea.");
@@ -235,17 +236,23 @@ TEST_F(MemoryServiceTest, RecallFindsOldTurnsAndNeverForgottenOnes) {
   ASSERT_TRUE(held.ok());
   EXPECT_TRUE(held->recalled.empty());
   EXPECT_EQ(Section(*held, "recalled"), "");
-  // One that brings up something new does, and the previous reply's new words join in:
-  // nothing matches "zzz qqq", the reply's "lighthouse keeper" finds the old turn.
+  // Nor does one whose new words are in many old messages (they single nothing out), or in
+  // none.
+  auto common = chat_->InspectPrompt(ann_.id, conv.id, "Shall we go to the bakery?");
+  ASSERT_TRUE(common.ok());
+  EXPECT_TRUE(common->recalled.empty()) << Section(*common, "recalled");
+  auto unknown = chat_->InspectPrompt(ann_.id, conv.id, "zzz qqq");
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_TRUE(unknown->recalled.empty());
+  // One that brings up something specific does, and the previous reply's specific new
+  // words join in: "harbour" finds the job, the reply's "lighthouse keeper" the cliff.
   Exchange(conv.id, "Tell me a story.", "I keep thinking about that lighthouse keeper.");
-  auto other = chat_->InspectPrompt(ann_.id, conv.id, "zzz qqq");
+  auto other = chat_->InspectPrompt(ann_.id, conv.id, "What about the harbour?");
   ASSERT_TRUE(other.ok());
-  EXPECT_NE(Section(*other, "recalled").find("We met the lighthouse keeper"), std::string::npos)
-      << Section(*other, "recalled");
-  for (const auto& r : other->recalled) {
-    EXPECT_EQ(r.text.find("Bori"), std::string::npos);
-    EXPECT_EQ(r.text.find("March"), std::string::npos);
-  }
+  const std::string both = Section(*other, "recalled");
+  EXPECT_NE(both.find("March 3rd"), std::string::npos) << both;
+  EXPECT_NE(both.find("We met the lighthouse keeper"), std::string::npos) << both;
+  EXPECT_EQ(both.find("Bori"), std::string::npos) << both;
 }
 
 TEST_F(MemoryServiceTest, NewTermsAreTheQueryWordsTheWindowDoesNotHold) {

@@ -179,6 +179,12 @@ TEST_P(StoreConformance, SearchMessagesRanksWithinTheRelationshipOnly) {
   EXPECT_TRUE(Must(store_->SearchMessages(u.id, c.id, {}, {}, 10)).empty());
   // Quotes and operators in terms are literal.
   EXPECT_TRUE(Must(store_->SearchMessages(u.id, c.id, {"\"", "OR", "NEAR("}, {}, 10)).empty());
+  // How many of the relationship's messages hold each term, up to a cap.
+  EXPECT_EQ(Must(store_->CountMessagesWithTerms(u.id, c.id,
+                                                {"bori", "dog", "보리", "rice", "zebra", "\""}, 10)),
+            (std::vector<int>{2, 2, 1, 1, 0, 0}));
+  EXPECT_EQ(Must(store_->CountMessagesWithTerms(u.id, c.id, {"bori"}, 1)), (std::vector<int>{1}));
+  EXPECT_TRUE(Must(store_->CountMessagesWithTerms(u.id, c.id, {}, 10)).empty());
 }
 
 TEST_P(StoreConformance, ForgottenDeletedAndStreamingMessagesAreNotFound) {

@@ -276,6 +276,27 @@ Result<std::vector<RecallHit>> SqliteStore::SearchMessages(Id user_id, Id charac
   return out;
 }
 
+Result<std::vector<int>> SqliteStore::CountMessagesWithTerms(Id user_id, Id character_id,
+                                                             const std::vector<std::string>& terms,
+                                                             int cap) {
+  std::vector<int> out;
+  if (terms.empty()) return out;
+  Timer t(this);
+  auto r = Reader();
+  // LIMIT: a common term costs no more than a rare one.
+  TOKKI_ASSIGN_OR_RETURN(Stmt s, r.conn->Prepare(
+      "SELECT count(*) FROM (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1 "
+      "LIMIT ?2)"));
+  const std::string rel = "rel : " + FtsPhrase(RelToken(user_id, character_id)) + " AND terms : ";
+  for (const std::string& term : terms) {
+    s.Reset();
+    s.Bind(1, rel + FtsPhrase(term)).Bind(2, std::clamp(cap, 1, 1000));
+    TOKKI_ASSIGN_OR_RETURN(bool row, s.Step());
+    out.push_back(row ? static_cast<int>(s.Int(0)) : 0);
+  }
+  return out;
+}
+
 Status SqliteStore::PutMessageVectors(std::string_view model,
                                       const std::vector<MessageVector>& vectors) {
   Timer t(this);

@@ -91,6 +91,9 @@ class SqliteStore final : public Store {
   Result<MemorySummary> AddSummary(MemorySummary s) override;
   Result<std::optional<MemorySummary>> LatestSummary(Id user_id, Id character_id) override;
   Status ForgetMessage(Id message_id) override;
+  Result<std::vector<int>> CountMessagesWithTerms(Id user_id, Id character_id,
+                                                  const std::vector<std::string>& terms,
+                                                  int cap) override;
   Result<std::vector<RecallHit>> SearchMessages(Id user_id, Id character_id,
                                                 const std::vector<std::string>& terms,
                                                 const std::vector<Id>& exclude,
