@@ -59,6 +59,7 @@ void Usage() {
       "                [--turns 6] [--reply 48] [--threads 2] [--parallel 16] [--best-of 1|2]\n"
       "                [--tokki-ctx N (default: the serve default)] [--server-ctx 32768] "
       "[--server-kvu]\n"
+      "                [--tokki-kv-type f16|q8_0|q4_0] [--server-kv-type f16|q8_0|q4_0]\n"
       "                [--no-server] [--tokki-bin PATH] [--timeout-s 1800] [--omp-passive]\n"
       "       charchat fairness [--quick] [--model ..] [--turns 6] [--reply 48] [--users 3]\n"
       "                [--flood 64] [--flood-characters 8] [--flood-reply 128]\n"
@@ -127,6 +128,10 @@ int Main(int argc, char** argv) {
       o.server_ctx = num();
     } else if (a == "--server-kvu") {
       o.server_kvu = true;
+    } else if (a == "--tokki-kv-type") {
+      o.tokki_kv_type = next();
+    } else if (a == "--server-kv-type") {
+      o.server_kv_type = next();
     } else if (a == "--no-server") {
       o.with_server = false;
     } else if (a == "--tokki-bin") {

@@ -50,6 +50,10 @@ std::vector<std::string> ServeArgs(const Options& o) {
     a.push_back("--ctx-size");
     a.push_back(std::to_string(o.tokki_ctx));
   }
+  if (!o.tokki_kv_type.empty()) {
+    a.push_back("--kv-type");
+    a.push_back(o.tokki_kv_type);
+  }
   return a;
 }
 
@@ -59,6 +63,8 @@ std::vector<std::string> LlamaServerArgs(const Options& o) {
                                 "-c",         std::to_string(o.server_ctx),
                                 "-t",         std::to_string(o.threads)};
   if (o.server_kvu) a.push_back("--kv-unified");
+  if (!o.server_kv_type.empty())
+    a.insert(a.end(), {"-ctk", o.server_kv_type, "-ctv", o.server_kv_type});
   return a;
 }
 

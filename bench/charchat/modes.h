@@ -26,6 +26,8 @@ struct Options {
   int tokki_ctx = 0;        // tokki serve --ctx-size; 0 = its default
   int server_ctx = 32768;   // llama-server -c, split over its slots (2048 each)
   bool server_kvu = false;  // llama-server --kv-unified: one KV cache for all slots
+  std::string tokki_kv_type;   // tokki serve --kv-type; "" = its default
+  std::string server_kv_type;  // llama-server -ctk/-ctv; "" = its default (f16)
   int best_of = 1;          // rounds; each side keeps its best aggregate tok/s
   bool with_server = true;  // run llama-server too
   std::string tokki_bin;    // tokki binary; "" = beside charchat

@@ -113,6 +113,7 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--ctx-size", cfg->n_ctx_seq, "Embedded engine: KV cache of one conversation in tokens (its window)")->envname("TOKKI_CTX_SIZE")->capture_default_str();
   cmd->add_flag("--kv-unified", cfg->kv_unified, "Embedded engine: one KV cache shared by all conversations (less memory; attention spans all of them)")->envname("TOKKI_KV_UNIFIED");
   cmd->add_option("--kv-unified-size", cfg->n_ctx, "Embedded engine: size of the shared KV cache with --kv-unified, in tokens")->envname("TOKKI_KV_UNIFIED_SIZE")->capture_default_str();
+  cmd->add_option("--kv-type", cfg->kv_type, "Embedded engine: KV cache element type (q8_0 halves its memory and what attention reads)")->envname("TOKKI_KV_TYPE")->check(CLI::IsMember({"f16", "q8_0", "q4_0"}))->capture_default_str();
   cmd->add_option("--parallel", cfg->n_parallel, "Embedded engine: conversations decoded together")->envname("TOKKI_PARALLEL")->capture_default_str();
   cmd->add_option("--engine-threads", cfg->n_engine_threads, "Embedded engine: CPU threads (0 = all cores)")->envname("TOKKI_ENGINE_THREADS")->capture_default_str();
   cmd->add_option("--web-dir", cfg->web_dir, "Built web app to serve (default: web/dist next to the source tree)")->envname("TOKKI_WEB_DIR");

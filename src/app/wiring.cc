@@ -180,6 +180,7 @@ Result<std::unique_ptr<Wiring>> Wire(const ServeConfig& cfg,
     o.n_ctx = cfg.n_ctx;
     o.n_ctx_seq = cfg.n_ctx_seq;
     o.kv_unified = cfg.kv_unified;
+    o.kv_type = cfg.kv_type;
     o.n_parallel = cfg.n_parallel;
     o.n_threads = cfg.n_engine_threads;
     o.disk_cache_dir = (fs::path(cfg.data_dir) / "kv-cache").string();

@@ -33,6 +33,7 @@ struct ServeConfig {
   std::string backend_key;
   int n_ctx_seq = 4096;    // KV cells of one conversation (per-sequence streams)
   bool kv_unified = false;  // one shared cache of n_ctx cells instead
+  std::string kv_type = "f16";  // KV cache element type: f16, q8_0, q4_0
   // Embeddings (Engine::Embed): a GGUF model in this process, or OpenAI-compatible
   // /v1/embeddings servers; at most one of the two.
   std::string embed_model;

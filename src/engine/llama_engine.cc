@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/clock.h"
+#include "core/hash.h"
 #include "core/log.h"
 #include "engine/grammar.h"
 #include "engine/llama_engine_impl.h"
@@ -56,7 +57,24 @@ Status LlamaEngine::Impl::Load() {
   if (opt.n_threads <= 0)
     opt.n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 
+  ggml_type kv_type = GGML_TYPE_F16;
+  if (opt.kv_type == "q8_0") {
+    kv_type = GGML_TYPE_Q8_0;
+  } else if (opt.kv_type == "q4_0") {
+    kv_type = GGML_TYPE_Q4_0;
+  } else if (opt.kv_type != "f16") {
+    return Status::InvalidArgument("unknown KV cache type \"" + opt.kv_type +
+                                   "\" (f16, q8_0 or q4_0)");
+  }
+  if (kv_type != GGML_TYPE_F16 && !opt.flash_attn)
+    return Status::InvalidArgument("a quantized KV cache (" + opt.kv_type +
+                                   ") needs flash attention");
+  // Snapshots of one KV type do not load into another.
+  if (kv_type != GGML_TYPE_F16) model_hash = Mix64(model_hash ^ Fnv1a64(opt.kv_type));
+
   llama_context_params cp = llama_context_default_params();
+  cp.type_k = kv_type;
+  cp.type_v = kv_type;
   cp.n_ctx = opt.kv_unified ? static_cast<uint32_t>(opt.n_ctx)
                             : static_cast<uint32_t>(opt.n_ctx_seq) * opt.n_seq_max;
   cp.n_batch = static_cast<uint32_t>(opt.n_batch);

@@ -56,6 +56,9 @@ struct LlamaEngineOptions {
   int64_t disk_cache_max_bytes = int64_t{8} << 30;
   int64_t max_model_bytes = 0;  // 0 = 80 % of physical RAM
   bool flash_attn = true;
+  // Element type of the KV cache: "f16", or "q8_0" / "q4_0" (half / a quarter of the
+  // memory; attention reads less; needs flash_attn). docs/engine.md has the figures.
+  std::string kv_type = "f16";
   std::shared_ptr<Embedder> embedder;  // answers Embed (e.g. a LlamaEmbedder); null = none
 };
 

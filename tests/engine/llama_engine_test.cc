@@ -148,6 +148,33 @@ TEST_P(LlamaEngineTest, BadModelFilesGiveClearErrors) {
   EXPECT_EQ(LlamaEngine::Open(o).status().code(), Status::Code::kTooLarge);
 }
 
+TEST_P(LlamaEngineTest, QuantizedKvCacheGeneratesAndReusesItsCache) {
+  LlamaEngineOptions o = Options();
+  o.kv_type = "q8_0";
+  auto e = Open(o);
+  ASSERT_TRUE(e);
+  auto first = Chat("c1", {{"system", Persona(1)}, {"user", "Hi! How was your day?"}}, 16);
+  Outcome a = RunGen(*e, first);
+  ASSERT_TRUE(a.result.ok()) << a.result.status().ToString();
+  EXPECT_EQ(a.result->usage.completion_tokens, 16);
+  // The next turn of the same conversation reuses the quantized cells.
+  auto next = Chat("c1",
+                   {{"system", Persona(1)}, {"user", "Hi! How was your day?"},
+                    {"assistant", a.text}, {"user", "Tell me more."}},
+                   8);
+  Outcome b = RunGen(*e, next);
+  ASSERT_TRUE(b.result.ok()) << b.result.status().ToString();
+  EXPECT_GT(b.result->usage.cached_tokens, a.result->usage.prompt_tokens / 2);
+  // Bad settings are clear errors.
+  o.kv_type = "q3_z";
+  Status bad = LlamaEngine::Open(o).status();
+  EXPECT_EQ(bad.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(bad.message().find("q3_z"), std::string::npos) << bad.ToString();
+  o.kv_type = "q4_0";
+  o.flash_attn = false;
+  EXPECT_EQ(LlamaEngine::Open(o).status().code(), Status::Code::kInvalidArgument);
+}
+
 TEST_P(LlamaEngineTest, GeneratesExactlyMaxTokensAndReportsUsage) {
   auto e = Open(Options());
   ASSERT_TRUE(e);
