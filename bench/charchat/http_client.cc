@@ -219,6 +219,8 @@ awaitable<SendResult> TokkiSend(uint16_t port, std::string token, int64_t conver
             const Json& u = d["usage"];
             s.prompt_tokens = u.value("prompt_tokens", 0);
             s.cached_tokens = u.value("cached_tokens", 0);
+            if (d.contains("timings") && d["timings"].is_object())
+              s.engine_ttft_ms = d["timings"].value("ttft_ms", 0.0);
             s.completion_tokens = u.value("completion_tokens", 0);
           }
           done = true;

@@ -120,8 +120,29 @@ bool TokkiServe::Start(const std::string& binary, const std::vector<std::string>
   char tmpl[] = "/tmp/charchat-serve-XXXXXX";
   if (!::mkdtemp(tmpl)) return false;
   data_dir_ = tmpl;
-  admin_port_ = static_cast<uint16_t>(engine::testing::FreePort());
+  binary_ = binary;
   args_ = args;
+  return Launch(timeout_s);
+}
+
+void TokkiServe::Pause() {
+  if (pid_ > 0) {
+    EndChild(pid_, 15000);
+    UntrackChild(pid_);
+  }
+  pid_ = -1;
+  port_ = 0;
+}
+
+bool TokkiServe::Resume(int timeout_s) {
+  if (data_dir_.empty() || pid_ > 0) return false;
+  return Launch(timeout_s);
+}
+
+bool TokkiServe::Launch(int timeout_s) {
+  const std::string& binary = binary_;
+  const std::vector<std::string>& args = args_;
+  admin_port_ = static_cast<uint16_t>(engine::testing::FreePort());
   std::vector<std::string> argv_s = {binary,           "serve",
                                      "--host",         "127.0.0.1",
                                      "--port",         "0",

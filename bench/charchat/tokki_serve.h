@@ -26,8 +26,13 @@ class TokkiServe {
   // `timeout_s`) for it to say where it serves and for /healthz. False (and the log's tail
   // on stderr) when it did not come up.
   bool Start(const std::string& binary, const std::vector<std::string>& args, int timeout_s);
+  // Ends the process (SIGTERM) and keeps the data dir, so that it can be changed (e.g. a
+  // store filled directly) before Resume starts it again with the same flags.
+  void Pause();
+  bool Resume(int timeout_s);
   // SIGTERM, then SIGKILL after 15 s; removes the data dir. Idempotent.
   void Stop();
+  const std::string& data_dir() const { return data_dir_; }
 
   uint16_t port() const { return port_; }
   pid_t pid() const { return pid_; }
@@ -38,6 +43,9 @@ class TokkiServe {
   std::map<std::string, double> EngineCounters() const;
 
  private:
+  bool Launch(int timeout_s);
+
+  std::string binary_;
   pid_t pid_ = -1;
   uint16_t port_ = 0;
   uint16_t admin_port_ = 0;

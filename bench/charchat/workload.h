@@ -65,6 +65,7 @@ struct TurnSample {
   int user = 0;
   int turn = 0;                 // 0-based
   double ttft_ms = 0;           // send -> first token
+  double engine_ttft_ms = 0;    // tokki: the engine's own (submit -> first token), from `done`
   std::vector<double> gaps_ms;  // between consecutive token events of this reply
   int token_events = 0;
   int prompt_tokens = 0;

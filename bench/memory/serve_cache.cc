@@ -9,6 +9,7 @@
 #include <functional>
 
 #include "corpus.h"
+#include "store/store.h"
 #include "drivers.h"
 #include "tokki_serve.h"
 
@@ -17,11 +18,18 @@ namespace {
 
 using boost::asio::awaitable;
 
-// Each user's messages: the corpus of their language (facts over the first third), the
-// last quarter of the turns asking the shared-word probes.
-Workload MakeServeWorkload(const ServeOptions& o, int run_id) {
-  const auto& langs = Languages();
+struct ServeWorkload {
   Workload w;
+  std::vector<std::vector<Exchange>> history;  // per user: written before the run
+};
+
+// Each user's conversation: the corpus of their language (facts over its first third),
+// `history` exchanges of it stored before the run, the rest sent live, the last quarter
+// of the live turns asking the shared-word probes.
+ServeWorkload MakeServeWorkload(const ServeOptions& o, int run_id) {
+  const auto& langs = Languages();
+  ServeWorkload sw;
+  Workload& w = sw.w;
   w.run_id = run_id;
   for (const Language& l : langs)
     w.characters.push_back({l.character_name, "", l.character_description, l.greeting});
@@ -30,35 +38,76 @@ Workload MakeServeWorkload(const ServeOptions& o, int run_id) {
     w.character_of.push_back(u % static_cast<int>(langs.size()));
     w.user_names.push_back("mb" + std::to_string(run_id) + "u" + std::to_string(u));
     std::vector<std::string> msgs;
-    const auto conv = MakeConversation(l, o.turns, o.seed + static_cast<uint64_t>(u), 0.33);
+    auto conv = MakeConversation(l, o.history + o.turns, o.seed + static_cast<uint64_t>(u), 0.33);
     for (int t = 0; t < o.turns; ++t) {
       if (t >= o.turns * 3 / 4) {
         const Fact& f = l.facts[static_cast<size_t>(t) % l.facts.size()];
         msgs.push_back(f.shared_probe);
       } else {
-        msgs.push_back(conv[static_cast<size_t>(t)].user);
+        msgs.push_back(conv[static_cast<size_t>(o.history + t)].user);
       }
     }
     w.user_msgs.push_back(std::move(msgs));
+    conv.resize(static_cast<size_t>(o.history));
+    sw.history.push_back(std::move(conv));
   }
-  return w;
+  return sw;
+}
+
+// Appends each user's stored history to their conversation (the server is paused).
+bool WriteHistory(const std::string& data_dir, const std::vector<TokkiUser>& users,
+                  const ServeWorkload& sw) {
+  auto opened = store::OpenSqliteStore(data_dir + "/tokki.db");
+  if (!opened.ok()) {
+    std::fprintf(stderr, "memory_bench: %s\n", opened.status().ToString().c_str());
+    return false;
+  }
+  store::Store& st = **opened;
+  for (size_t u = 0; u < users.size(); ++u) {
+    auto all = st.ListMessages(users[u].conversation_id);
+    if (!all.ok() || all->empty()) return false;
+    Id parent = all->back().id;
+    for (const Exchange& e : sw.history[u]) {
+      for (int k = 0; k < 2; ++k) {
+        store::Message m;
+        m.conversation_id = users[u].conversation_id;
+        m.role = k == 0 ? "user" : "assistant";
+        m.content = k == 0 ? e.user : e.reply;
+        m.parent_id = parent;
+        auto added = st.AppendMessage(m);
+        if (!added.ok()) {
+          std::fprintf(stderr, "memory_bench: %s\n", added.status().ToString().c_str());
+          return false;
+        }
+        parent = added->id;
+      }
+    }
+  }
+  return true;
 }
 
 // One run on a fresh server; false when it did not come up.
-bool RunOnce(const ServeOptions& o, bool memory, const Workload& w, RunResult* out) {
+bool RunOnce(const ServeOptions& o, bool memory, const ServeWorkload& sw, ServeFigures* f) {
+  RunResult* out = &f->result;
+  const Workload& w = sw.w;
   TokkiServe serve;
   const std::string bin = o.tokki_bin.empty() ? TokkiBinaryBesideSelf() : o.tokki_bin;
   if (!serve.Start(bin, ServeArgs(o, memory), 180)) return false;
-  const uint16_t port = serve.port();
   std::vector<TokkiUser> users;
   std::string setup_error;
-  std::string ex = RunToEnd(
-      {[&]() -> awaitable<void> { setup_error = co_await SetUpTokkiUsers(port, w, &users); }});
+  std::string ex = RunToEnd({[&]() -> awaitable<void> {
+    setup_error = co_await SetUpTokkiUsers(serve.port(), w, &users);
+  }});
   if (!ex.empty() || !setup_error.empty()) {
     std::fprintf(stderr, "memory_bench: tokki setup failed: %s%s\n", ex.c_str(),
                  setup_error.c_str());
     return false;
   }
+  if (o.history > 0) {
+    serve.Pause();
+    if (!WriteHistory(serve.data_dir(), users, sw) || !serve.Resume(180)) return false;
+  }
+  const uint16_t port = serve.port();
   std::vector<std::vector<TurnSample>> per_user(users.size());
   std::vector<std::function<awaitable<void>()>> tasks;
   // No turn starts after `stop_at`; one that runs past it gets two more minutes.
@@ -80,6 +129,9 @@ bool RunOnce(const ServeOptions& o, bool memory, const Workload& w, RunResult* o
   const auto t0 = Clock::now();
   ex = RunToEnd(std::move(tasks));
   out->wall_s += std::chrono::duration<double>(Clock::now() - t0).count();
+  auto counters = serve.EngineCounters();
+  f->engine_prefill_tokens += counters["prefill_tokens_total"];
+  f->engine_decode_tokens += counters["decode_tokens_total"];
   serve.Stop();
   CollectSamples(per_user, out);
   if (!ex.empty() && out->first_error.empty()) out->first_error = ex;
@@ -119,11 +171,11 @@ std::vector<ServeFigures> RunServe(const ServeOptions& o) {
   }
   const int base_run_id = static_cast<int>(::getpid() % 1000) * 100;
   for (int r = 0; r < o.rounds; ++r) {
-    const Workload w = MakeServeWorkload(o, base_run_id + r);
+    const ServeWorkload w = MakeServeWorkload(o, base_run_id + r);
     for (int k = 0; k < 2; ++k) {
       ServeFigures& f = out[static_cast<size_t>((k + r) % 2)];
       const size_t before = f.result.samples.size();
-      if (RunOnce(o, f.memory, w, &f.result)) {
+      if (RunOnce(o, f.memory, w, &f)) {
         if (f.result.samples.size() - before < static_cast<size_t>(o.users * o.turns))
           f.cut_short = true;
         f.ok = true;
