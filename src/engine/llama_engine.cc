@@ -69,6 +69,15 @@ Status LlamaEngine::Impl::Load() {
   if (kv_type != GGML_TYPE_F16 && !opt.flash_attn)
     return Status::InvalidArgument("a quantized KV cache (" + opt.kv_type +
                                    ") needs flash attention");
+  if (kv_type != GGML_TYPE_F16) {
+    const int n_head = llama_model_n_head(model);
+    const int head = n_head > 0 ? llama_model_n_embd(model) / n_head : 0;
+    const int block = static_cast<int>(ggml_blck_size(kv_type));
+    if (head <= 0 || head % block != 0)
+      return Status::InvalidArgument("a " + opt.kv_type + " KV cache needs a head size divisible by " +
+                                     std::to_string(block) + "; this model's is " +
+                                     std::to_string(head) + " (use --kv-type f16)");
+  }
   // Snapshots of one KV type do not load into another.
   if (kv_type != GGML_TYPE_F16) model_hash = Mix64(model_hash ^ Fnv1a64(opt.kv_type));
 
