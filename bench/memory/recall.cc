@@ -10,6 +10,7 @@
 #include "chat/persona_prompt.h"
 #include "chat/user_events.h"
 #include "core/clock.h"
+#include "store_fill.h"
 
 namespace tokki::bench::memory {
 
@@ -66,23 +67,13 @@ std::unique_ptr<Relationship> Relationship::Write(const Language& lang, const Re
   }
   r->conversation_id_ = conv->id;
   Id parent = path->back().message.id;
-  r->n_messages_ = 1;
-  for (const Exchange& e : MakeConversation(lang, o.n_messages / 2, o.seed)) {
-    for (int k = 0; k < 2; ++k) {
-      store::Message m;
-      m.conversation_id = conv->id;
-      m.role = k == 0 ? "user" : "assistant";
-      m.content = k == 0 ? e.user : e.reply;
-      m.parent_id = parent;
-      auto added = st.AppendMessage(m);
-      if (!added.ok()) {
-        std::fprintf(stderr, "memory_bench: %s\n", added.status().ToString().c_str());
-        return nullptr;
-      }
-      parent = added->id;
-      ++r->n_messages_;
-    }
+  const std::vector<Exchange> exchanges = MakeConversation(lang, o.n_messages / 2, o.seed);
+  auto written = AppendExchanges(st, conv->id, parent, exchanges);
+  if (!written.ok()) {
+    std::fprintf(stderr, "memory_bench: %s\n", written.status().ToString().c_str());
+    return nullptr;
   }
+  r->n_messages_ = 1 + 2 * static_cast<int>(exchanges.size());
   r->write_s_ = (NowSteadyUs() - t0) / 1e6;
   return r;
 }

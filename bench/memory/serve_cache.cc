@@ -9,6 +9,7 @@
 #include <functional>
 
 #include "corpus.h"
+#include "store_fill.h"
 #include "store/store.h"
 #include "drivers.h"
 #include "tokki_serve.h"
@@ -66,21 +67,10 @@ bool WriteHistory(const std::string& data_dir, const std::vector<TokkiUser>& use
   for (size_t u = 0; u < users.size(); ++u) {
     auto all = st.ListMessages(users[u].conversation_id);
     if (!all.ok() || all->empty()) return false;
-    Id parent = all->back().id;
-    for (const Exchange& e : sw.history[u]) {
-      for (int k = 0; k < 2; ++k) {
-        store::Message m;
-        m.conversation_id = users[u].conversation_id;
-        m.role = k == 0 ? "user" : "assistant";
-        m.content = k == 0 ? e.user : e.reply;
-        m.parent_id = parent;
-        auto added = st.AppendMessage(m);
-        if (!added.ok()) {
-          std::fprintf(stderr, "memory_bench: %s\n", added.status().ToString().c_str());
-          return false;
-        }
-        parent = added->id;
-      }
+    auto written = AppendExchanges(st, users[u].conversation_id, all->back().id, sw.history[u]);
+    if (!written.ok()) {
+      std::fprintf(stderr, "memory_bench: %s\n", written.status().ToString().c_str());
+      return false;
     }
   }
   return true;
