@@ -196,12 +196,7 @@ bool TokkiServe::Launch(int timeout_s) {
 }
 
 void TokkiServe::Stop() {
-  if (pid_ > 0) {
-    EndChild(pid_, 15000);
-    UntrackChild(pid_);
-  }
-  pid_ = -1;
-  port_ = 0;
+  Pause();
   if (!data_dir_.empty()) {
     std::error_code ec;
     fs::remove_all(data_dir_, ec);

@@ -264,7 +264,7 @@ std::vector<std::string> MemoryService::NewTerms(std::span<const persona::Prompt
   for (size_t i = 0; i < window.size() && held.size() < wanted.size(); ++i) {
     if (i == skip_user || i == skip_reply) continue;
     for (const std::string& t : QueryTerms(window[i].content, SIZE_MAX))
-      if (wanted.count(t)) held.insert(*wanted.find(t));
+      if (auto w = wanted.find(t); w != wanted.end()) held.insert(*w);
   }
   std::vector<std::string> out;
   for (const std::string& t : terms)
@@ -299,14 +299,15 @@ std::vector<persona::RecalledPassage> MemoryService::Recall(
   // turn that brings up nothing new costs no recalled tokens.
   const std::vector<std::string> user_terms =
       SpecificTerms(conv, NewTerms(window, QueryTerms(last_user)));
-  std::vector<std::string> reply_terms;
-  for (auto& t : SpecificTerms(conv, NewTerms(window, QueryTerms(last_reply))))
-    if (std::find(user_terms.begin(), user_terms.end(), t) == user_terms.end())
-      reply_terms.push_back(std::move(t));
   // The user's message decides whether to recall; the previous reply (which the model
-  // wrote, and with the demo model is noise) only adds to a recall the message asked for.
-  const bool asked = !user_terms.empty() || (Trim(last_user).empty() && !reply_terms.empty());
-  if (!asked) reply_terms.clear();
+  // wrote, and with the demo model is noise) only adds to a recall the message asked for,
+  // so its terms are looked at only then (or when there is no message).
+  std::vector<std::string> reply_terms;
+  if (!user_terms.empty() || Trim(last_user).empty())
+    for (auto& t : SpecificTerms(conv, NewTerms(window, QueryTerms(last_reply))))
+      if (std::find(user_terms.begin(), user_terms.end(), t) == user_terms.end())
+        reply_terms.push_back(std::move(t));
+  if (user_terms.empty() && reply_terms.empty() && !dense_) return {};
   std::map<Id, persona::RecalledPassage> by_id;
   auto ids_of = [&](std::vector<persona::RecalledPassage> ranked) {
     std::vector<Id> ids;
